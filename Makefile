@@ -1,0 +1,113 @@
+# thamdo - build, run and test.
+#
+#   make run     build, install what is missing, start on the embedded default
+#   make test    everything: lint, unit tests, black-box tests (release and
+#                sanitizer builds), browser tests
+#   make deps    install the Debian packages the build, run and tests need
+#   make bench   throughput benchmark against the bare evhttp ceiling
+
+CC       ?= cc
+PKGS     := libevent hiredis jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2 -Wsign-compare -Wtype-limits -Wvla -fno-common
+CSTD     := -std=c11 -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRCS     := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LUA      := $(wildcard src/lua/*.lua)
+GEN      := build/gen/lua_scripts.h
+
+OBJS      := $(SRCS:src/%.c=build/obj/%.o)
+ASAN_OBJS := $(SRCS:src/%.c=build/asan/obj/%.o)
+ASAN_LIB  := $(LIB_SRCS:src/%.c=build/asan/obj/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
+
+PREFIX   ?= /usr/local
+
+.PHONY: all asan run test unit blackbox browser lint format deps bench clean install
+
+all: build/thamdo
+
+build/gen/lua_scripts.h: $(LUA) scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh $@ $(LUA)
+
+build/obj/%.o: src/%.c $(GEN)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/thamdo: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+
+build/asan/obj/%.o: src/%.c $(GEN)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP -c -o $@ $<
+
+build/asan/thamdo: $(ASAN_OBJS)
+	$(CC) $(SAN) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
+
+asan: build/asan/thamdo
+
+build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -Wno-missing-prototypes -O1 -g $(SAN) $(PKG_CFLAGS) -Ibuild/gen -Isrc \
+	    -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+run: deps build/thamdo
+	@echo
+	@echo "  thamdo is starting with a private Redis in ./var"
+	@echo "  The poll:     http://127.0.0.1:8080/api/v1/polls/chuyen-muc"
+	@echo "  Vote:         curl -i -c /tmp/thamdo.jar -b /tmp/thamdo.jar -H 'Content-Type: application/json' \\"
+	@echo "                  -d '{\"options\":[\"tin-tuc\"]}' http://127.0.0.1:8080/api/v1/polls/chuyen-muc/votes"
+	@echo "  Results:      http://127.0.0.1:8080/api/v1/polls/chuyen-muc/results"
+	@echo "  Stop with Ctrl-C."
+	@echo
+	THAMDO_POLLS_FILE=$${THAMDO_POLLS_FILE:-deploy/polls.json} ./build/thamdo
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+blackbox: build/thamdo build/asan/thamdo
+	@echo "== black-box tests, release build"
+	THAMDO_BIN=build/thamdo node --test --test-concurrency=2 tests/blackbox/
+	@echo "== black-box tests, sanitizer build"
+	THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
+
+lint: $(GEN)
+	clang-format --dry-run -Werror src/*.c src/*.h tests/unit/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen \
+	    --suppress=missingIncludeSystem src/
+	$(MAKE) --no-print-directory clean-clang
+	$(MAKE) --no-print-directory CC=clang build/clang/thamdo
+
+build/clang/thamdo: $(SRCS) $(GEN)
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -O2 $(PKG_CFLAGS) -Ibuild/gen -Isrc -o $@ $(SRCS) $(PKG_LIBS)
+
+clean-clang:
+	rm -f build/clang/thamdo
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c
+
+test: deps lint all asan unit blackbox
+
+clean:
+	rm -rf build
+
+install: build/thamdo
+	install -D -m 0755 build/thamdo $(DESTDIR)$(PREFIX)/bin/thamdo
+
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)

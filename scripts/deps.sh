@@ -1,0 +1,39 @@
+#!/bin/sh
+# deps.sh - install the Debian packages that building, running and testing
+# thamdo need, when any is missing. As root it runs apt-get; otherwise it
+# prints the exact command to run. Idempotent: a machine that has everything
+# is left alone.
+set -eu
+
+PKGS="make gcc pkg-config libevent-dev libhiredis-dev libjansson-dev libssl-dev redis-server
+      tzdata ca-certificates libcmocka-dev clang clang-format cppcheck redis-tools nodejs
+      chromium"
+[ "${THAMDO_DEPS_EXTRA:-}" ] && PKGS="$PKGS $THAMDO_DEPS_EXTRA"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+# nodejs may come from another repository under the same name; npm ships with it there.
+if command -v node >/dev/null 2>&1; then
+    missing=$(echo "$missing" | sed 's/ nodejs//')
+fi
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+echo "thamdo: missing packages:$missing"
+if [ "$(id -u)" != 0 ]; then
+    echo "thamdo: run as root:  apt-get update && apt-get install -y$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+# The embedded default starts its own redis-server: the system one is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
+    :
+fi

@@ -1,0 +1,503 @@
+/* config.c - defaults, THAMDO_* environment variables and flags.
+ *
+ * One table lists every setting once: its variable, its flag, its help line
+ * and its parser. Environment first, then flags, then the checks that span
+ * several settings. The first error prints "thamdo: NAME: reason" and stops.
+ * Must not echo a secret or a password in any message. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "poll.h"
+#include "text.h"
+#include "version.h"
+
+/* Why a value was refused: a constant string, or text written into buf. */
+struct config_err {
+    const char *why;
+    char buf[256];
+};
+
+typedef int config_setter(struct config *cfg, const char *value, struct config_err *e);
+
+struct config_opt {
+    const char *env;
+    const char *flag;
+    const char *arg;
+    const char *help;
+    config_setter *set;
+};
+
+static int config_copy(char *dst, size_t size, const char *value, const char **why)
+{
+    size_t len = strlen(value);
+    if (len == 0) {
+        *why = "must not be empty";
+        return -1;
+    }
+    if (len >= size) {
+        *why = "is too long";
+        return -1;
+    }
+    memcpy(dst, value, len + 1);
+    return 0;
+}
+
+int config_parse_listen(const char *s, char *host, size_t host_size, int *port)
+{
+    const char *colon;
+    const char *h = s;
+    size_t hlen;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        h = s + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || memchr(s, ':', (size_t)(colon - s)))
+            return -1;
+        hlen = (size_t)(colon - s);
+    }
+    if (hlen == 0 || hlen >= host_size)
+        return -1;
+    long long p;
+    if (text_parse_int(colon + 1, 0, 65535, &p) != 0)
+        return -1;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static int config_set_listen(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (config_parse_listen(v, cfg->listen_host, sizeof(cfg->listen_host), &cfg->listen_port)) {
+        e->why = "expected HOST:PORT, for example 127.0.0.1:8080 or [::1]:8080";
+        return -1;
+    }
+    return 0;
+}
+
+int config_parse_redis_url(const char *url, struct config_redis *r, const char **why)
+{
+    memset(r, 0, sizeof(*r));
+    if (strncmp(url, "unix://", 7) == 0) {
+        const char *path = url + 7;
+        const char *q = strchr(path, '?');
+        size_t plen = q ? (size_t)(q - path) : strlen(path);
+        if (plen == 0 || path[0] != '/' || plen >= sizeof(r->path)) {
+            *why = "expected unix:///absolute/path[?db=N]";
+            return -1;
+        }
+        memcpy(r->path, path, plen);
+        r->path[plen] = '\0';
+        r->kind = CONFIG_REDIS_UNIX;
+        if (q) {
+            long long db;
+            if (strncmp(q, "?db=", 4) != 0 || text_parse_int(q + 4, 0, 15, &db) != 0) {
+                *why = "expected unix:///absolute/path[?db=N] with N from 0 to 15";
+                return -1;
+            }
+            r->db = (int)db;
+        }
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0) {
+        *why = "expected redis://[:password@]host:port[/db] or unix:///path";
+        return -1;
+    }
+    const char *p = url + 8;
+    const char *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (!colon) {
+            *why = "expected redis://[user]:password@host:port[/db]";
+            return -1;
+        }
+        size_t ulen = (size_t)(colon - p), plen = (size_t)(at - colon - 1);
+        if (ulen >= sizeof(r->username) || plen >= sizeof(r->password)) {
+            *why = "user name or password is too long";
+            return -1;
+        }
+        memcpy(r->username, p, ulen);
+        r->username[ulen] = '\0';
+        memcpy(r->password, colon + 1, plen);
+        r->password[plen] = '\0';
+        p = at + 1;
+    }
+    char hostport[CONFIG_HOST_MAX + 8];
+    const char *slash = strchr(p, '/');
+    size_t hplen = slash ? (size_t)(slash - p) : strlen(p);
+    if (hplen == 0 || hplen >= sizeof(hostport)) {
+        *why = "expected redis://[:password@]host:port[/db]";
+        return -1;
+    }
+    memcpy(hostport, p, hplen);
+    hostport[hplen] = '\0';
+    if (hostport[0] != '[' && strchr(hostport, ':') == NULL) {
+        /* host alone: the default port */
+        memcpy(r->host, hostport, hplen + 1);
+        r->port = 6379;
+    } else if (config_parse_listen(hostport, r->host, sizeof(r->host), &r->port) != 0 ||
+               r->port == 0) {
+        *why = "expected redis://[:password@]host:port[/db]";
+        return -1;
+    }
+    if (slash && slash[1] != '\0') {
+        long long db;
+        if (text_parse_int(slash + 1, 0, 15, &db) != 0) {
+            *why = "database number must be from 0 to 15";
+            return -1;
+        }
+        r->db = (int)db;
+    }
+    r->kind = CONFIG_REDIS_TCP;
+    return 0;
+}
+
+static int config_set_redis_url(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (*v == '\0') {
+        cfg->redis.kind = CONFIG_REDIS_EMBEDDED;
+        return 0;
+    }
+    return config_parse_redis_url(v, &cfg->redis, &e->why);
+}
+
+static int config_set_data_dir(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_copy(cfg->data_dir, sizeof(cfg->data_dir), v, &e->why);
+}
+
+static int config_set_secret(struct config *cfg, const char *v, struct config_err *e)
+{
+    size_t len = strlen(v);
+    if (len < COOKIE_SECRET_MIN || len > COOKIE_SECRET_MAX) {
+        e->why = "must be from 32 to 256 bytes long (generate one with: openssl rand -hex 32)";
+        return -1;
+    }
+    memcpy(cfg->cookie.secret, v, len);
+    cfg->cookie.secret_len = len;
+    cfg->secret_source = CONFIG_SECRET_ENV;
+    return 0;
+}
+
+static int config_set_secret_file(struct config *cfg, const char *v, struct config_err *e)
+{
+    char buf[COOKIE_SECRET_MAX + 2];
+    FILE *f = fopen(v, "rb");
+    if (!f) {
+        e->why = "cannot read the file";
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n < COOKIE_SECRET_MIN || n > COOKIE_SECRET_MAX) {
+        OPENSSL_cleanse(buf, sizeof(buf));
+        e->why = "the file must hold a secret of 32 to 256 bytes";
+        return -1;
+    }
+    memcpy(cfg->cookie.secret, buf, n);
+    cfg->cookie.secret_len = n;
+    cfg->secret_source = CONFIG_SECRET_FILE;
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return 0;
+}
+
+static int config_set_polls_file(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (config_copy(cfg->polls_file, sizeof(cfg->polls_file), v, &e->why))
+        return -1;
+    json_decref(cfg->polls);
+    cfg->polls = poll_load_file(v, e->buf, sizeof(e->buf));
+    if (!cfg->polls) {
+        e->why = e->buf;
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_key_prefix(struct config *cfg, const char *v, struct config_err *e)
+{
+    for (const char *p = v; *p; p++) {
+        if (*p <= ' ' || *p == '{' || *p == '}' || (unsigned char)*p >= 0x7f) {
+            e->why = "may hold printable ASCII without spaces or braces only";
+            return -1;
+        }
+    }
+    size_t len = strlen(v);
+    if (len >= sizeof(cfg->key_prefix)) {
+        e->why = "is too long (64 bytes at most)";
+        return -1;
+    }
+    memcpy(cfg->key_prefix, v, len + 1);
+    return 0;
+}
+
+static int config_set_redis_timeout(struct config *cfg, const char *v, struct config_err *e)
+{
+    long long ms;
+    if (text_parse_int(v, 50, 60000, &ms)) {
+        e->why = "expected milliseconds from 50 to 60000";
+        return -1;
+    }
+    cfg->redis_timeout_ms = (int)ms;
+    return 0;
+}
+
+static int config_set_cookie_name(struct config *cfg, const char *v, struct config_err *e)
+{
+    size_t len = strlen(v);
+    if (len == 0 || len > COOKIE_NAME_MAX) {
+        e->why = "expected 1 to 64 characters";
+        return -1;
+    }
+    for (const char *p = v; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-')) {
+            e->why = "may hold letters, digits, '_' and '-' only";
+            return -1;
+        }
+    }
+    memcpy(cfg->cookie.name, v, len + 1);
+    return 0;
+}
+
+static int config_set_samesite(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (cookie_parse_samesite(v, &cfg->cookie.samesite)) {
+        e->why = "expected Lax, Strict or None";
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_secure(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (text_parse_bool(v, &cfg->cookie.secure)) {
+        e->why = "expected true or false";
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_partitioned(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (text_parse_bool(v, &cfg->cookie.partitioned)) {
+        e->why = "expected true or false";
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_max_age(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (text_parse_int(v, 60, 34560000, &cfg->cookie.max_age)) {
+        e->why = "expected seconds from 60 to 34560000 (400 days)";
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_max_body(struct config *cfg, const char *v, struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, 256, 1048576, &n)) {
+        e->why = "expected bytes from 256 to 1048576";
+        return -1;
+    }
+    cfg->max_body = (size_t)n;
+    return 0;
+}
+
+static int config_set_log_level(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (log_parse_level(v, &cfg->log_level)) {
+        e->why = "expected debug, info, warn or error";
+        return -1;
+    }
+    return 0;
+}
+
+static const struct config_opt config_opts[] = {
+    {"THAMDO_LISTEN", "listen", "HOST:PORT", "address to serve HTTP on (127.0.0.1:8080)",
+     config_set_listen},
+    {"THAMDO_REDIS_URL", "redis-url", "URL",
+     "redis://[[user]:password@]host:port[/db] or unix:///path; empty: start a private redis-server",
+     config_set_redis_url},
+    {"THAMDO_DATA_DIR", "data-dir", "DIR",
+     "private redis-server data and the generated secret (./var)", config_set_data_dir},
+    {"THAMDO_SECRET", "secret", "SECRET", "cookie signing secret, 32 to 256 bytes",
+     config_set_secret},
+    {"THAMDO_SECRET_FILE", "secret-file", "FILE", "file holding the cookie signing secret",
+     config_set_secret_file},
+    {"THAMDO_POLLS_FILE", "polls-file", "FILE", "polls to create at start if missing (JSON)",
+     config_set_polls_file},
+    {"THAMDO_KEY_PREFIX", "key-prefix", "PREFIX", "prefix of every Redis key (thamdo:)",
+     config_set_key_prefix},
+    {"THAMDO_REDIS_TIMEOUT_MS", "redis-timeout-ms", "MS",
+     "answer 503 when Redis takes longer than this (2000)", config_set_redis_timeout},
+    {"THAMDO_COOKIE_NAME", "cookie-name", "NAME", "voter cookie name (thamdo_vid)",
+     config_set_cookie_name},
+    {"THAMDO_COOKIE_SAMESITE", "cookie-samesite", "Lax|Strict|None",
+     "voter cookie SameSite (Lax); None implies Secure", config_set_samesite},
+    {"THAMDO_COOKIE_SECURE", "cookie-secure", "BOOL", "send the cookie over HTTPS only (false)",
+     config_set_secure},
+    {"THAMDO_COOKIE_PARTITIONED", "cookie-partitioned", "BOOL",
+     "add Partitioned for cross-site embeds (false); needs Secure", config_set_partitioned},
+    {"THAMDO_COOKIE_MAX_AGE", "cookie-max-age", "SECONDS", "voter cookie lifetime (34560000)",
+     config_set_max_age},
+    {"THAMDO_MAX_BODY", "max-body", "BYTES", "largest request body accepted (4096)",
+     config_set_max_body},
+    {"THAMDO_LOG_LEVEL", "log-level", "LEVEL", "debug, info, warn or error (info)",
+     config_set_log_level},
+};
+
+#define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
+
+static void config_usage(FILE *out)
+{
+    fprintf(out, "Usage: thamdo [OPTION]...\n"
+                 "Opinion-poll and visitor-counter service for web portals.\n\n"
+                 "Every option can also be set by the environment variable shown;\n"
+                 "a flag overrides the variable.\n\n");
+    for (size_t i = 0; i < CONFIG_NOPTS; i++) {
+        const struct config_opt *o = &config_opts[i];
+        char left[64];
+        snprintf(left, sizeof(left), "--%s=%s", o->flag, o->arg);
+        fprintf(out, "  %-34s %s\n  %-34s   env %s\n", left, o->help, "", o->env);
+    }
+    fprintf(out, "  %-34s %s\n  %-34s %s\n", "--help", "print this help and exit", "--version",
+            "print the version and exit");
+}
+
+static void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
+    cfg->listen_port = 8080;
+    cfg->redis.kind = CONFIG_REDIS_EMBEDDED;
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./var");
+    snprintf(cfg->key_prefix, sizeof(cfg->key_prefix), "thamdo:");
+    cfg->redis_timeout_ms = 2000;
+    cfg->max_body = 4096;
+    cfg->log_level = LOG_INFO;
+    snprintf(cfg->cookie.name, sizeof(cfg->cookie.name), "thamdo_vid");
+    cfg->cookie.samesite = COOKIE_SAMESITE_LAX;
+    cfg->cookie.max_age = 34560000;
+}
+
+static int config_apply(struct config *cfg, const struct config_opt *o, const char *value,
+                        const char *name)
+{
+    struct config_err e = {.why = "invalid value"};
+    if (o->set(cfg, value, &e) != 0) {
+        fprintf(stderr, "thamdo: %s: %s\n", name, e.why);
+        return -1;
+    }
+    return 0;
+}
+
+enum config_result config_load(struct config *cfg, int argc, char **argv)
+{
+    int secret_env = 0, secret_file_env = 0;
+    int secure_set = 0;
+    config_defaults(cfg);
+
+    for (size_t i = 0; i < CONFIG_NOPTS; i++) {
+        const char *v = getenv(config_opts[i].env);
+        if (v == NULL)
+            continue;
+        if (config_opts[i].set == config_set_secret)
+            secret_env = 1;
+        if (config_opts[i].set == config_set_secret_file)
+            secret_file_env = 1;
+        if (config_opts[i].set == config_set_secure)
+            secure_set = 1;
+        if (config_apply(cfg, &config_opts[i], v, config_opts[i].env))
+            goto usage;
+    }
+
+    struct option longopts[CONFIG_NOPTS + 3];
+    for (size_t i = 0; i < CONFIG_NOPTS; i++)
+        longopts[i] = (struct option){config_opts[i].flag, required_argument, NULL, (int)i};
+    longopts[CONFIG_NOPTS] = (struct option){"help", no_argument, NULL, 'h' + 1000};
+    longopts[CONFIG_NOPTS + 1] = (struct option){"version", no_argument, NULL, 'v' + 1000};
+    longopts[CONFIG_NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'h' + 1000) {
+            config_usage(stdout);
+            return CONFIG_EXIT_OK;
+        }
+        if (c == 'v' + 1000) {
+            printf("thamdo %s\n", THAMDO_VERSION);
+            return CONFIG_EXIT_OK;
+        }
+        if (c < 0 || (size_t)c >= CONFIG_NOPTS) {
+            const char *bad = argv[optind - 1] ? argv[optind - 1] : "?";
+            fprintf(stderr, "thamdo: %s: unknown option or missing value (see --help)\n", bad);
+            goto usage;
+        }
+        char name[80];
+        snprintf(name, sizeof(name), "--%s", config_opts[c].flag);
+        if (config_opts[c].set == config_set_secret)
+            secret_env = 1;
+        if (config_opts[c].set == config_set_secret_file)
+            secret_file_env = 1;
+        if (config_opts[c].set == config_set_secure)
+            secure_set = 1;
+        if (config_apply(cfg, &config_opts[c], optarg, name))
+            goto usage;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "thamdo: %s: unexpected argument (see --help)\n", argv[optind]);
+        goto usage;
+    }
+
+    if (secret_env && secret_file_env) {
+        fprintf(stderr, "thamdo: THAMDO_SECRET_FILE: set either THAMDO_SECRET or "
+                        "THAMDO_SECRET_FILE, not both\n");
+        goto usage;
+    }
+    if (cfg->cookie.samesite == COOKIE_SAMESITE_NONE) {
+        if (secure_set && !cfg->cookie.secure) {
+            fprintf(stderr, "thamdo: THAMDO_COOKIE_SECURE: SameSite=None requires Secure\n");
+            goto usage;
+        }
+        cfg->cookie.secure = 1;
+    }
+    if (cfg->cookie.partitioned && !cfg->cookie.secure) {
+        fprintf(stderr, "thamdo: THAMDO_COOKIE_PARTITIONED: Partitioned requires Secure "
+                        "(set THAMDO_COOKIE_SAMESITE=None or THAMDO_COOKIE_SECURE=true)\n");
+        goto usage;
+    }
+    return CONFIG_OK;
+
+usage:
+    config_free(cfg);
+    return CONFIG_EXIT_USAGE;
+}
+
+void config_free(struct config *cfg)
+{
+    OPENSSL_cleanse(cfg->cookie.secret, sizeof(cfg->cookie.secret));
+    OPENSSL_cleanse(cfg->redis.password, sizeof(cfg->redis.password));
+    json_decref(cfg->polls);
+    cfg->polls = NULL;
+}

@@ -1,0 +1,77 @@
+/* config.h - the service configuration, read once at start.
+ *
+ * Sources, later wins: built-in defaults, THAMDO_* environment variables,
+ * command-line flags. Owns: parsing and checking every value; the first bad
+ * value stops the start with one line naming the variable or flag. After
+ * config_load() returns the struct is read-only and may be shared by every
+ * worker. Must not open sockets or touch Redis. */
+#ifndef THAMDO_CONFIG_H
+#define THAMDO_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "cookie.h"
+#include "log.h"
+
+#define CONFIG_HOST_MAX   255
+#define CONFIG_PREFIX_MAX 64
+#define CONFIG_PASS_MAX   256
+
+enum config_redis_kind {
+    CONFIG_REDIS_EMBEDDED = 0, /* private redis-server in the data directory */
+    CONFIG_REDIS_TCP,
+    CONFIG_REDIS_UNIX,
+};
+
+struct config_redis {
+    enum config_redis_kind kind;
+    char host[CONFIG_HOST_MAX + 1];
+    int port;
+    char path[PATH_MAX];
+    char username[CONFIG_PASS_MAX + 1]; /* empty: AUTH with the password alone */
+    char password[CONFIG_PASS_MAX + 1]; /* empty: no AUTH */
+    int db;
+};
+
+enum config_secret_source {
+    CONFIG_SECRET_GENERATED = 0, /* kept in DATA_DIR/secret */
+    CONFIG_SECRET_ENV,
+    CONFIG_SECRET_FILE,
+};
+
+struct config {
+    char listen_host[CONFIG_HOST_MAX + 1];
+    int listen_port;
+    struct config_redis redis;
+    char data_dir[PATH_MAX];
+    enum config_secret_source secret_source;
+    char polls_file[PATH_MAX];
+    char key_prefix[CONFIG_PREFIX_MAX + 1];
+    int redis_timeout_ms;
+    size_t max_body;
+    enum log_level log_level;
+    struct cookie_conf cookie; /* holds the secret once loaded */
+    struct json_t *polls;      /* checked definitions of the polls file, or NULL */
+};
+
+enum config_result {
+    CONFIG_OK = 0,
+    CONFIG_EXIT_OK,    /* --help or --version printed: exit 0 */
+    CONFIG_EXIT_USAGE, /* error printed: exit 2 */
+};
+
+/* Fills cfg from defaults, environment and argv. On error prints one line to
+ * stderr. The secret is loaded here unless it is to be generated. */
+enum config_result config_load(struct config *cfg, int argc, char **argv);
+
+/* Parses a Redis URL into r. 0 on success; on error *why says what is wrong. */
+int config_parse_redis_url(const char *url, struct config_redis *r, const char **why);
+
+/* Parses "host:port" or "[v6]:port". 0 on success. */
+int config_parse_listen(const char *s, char *host, size_t host_size, int *port);
+
+/* Wipes the secret and password and frees the loaded polls. */
+void config_free(struct config *cfg);
+
+#endif

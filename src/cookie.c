@@ -1,0 +1,177 @@
+/* cookie.c - minting, signing and verifying the voter cookie.
+ *
+ * The HMAC covers the version prefix and the raw id, so a value from another
+ * version or another secret never verifies. Decoding is strict: a value must
+ * re-encode to exactly the same text, so there is one spelling per id.
+ * Must not log, and must not keep any state between calls. */
+#include "cookie.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define COOKIE_PREFIX     "v1."
+#define COOKIE_PREFIX_LEN 3
+#define COOKIE_MAC_LEN    32
+#define COOKIE_ID_B64     22
+#define COOKIE_MAC_B64    43
+
+int cookie_mint(unsigned char id[COOKIE_ID_LEN])
+{
+    return RAND_bytes(id, COOKIE_ID_LEN) == 1 ? 0 : -1;
+}
+
+/* base64url without padding; out must hold 4 * ceil(len / 3) + 1 bytes. */
+static size_t cookie_b64url(const unsigned char *in, size_t len, char *out)
+{
+    int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+    while (n > 0 && out[n - 1] == '=')
+        n--;
+    out[n] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (out[i] == '+')
+            out[i] = '-';
+        else if (out[i] == '/')
+            out[i] = '_';
+    }
+    return (size_t)n;
+}
+
+/* Strict decode of exactly want bytes from len base64url chars. */
+static int cookie_unb64url(const char *in, size_t len, unsigned char *out, size_t want)
+{
+    char buf[64];
+    unsigned char bytes[48];
+    char again[68];
+    size_t padded = (len + 3) / 4 * 4;
+    if (padded >= sizeof(buf) || (want + 2) / 3 * 3 > sizeof(bytes))
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return -1;
+        buf[i] = c;
+    }
+    for (size_t i = len; i < padded; i++)
+        buf[i] = '=';
+    int n = EVP_DecodeBlock(bytes, (const unsigned char *)buf, (int)padded);
+    if (n < (int)want)
+        return -1;
+    memcpy(out, bytes, want);
+    /* Canonical form only: the bytes must encode back to the same text. */
+    if (cookie_b64url(out, want, again) != len || memcmp(again, in, len) != 0)
+        return -1;
+    return 0;
+}
+
+static void cookie_mac(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
+                       unsigned char mac[COOKIE_MAC_LEN])
+{
+    unsigned char msg[COOKIE_PREFIX_LEN + COOKIE_ID_LEN];
+    unsigned int maclen = COOKIE_MAC_LEN;
+    memcpy(msg, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
+    memcpy(msg + COOKIE_PREFIX_LEN, id, COOKIE_ID_LEN);
+    HMAC(EVP_sha256(), conf->secret, (int)conf->secret_len, msg, sizeof(msg), mac, &maclen);
+}
+
+void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
+                 char out[COOKIE_VALUE_LEN + 1])
+{
+    unsigned char mac[COOKIE_MAC_LEN];
+    char b64[48];
+    cookie_mac(conf, id, mac);
+    memcpy(out, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
+    size_t off = COOKIE_PREFIX_LEN;
+    cookie_b64url(id, COOKIE_ID_LEN, b64);
+    memcpy(out + off, b64, COOKIE_ID_B64);
+    off += COOKIE_ID_B64;
+    out[off++] = '.';
+    cookie_b64url(mac, COOKIE_MAC_LEN, b64);
+    memcpy(out + off, b64, COOKIE_MAC_B64);
+    off += COOKIE_MAC_B64;
+    out[off] = '\0';
+}
+
+int cookie_verify(const struct cookie_conf *conf, const char *value, size_t len,
+                  unsigned char id[COOKIE_ID_LEN])
+{
+    unsigned char got_id[COOKIE_ID_LEN];
+    unsigned char got_mac[COOKIE_MAC_LEN];
+    unsigned char want_mac[COOKIE_MAC_LEN];
+
+    if (len != COOKIE_VALUE_LEN || memcmp(value, COOKIE_PREFIX, COOKIE_PREFIX_LEN) != 0 ||
+        value[COOKIE_PREFIX_LEN + COOKIE_ID_B64] != '.')
+        return -1;
+    if (cookie_unb64url(value + COOKIE_PREFIX_LEN, COOKIE_ID_B64, got_id, COOKIE_ID_LEN) != 0 ||
+        cookie_unb64url(value + COOKIE_PREFIX_LEN + COOKIE_ID_B64 + 1, COOKIE_MAC_B64, got_mac,
+                        COOKIE_MAC_LEN) != 0)
+        return -1;
+    cookie_mac(conf, got_id, want_mac);
+    if (CRYPTO_memcmp(got_mac, want_mac, COOKIE_MAC_LEN) != 0)
+        return -1;
+    memcpy(id, got_id, COOKIE_ID_LEN);
+    return 0;
+}
+
+int cookie_from_header(const struct cookie_conf *conf, const char *header,
+                       unsigned char id[COOKIE_ID_LEN])
+{
+    size_t name_len = strlen(conf->name);
+    const char *p = header;
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t pair_len = end ? (size_t)(end - p) : strlen(p);
+        while (pair_len > 0 && (p[pair_len - 1] == ' ' || p[pair_len - 1] == '\t'))
+            pair_len--;
+        if (pair_len > name_len && memcmp(p, conf->name, name_len) == 0 && p[name_len] == '=') {
+            const char *v = p + name_len + 1;
+            size_t vlen = pair_len - name_len - 1;
+            if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+                v++;
+                vlen -= 2;
+            }
+            if (cookie_verify(conf, v, vlen, id) == 0)
+                return 0;
+        }
+        p = end;
+    }
+    return -1;
+}
+
+int cookie_set_header(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
+                      char *out, size_t size)
+{
+    static const char *const samesite[] = {"Lax", "Strict", "None"};
+    char value[COOKIE_VALUE_LEN + 1];
+    cookie_sign(conf, id, value);
+    int n = snprintf(out, size, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=%s%s%s",
+                     conf->name, value, conf->max_age, samesite[conf->samesite],
+                     conf->secure ? "; Secure" : "", conf->partitioned ? "; Partitioned" : "");
+    OPENSSL_cleanse(value, sizeof(value));
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return n;
+}
+
+int cookie_parse_samesite(const char *s, enum cookie_samesite *out)
+{
+    if (strcasecmp(s, "lax") == 0)
+        *out = COOKIE_SAMESITE_LAX;
+    else if (strcasecmp(s, "strict") == 0)
+        *out = COOKIE_SAMESITE_STRICT;
+    else if (strcasecmp(s, "none") == 0)
+        *out = COOKIE_SAMESITE_NONE;
+    else
+        return -1;
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* cookie.h - the signed voter cookie.
+ *
+ * A voter is a random 128-bit id from OpenSSL's CSPRNG. On the wire it is
+ *     v1.<base64url(id), 22 chars>.<base64url(HMAC-SHA256(secret, "v1." || id)), 43 chars>
+ * and it is verified in constant time. Owns: minting, signing, verifying and
+ * the Set-Cookie attributes. Must not log cookie values or the secret, and
+ * must not trust a value that fails any check: the caller mints a new id. */
+#ifndef THAMDO_COOKIE_H
+#define THAMDO_COOKIE_H
+
+#include <stddef.h>
+
+#define COOKIE_ID_LEN     16  /* bytes of voter id */
+#define COOKIE_SECRET_MIN 32  /* shortest accepted secret, bytes */
+#define COOKIE_SECRET_MAX 256 /* longest accepted secret, bytes */
+#define COOKIE_VALUE_LEN  (3 + 22 + 1 + 43)
+#define COOKIE_NAME_MAX   64
+
+enum cookie_samesite {
+    COOKIE_SAMESITE_LAX = 0,
+    COOKIE_SAMESITE_STRICT,
+    COOKIE_SAMESITE_NONE,
+};
+
+struct cookie_conf {
+    char name[COOKIE_NAME_MAX + 1];
+    unsigned char secret[COOKIE_SECRET_MAX];
+    size_t secret_len;
+    enum cookie_samesite samesite;
+    int secure;
+    int partitioned;
+    long long max_age; /* seconds */
+};
+
+/* Fills id with random bytes. 0 on success, -1 if the CSPRNG failed. */
+int cookie_mint(unsigned char id[COOKIE_ID_LEN]);
+
+/* Writes the signed value (COOKIE_VALUE_LEN chars + NUL) into out. */
+void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
+                 char out[COOKIE_VALUE_LEN + 1]);
+
+/* Verifies one cookie value of len bytes; on success stores the id and
+ * returns 0. Any malformed, truncated, other-version or forged value: -1. */
+int cookie_verify(const struct cookie_conf *conf, const char *value, size_t len,
+                  unsigned char id[COOKIE_ID_LEN]);
+
+/* Looks through a Cookie request header for conf->name and returns 0 with the
+ * id of the first value that verifies; -1 when there is none. */
+int cookie_from_header(const struct cookie_conf *conf, const char *header,
+                       unsigned char id[COOKIE_ID_LEN]);
+
+/* Writes the Set-Cookie header value for id into out. Returns the length, or
+ * -1 if it does not fit. */
+int cookie_set_header(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
+                      char *out, size_t size);
+
+int cookie_parse_samesite(const char *s, enum cookie_samesite *out);
+
+#endif

@@ -1,0 +1,147 @@
+/* http_util.c - JSON replies, the error envelope, bodies and media types.
+ *
+ * Must not keep the request after replying, and must not log request data
+ * beyond what http_log_path() renders. */
+#include "http_util.h"
+
+#include <ctype.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *http_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "";
+    }
+}
+
+void http_reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    if (body == NULL) { /* a value that could not be built: never crash */
+        status = 500;
+        body = http_error_body("internal_error", "The server could not build its answer.");
+    }
+    struct evbuffer *buf = evbuffer_new();
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!buf || !text)
+        abort();
+    evbuffer_add(buf, text, strlen(text));
+    evbuffer_add(buf, "\n", 1);
+    free(text);
+    evhttp_add_header(out, "Content-Type", "application/json; charset=utf-8");
+    if (!evhttp_find_header(out, "Cache-Control"))
+        evhttp_add_header(out, "Cache-Control", "no-store");
+    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    evhttp_send_reply(req, status, http_reason(status), buf);
+    evbuffer_free(buf);
+}
+
+json_t *http_error_body(const char *code, const char *message)
+{
+    return json_pack("{s{ss ss}}", "error", "code", code, "message", message);
+}
+
+void http_reply_error(struct evhttp_request *req, int status, const char *code,
+                      const char *message)
+{
+    http_reply_json(req, status, http_error_body(code, message));
+}
+
+int http_body(struct evhttp_request *req, size_t max, const char **data, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    if (n > max)
+        return -1;
+    /* A trailing NUL that is not part of the body, for parsers that want one. */
+    evbuffer_add(in, "", 1);
+    *data = (const char *)evbuffer_pullup(in, -1);
+    *len = n;
+    return 0;
+}
+
+enum http_media http_media_type(struct evhttp_request *req)
+{
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    if (!ct)
+        return HTTP_MEDIA_NONE;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t len = strcspn(ct, "; \t");
+    if (len == 16 && strncasecmp(ct, "application/json", len) == 0)
+        return HTTP_MEDIA_JSON;
+    if (len == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", len) == 0)
+        return HTTP_MEDIA_FORM;
+    return HTTP_MEDIA_OTHER;
+}
+
+void http_log_path(struct evhttp_request *req, char *buf, size_t size)
+{
+    const char *uri = evhttp_request_get_uri(req);
+    size_t o = 0;
+    for (const char *p = uri ? uri : ""; *p && *p != '?' && o + 1 < size; p++)
+        buf[o++] = (*p >= 0x21 && *p < 0x7f) ? *p : '?';
+    buf[o] = '\0';
+}
+
+const char *http_method_name(int method)
+{
+    switch (method) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    default:
+        return "OTHER";
+    }
+}

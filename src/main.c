@@ -1,0 +1,73 @@
+/* main.c - start-up and shut-down order of the thamdo process.
+ *
+ * config -> data directory (lock, secret) -> private redis-server if no
+ * THAMDO_REDIS_URL -> serve -> stop redis-server. Must stay small: every
+ * piece of work lives in its own module. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "datadir.h"
+#include "log.h"
+#include "redisproc.h"
+#include "server.h"
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct datadir dd = {.lock_fd = -1};
+    struct redisproc rp = {0};
+    char err[512];
+    int rc = 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    switch (config_load(&cfg, argc, argv)) {
+    case CONFIG_EXIT_OK:
+        return 0;
+    case CONFIG_EXIT_USAGE:
+        return 2;
+    case CONFIG_OK:
+        break;
+    }
+    log_set_level(cfg.log_level);
+
+    int embedded = cfg.redis.kind == CONFIG_REDIS_EMBEDDED;
+    int generate_secret = cfg.secret_source == CONFIG_SECRET_GENERATED;
+    if (embedded || generate_secret) {
+        if (datadir_open(&dd, cfg.data_dir, embedded, err, sizeof(err)) != 0) {
+            fprintf(stderr, "thamdo: THAMDO_DATA_DIR: %s\n", err);
+            goto out;
+        }
+    }
+    if (generate_secret) {
+        if (datadir_secret(&dd, &cfg.cookie, err, sizeof(err)) != 0) {
+            fprintf(stderr, "thamdo: THAMDO_DATA_DIR: %s\n", err);
+            goto out;
+        }
+        if (!embedded)
+            log_warn("the cookie secret is kept in %s/secret: instances that share this Redis "
+                     "must share it too (set THAMDO_SECRET or THAMDO_SECRET_FILE on each)",
+                     dd.path);
+    }
+    if (embedded) {
+        if (redisproc_start(&rp, dd.path, err, sizeof(err)) != 0) {
+            fprintf(stderr, "thamdo: THAMDO_REDIS_URL is not set and the private redis-server "
+                            "did not start: %s\n",
+                    err);
+            goto out;
+        }
+        cfg.redis.kind = CONFIG_REDIS_UNIX;
+        snprintf(cfg.redis.path, sizeof(cfg.redis.path), "%s", rp.socket_path);
+    }
+    if (cfg.polls == NULL)
+        log_info("no THAMDO_POLLS_FILE: serving the polls already in Redis");
+
+    rc = server_run(&cfg);
+
+out:
+    redisproc_stop(&rp);
+    datadir_close(&dd);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,379 @@
+/* poll.c - checking poll definitions and rendering them for readers.
+ *
+ * Pure functions over jansson values; the clock is always a parameter, so the
+ * same definition gives the same answer for the same instant. Must not talk to
+ * Redis or HTTP, and must not keep state between calls. */
+#include "poll.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+static const char *const poll_visibilities[] = {"always", "after_vote", "after_close", "never"};
+
+static void poll_fail(struct poll_error *err, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void poll_fail(struct poll_error *err, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    snprintf(err->path, sizeof(err->path), "%s", path);
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+}
+
+static int poll_check_text(const json_t *v, const char *path, const char *what,
+                           struct poll_error *err)
+{
+    if (!json_is_string(v)) {
+        poll_fail(err, path, "%s must be a string", what);
+        return -1;
+    }
+    size_t len = json_string_length(v);
+    if (len == 0 || len > POLL_TEXT_MAX) {
+        poll_fail(err, path, "%s must be 1 to %d bytes long", what, POLL_TEXT_MAX);
+        return -1;
+    }
+    if (!text_is_utf8(json_string_value(v), len)) {
+        poll_fail(err, path, "%s must be valid UTF-8 text without control characters", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads an optional RFC 3339 time: null/absent -> json null. */
+static json_t *poll_check_time(const json_t *v, const char *path, struct poll_error *err)
+{
+    if (v == NULL || json_is_null(v))
+        return json_null();
+    int64_t t;
+    if (json_is_integer(v)) {
+        t = json_integer_value(v);
+        if (t < 0) {
+            poll_fail(err, path, "must be an RFC 3339 time such as 2026-12-01T00:00:00+07:00");
+            return NULL;
+        }
+        return json_integer(t);
+    }
+    if (!json_is_string(v) || text_parse_rfc3339(json_string_value(v), &t) != 0) {
+        poll_fail(err, path, "must be an RFC 3339 time such as 2026-12-01T00:00:00+07:00");
+        return NULL;
+    }
+    return json_integer(t);
+}
+
+json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err)
+{
+    json_t *out = NULL, *opts = NULL;
+    char path[96];
+
+    if (!json_is_object(in)) {
+        poll_fail(err, "", "a poll must be a JSON object");
+        return NULL;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)in, key, val)
+    {
+        static const char *const known[] = {"id",        "question",           "options",
+                                            "max_choices", "opens_at",         "closes_at",
+                                            "status",    "results_visibility", "created_at"};
+        int ok = 0;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            ok |= strcmp(key, known[i]) == 0;
+        if (!ok) {
+            poll_fail(err, key, "unknown field");
+            return NULL;
+        }
+    }
+
+    const json_t *id = json_object_get(in, "id");
+    if (!json_is_string(id) || !text_is_slug(json_string_value(id), json_string_length(id))) {
+        poll_fail(err, "id", "must be 1 to 64 characters of a-z, 0-9 and '-'");
+        return NULL;
+    }
+    const json_t *question = json_object_get(in, "question");
+    if (poll_check_text(question, "question", "the question", err))
+        return NULL;
+
+    const json_t *in_opts = json_object_get(in, "options");
+    if (!json_is_array(in_opts) || json_array_size(in_opts) < POLL_OPTIONS_MIN ||
+        json_array_size(in_opts) > POLL_OPTIONS_MAX) {
+        poll_fail(err, "options", "must be an array of %d to %d options", POLL_OPTIONS_MIN,
+                  POLL_OPTIONS_MAX);
+        return NULL;
+    }
+    opts = json_array();
+    size_t i;
+    const json_t *o;
+    json_array_foreach(in_opts, i, o)
+    {
+        snprintf(path, sizeof(path), "options[%zu]", i);
+        if (!json_is_object(o) || json_object_size(o) != 2) {
+            poll_fail(err, path, "must be an object with exactly \"id\" and \"label\"");
+            goto fail;
+        }
+        const json_t *oid = json_object_get(o, "id");
+        snprintf(path, sizeof(path), "options[%zu].id", i);
+        if (!json_is_string(oid) ||
+            !text_is_slug(json_string_value(oid), json_string_length(oid))) {
+            poll_fail(err, path, "must be 1 to 64 characters of a-z, 0-9 and '-'");
+            goto fail;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (json_equal(json_object_get(json_array_get(opts, k), "id"), oid)) {
+                poll_fail(err, path, "repeats the id of options[%zu]", k);
+                goto fail;
+            }
+        }
+        snprintf(path, sizeof(path), "options[%zu].label", i);
+        const json_t *label = json_object_get(o, "label");
+        if (poll_check_text(label, path, "the label", err))
+            goto fail;
+        json_array_append_new(opts, json_pack("{sO sO}", "id", oid, "label", label));
+    }
+
+    json_int_t max_choices = 1;
+    const json_t *mc = json_object_get(in, "max_choices");
+    if (mc) {
+        if (!json_is_integer(mc) || json_integer_value(mc) < 1 ||
+            (size_t)json_integer_value(mc) > json_array_size(opts)) {
+            poll_fail(err, "max_choices", "must be a whole number from 1 to the number of options");
+            goto fail;
+        }
+        max_choices = json_integer_value(mc);
+    }
+
+    json_t *opens = poll_check_time(json_object_get(in, "opens_at"), "opens_at", err);
+    if (!opens)
+        goto fail;
+    json_t *closes = poll_check_time(json_object_get(in, "closes_at"), "closes_at", err);
+    if (!closes) {
+        json_decref(opens);
+        goto fail;
+    }
+    if (json_is_integer(opens) && json_is_integer(closes) &&
+        json_integer_value(opens) >= json_integer_value(closes)) {
+        json_decref(opens);
+        json_decref(closes);
+        poll_fail(err, "closes_at", "must be later than opens_at");
+        goto fail;
+    }
+
+    const char *status = "open";
+    const json_t *st = json_object_get(in, "status");
+    if (st) {
+        status = json_string_value(st);
+        if (!status || (strcmp(status, "open") != 0 && strcmp(status, "closed") != 0)) {
+            json_decref(opens);
+            json_decref(closes);
+            poll_fail(err, "status", "must be \"open\" or \"closed\"");
+            goto fail;
+        }
+    }
+
+    const char *vis = "always";
+    const json_t *rv = json_object_get(in, "results_visibility");
+    if (rv) {
+        vis = json_string_value(rv);
+        int ok = 0;
+        for (size_t k = 0; vis && k < 4; k++)
+            ok |= strcmp(vis, poll_visibilities[k]) == 0;
+        if (!ok) {
+            json_decref(opens);
+            json_decref(closes);
+            poll_fail(err, "results_visibility",
+                      "must be \"always\", \"after_vote\", \"after_close\" or \"never\"");
+            goto fail;
+        }
+    }
+
+    json_int_t created = now;
+    const json_t *ca = json_object_get(in, "created_at");
+    if (json_is_integer(ca) && json_integer_value(ca) > 0)
+        created = json_integer_value(ca);
+
+    out = json_pack("{sO sO so sI so so ss ss sI}", "id", id, "question", question, "options", opts,
+                    "max_choices", max_choices, "opens_at", opens, "closes_at", closes, "status",
+                    status, "results_visibility", vis, "created_at", created);
+    return out;
+
+fail:
+    json_decref(opts);
+    return NULL;
+}
+
+json_t *poll_load_file(const char *path, char *err, size_t err_size)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (jerr.line > 0)
+            snprintf(err, err_size, "%s:%d: %s", path, jerr.line, jerr.text);
+        else
+            snprintf(err, err_size, "%s: %s", path, jerr.text);
+        return NULL;
+    }
+    json_t *list = json_is_array(root) ? root : json_object_get(root, "polls");
+    if (!json_is_array(list)) {
+        snprintf(err, err_size, "%s: expected {\"polls\":[...]} or an array of polls", path);
+        json_decref(root);
+        return NULL;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p)
+    {
+        struct poll_error perr;
+        json_t *def = poll_from_input(p, 0, &perr);
+        if (!def) {
+            snprintf(err, err_size, "%s: polls[%zu]%s%s: %s", path, i, perr.path[0] ? "." : "",
+                     perr.path, perr.message);
+            goto fail;
+        }
+        for (size_t k = 0; k < json_array_size(out); k++) {
+            if (json_equal(json_object_get(json_array_get(out, k), "id"),
+                           json_object_get(def, "id"))) {
+                snprintf(err, err_size, "%s: polls[%zu].id: repeats the id of polls[%zu]", path,
+                         i, k);
+                json_decref(def);
+                goto fail;
+            }
+        }
+        /* created_at 0 means "set when imported" */
+        json_array_append_new(out, def);
+    }
+    json_decref(root);
+    return out;
+
+fail:
+    json_decref(out);
+    json_decref(root);
+    return NULL;
+}
+
+enum poll_state poll_state_at(const json_t *def, int64_t now)
+{
+    const char *status = json_string_value(json_object_get(def, "status"));
+    if (!status || strcmp(status, "open") != 0)
+        return POLL_CLOSED;
+    const json_t *closes = json_object_get(def, "closes_at");
+    if (json_is_integer(closes) && now >= json_integer_value(closes))
+        return POLL_CLOSED;
+    const json_t *opens = json_object_get(def, "opens_at");
+    if (json_is_integer(opens) && now < json_integer_value(opens))
+        return POLL_UPCOMING;
+    return POLL_OPEN;
+}
+
+int poll_results_visible(const json_t *def, int64_t now, int voted)
+{
+    const char *vis = json_string_value(json_object_get(def, "results_visibility"));
+    if (!vis || strcmp(vis, "always") == 0)
+        return 1;
+    if (strcmp(vis, "after_vote") == 0)
+        return voted;
+    if (strcmp(vis, "after_close") == 0)
+        return poll_state_at(def, now) == POLL_CLOSED;
+    return 0;
+}
+
+static json_t *poll_time_json(const json_t *t)
+{
+    if (!json_is_integer(t))
+        return json_null();
+    char buf[32];
+    text_format_rfc3339(json_integer_value(t), buf, sizeof(buf));
+    return json_string(buf);
+}
+
+json_t *poll_public_view(const json_t *def, int64_t now)
+{
+    static const char *const states[] = {"open", "upcoming", "closed"};
+    json_t *opts = json_array();
+    size_t i;
+    const json_t *o;
+    json_array_foreach(json_object_get(def, "options"), i, o)
+    {
+        json_array_append_new(opts, json_pack("{sO sO}", "id", json_object_get(o, "id"), "label",
+                                               json_object_get(o, "label")));
+    }
+    return json_pack("{sO sO so sO so so ss sO}", "id", json_object_get(def, "id"), "question",
+                     json_object_get(def, "question"), "options", opts, "max_choices",
+                     json_object_get(def, "max_choices"), "opens_at",
+                     poll_time_json(json_object_get(def, "opens_at")), "closes_at",
+                     poll_time_json(json_object_get(def, "closes_at")), "status",
+                     states[poll_state_at(def, now)], "results_visibility",
+                     json_object_get(def, "results_visibility"));
+}
+
+json_t *poll_results(const json_t *def, const json_t *counts, long long voters)
+{
+    const json_t *opts = json_object_get(def, "options");
+    size_t n = json_array_size(opts);
+    long long *votes = calloc(n ? n : 1, sizeof(*votes));
+    long long *rem = calloc(n ? n : 1, sizeof(*rem));
+    int *pct = calloc(n ? n : 1, sizeof(*pct));
+    if (!votes || !rem || !pct)
+        abort();
+
+    long long total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(opts, i), "id"));
+        const json_t *c = id ? json_object_get(counts, id) : NULL;
+        votes[i] = json_is_integer(c) && json_integer_value(c) > 0 ? json_integer_value(c) : 0;
+        total += votes[i];
+    }
+
+    /* Largest remainder: floor every share, then give the points left over to
+     * the largest remainders (ties to the earlier option). */
+    if (total > 0) {
+        long long given = 0;
+        for (size_t i = 0; i < n; i++) {
+            pct[i] = (int)(votes[i] * 100 / total);
+            rem[i] = votes[i] * 100 % total;
+            given += pct[i];
+        }
+        for (long long left = 100 - given; left > 0; left--) {
+            size_t best = 0;
+            for (size_t i = 1; i < n; i++) {
+                if (rem[i] > rem[best])
+                    best = i;
+            }
+            pct[best]++;
+            rem[best] = -1;
+        }
+    }
+
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(opts, i);
+        json_array_append_new(arr, json_pack("{sO sO sI si}", "id", json_object_get(o, "id"), "label",
+                                             json_object_get(o, "label"), "votes",
+                                             (json_int_t)votes[i], "percent", pct[i]));
+    }
+    free(votes);
+    free(rem);
+    free(pct);
+    return json_pack("{sO sI sI so}", "poll_id", json_object_get(def, "id"), "total",
+                     (json_int_t)total, "voters", (json_int_t)voters, "options", arr);
+}
+
+json_t *poll_choice_array(const char *choice, size_t len)
+{
+    json_t *arr = json_array();
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || choice[i] == ',') {
+            if (i > start)
+                json_array_append_new(arr, json_stringn(choice + start, i - start));
+            start = i + 1;
+        }
+    }
+    return arr;
+}

@@ -1,0 +1,4 @@
+#ifndef THAMDO_VERSION_H
+#define THAMDO_VERSION_H
+#define THAMDO_VERSION "0.1.0"
+#endif
