@@ -89,15 +89,11 @@ lint: $(GEN)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen \
 	    --suppress=missingIncludeSystem src/
-	$(MAKE) --no-print-directory clean-clang
-	$(MAKE) --no-print-directory CC=clang build/clang/thamdo
+	$(MAKE) --no-print-directory build/clang/thamdo
 
 build/clang/thamdo: $(SRCS) $(GEN)
 	@mkdir -p $(@D)
 	clang $(CSTD) $(WARN) -O2 $(PKG_CFLAGS) -Ibuild/gen -Isrc -o $@ $(SRCS) $(PKG_LIBS)
-
-clean-clang:
-	rm -f build/clang/thamdo
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c

@@ -6,8 +6,7 @@
 set -eu
 
 PKGS="make gcc pkg-config libevent-dev libhiredis-dev libjansson-dev libssl-dev redis-server
-      tzdata ca-certificates libcmocka-dev clang clang-format cppcheck redis-tools nodejs
-      chromium"
+      tzdata ca-certificates libcmocka-dev clang clang-format cppcheck redis-tools nodejs"
 [ "${THAMDO_DEPS_EXTRA:-}" ] && PKGS="$PKGS $THAMDO_DEPS_EXTRA"
 
 missing=""
@@ -33,7 +32,3 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
-# The embedded default starts its own redis-server: the system one is not needed.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
-    :
-fi

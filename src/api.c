@@ -224,8 +224,8 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *p)
     }
     if (strcmp(p->code, "ok") == 0) {
         api_finish(r, 201,
-                   json_pack("{ss so so}", "poll_id", r->poll_id, "choice", api_choice(p), "results",
-                             api_results_or_null(r, p, 1)));
+                   json_pack("{ss so so}", "poll_id", r->poll_id, "choice", api_choice(p),
+                             "results", api_results_or_null(r, p, 1)));
     } else if (strcmp(p->code, "already_voted") == 0) {
         json_t *body = http_error_body("already_voted", "You have already voted in this poll.");
         json_object_set_new(body, "choice", api_choice(p));
@@ -340,16 +340,15 @@ void api_handle(struct evhttp_request *req, void *arg)
         return;
     case API_POLL_GET:
         api_voter(r, 1);
-        store_poll_view(srv->store, r->poll_id, r->has_voter ? r->voter : NULL, api_poll_get_cb,
-                        r);
+        store_poll_view(srv->store, r->poll_id, r->has_voter ? r->voter : NULL, api_poll_get_cb, r);
         return;
     case API_POLL_VOTE:
         api_vote(r);
         return;
     case API_POLL_RESULTS:
         api_voter(r, 0);
-        store_poll_view(srv->store, r->poll_id, r->has_voter ? r->voter : NULL,
-                        api_poll_results_cb, r);
+        store_poll_view(srv->store, r->poll_id, r->has_voter ? r->voter : NULL, api_poll_results_cb,
+                        r);
         return;
     case API_HEALTHZ:
         api_health(r, 0);

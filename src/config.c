@@ -335,7 +335,8 @@ static const struct config_opt config_opts[] = {
     {"THAMDO_LISTEN", "listen", "HOST:PORT", "address to serve HTTP on (127.0.0.1:8080)",
      config_set_listen},
     {"THAMDO_REDIS_URL", "redis-url", "URL",
-     "redis://[[user]:password@]host:port[/db] or unix:///path; empty: start a private redis-server",
+     "redis://[[user]:password@]host:port[/db] or unix:///path; empty: start a private "
+     "redis-server",
      config_set_redis_url},
     {"THAMDO_DATA_DIR", "data-dir", "DIR",
      "private redis-server data and the generated secret (./var)", config_set_data_dir},

@@ -81,8 +81,7 @@ json_t *http_error_body(const char *code, const char *message)
     return json_pack("{s{ss ss}}", "error", "code", code, "message", message);
 }
 
-void http_reply_error(struct evhttp_request *req, int status, const char *code,
-                      const char *message)
+void http_reply_error(struct evhttp_request *req, int status, const char *code, const char *message)
 {
     http_reply_json(req, status, http_error_body(code, message));
 }

@@ -52,8 +52,9 @@ int main(int argc, char **argv)
     }
     if (embedded) {
         if (redisproc_start(&rp, dd.path, err, sizeof(err)) != 0) {
-            fprintf(stderr, "thamdo: THAMDO_REDIS_URL is not set and the private redis-server "
-                            "did not start: %s\n",
+            fprintf(stderr,
+                    "thamdo: THAMDO_REDIS_URL is not set and the private redis-server "
+                    "did not start: %s\n",
                     err);
             goto out;
         }

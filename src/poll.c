@@ -79,9 +79,9 @@ json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err)
     json_t *val;
     json_object_foreach((json_t *)in, key, val)
     {
-        static const char *const known[] = {"id",        "question",           "options",
-                                            "max_choices", "opens_at",         "closes_at",
-                                            "status",    "results_visibility", "created_at"};
+        static const char *const known[] = {"id",          "question",           "options",
+                                            "max_choices", "opens_at",           "closes_at",
+                                            "status",      "results_visibility", "created_at"};
         int ok = 0;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             ok |= strcmp(key, known[i]) == 0;
@@ -200,6 +200,8 @@ json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err)
     out = json_pack("{sO sO so sI so so ss ss sI}", "id", id, "question", question, "options", opts,
                     "max_choices", max_choices, "opens_at", opens, "closes_at", closes, "status",
                     status, "results_visibility", vis, "created_at", created);
+    if (!out)
+        poll_fail(err, "", "the poll could not be stored");
     return out;
 
 fail:
@@ -229,7 +231,7 @@ json_t *poll_load_file(const char *path, char *err, size_t err_size)
     json_t *p;
     json_array_foreach(list, i, p)
     {
-        struct poll_error perr;
+        struct poll_error perr = {{0}, {0}};
         json_t *def = poll_from_input(p, 0, &perr);
         if (!def) {
             snprintf(err, err_size, "%s: polls[%zu]%s%s: %s", path, i, perr.path[0] ? "." : "",
@@ -239,8 +241,8 @@ json_t *poll_load_file(const char *path, char *err, size_t err_size)
         for (size_t k = 0; k < json_array_size(out); k++) {
             if (json_equal(json_object_get(json_array_get(out, k), "id"),
                            json_object_get(def, "id"))) {
-                snprintf(err, err_size, "%s: polls[%zu].id: repeats the id of polls[%zu]", path,
-                         i, k);
+                snprintf(err, err_size, "%s: polls[%zu].id: repeats the id of polls[%zu]", path, i,
+                         k);
                 json_decref(def);
                 goto fail;
             }
@@ -301,7 +303,7 @@ json_t *poll_public_view(const json_t *def, int64_t now)
     json_array_foreach(json_object_get(def, "options"), i, o)
     {
         json_array_append_new(opts, json_pack("{sO sO}", "id", json_object_get(o, "id"), "label",
-                                               json_object_get(o, "label")));
+                                              json_object_get(o, "label")));
     }
     return json_pack("{sO sO so sO so so ss sO}", "id", json_object_get(def, "id"), "question",
                      json_object_get(def, "question"), "options", opts, "max_choices",
@@ -353,8 +355,8 @@ json_t *poll_results(const json_t *def, const json_t *counts, long long voters)
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_array_get(opts, i);
-        json_array_append_new(arr, json_pack("{sO sO sI si}", "id", json_object_get(o, "id"), "label",
-                                             json_object_get(o, "label"), "votes",
+        json_array_append_new(arr, json_pack("{sO sO sI si}", "id", json_object_get(o, "id"),
+                                             "label", json_object_get(o, "label"), "votes",
                                              (json_int_t)votes[i], "percent", pct[i]));
     }
     free(votes);

@@ -45,26 +45,11 @@ static void redisproc_child(const char *dir, const char *sock, pid_t parent)
     }
     for (int fd = 3; fd < 1024; fd++)
         close(fd);
-    char *const argv[] = {"redis-server",
-                          "--port",
-                          "0",
-                          "--unixsocket",
-                          (char *)sock,
-                          "--unixsocketperm",
-                          "700",
-                          "--dir",
-                          (char *)dir,
-                          "--appendonly",
-                          "yes",
-                          "--appendfsync",
-                          "always",
-                          "--save",
-                          "",
-                          "--daemonize",
-                          "no",
-                          "--logfile",
-                          logfile,
-                          NULL};
+    char *const argv[] = {"redis-server", "--port",           "0",     "--unixsocket",
+                          (char *)sock,   "--unixsocketperm", "700",   "--dir",
+                          (char *)dir,    "--appendonly",     "yes",   "--appendfsync",
+                          "always",       "--save",           "",      "--daemonize",
+                          "no",           "--logfile",        logfile, NULL};
     execvp("redis-server", argv);
     fprintf(stderr, "thamdo: cannot run redis-server: %s\n", strerror(errno));
     _exit(127);

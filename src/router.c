@@ -72,9 +72,8 @@ void router_allow_header(unsigned methods, char *buf, size_t size)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{ROUTER_GET, "GET"},         {ROUTER_HEAD, "HEAD"},
-                 {ROUTER_POST, "POST"},       {ROUTER_PUT, "PUT"},
-                 {ROUTER_PATCH, "PATCH"},     {ROUTER_DELETE, "DELETE"},
+    } names[] = {{ROUTER_GET, "GET"},        {ROUTER_HEAD, "HEAD"},   {ROUTER_POST, "POST"},
+                 {ROUTER_PUT, "PUT"},        {ROUTER_PATCH, "PATCH"}, {ROUTER_DELETE, "DELETE"},
                  {ROUTER_OPTIONS, "OPTIONS"}};
     size_t off = 0;
     buf[0] = '\0';

@@ -42,10 +42,10 @@ static uint64_t server_mono_ms(void)
 static void server_store_ready_cb(void *arg)
 {
     struct server *srv = arg;
-    if (srv->polls_imported || srv->cfg->polls == NULL)
-        return;
-    srv->polls_imported = 1;
-    store_poll_import(srv->store, srv->cfg->polls, server_now(srv));
+    /* On every (re)connection: creating only what is missing is harmless,
+     * and brings the polls back into a Redis that lost its data. */
+    if (srv->cfg->polls != NULL)
+        store_poll_import(srv->store, srv->cfg->polls, server_now(srv));
 }
 
 static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -127,11 +127,12 @@ int server_run(const struct config *cfg)
                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(srv.http, api_handle, &srv);
 
-    srv.listener = evhttp_bind_socket_with_handle(srv.http, cfg->listen_host,
-                                                  (ev_uint16_t)cfg->listen_port);
+    srv.listener =
+        evhttp_bind_socket_with_handle(srv.http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
     if (!srv.listener) {
-        fprintf(stderr, "thamdo: THAMDO_LISTEN: cannot listen on %s:%d (in use, or not an address "
-                        "of this machine)\n",
+        fprintf(stderr,
+                "thamdo: THAMDO_LISTEN: cannot listen on %s:%d (in use, or not an address "
+                "of this machine)\n",
                 cfg->listen_host, cfg->listen_port);
         goto out;
     }

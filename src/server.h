@@ -24,9 +24,8 @@ struct server {
     struct evhttp_bound_socket *listener;
     struct store *store;
     struct event *sigint_ev, *sigterm_ev, *drain_ev;
-    int inflight;       /* requests received and not yet answered */
-    int stopping;       /* a stop signal arrived */
-    int polls_imported; /* the polls file went to Redis once */
+    int inflight; /* requests received and not yet answered */
+    int stopping; /* a stop signal arrived */
     uint64_t drain_deadline_ms;
 };
 

@@ -121,8 +121,8 @@ static void store_schedule_reconnect(struct store *st)
     int spread = ms / 5;
     if (spread > 0)
         ms += (int)(rand_r(&st->jitter_seed) % (unsigned)(2 * spread + 1)) - spread;
-    st->backoff_ms = st->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS
-                                                                : st->backoff_ms * 2;
+    st->backoff_ms =
+        st->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS : st->backoff_ms * 2;
     struct timeval tv = store_tv(ms);
     evtimer_add(st->reconnect_ev, &tv);
 }
@@ -538,9 +538,9 @@ void store_poll_view(struct store *st, const char *poll_id, const unsigned char 
     store_call_send(c);
 }
 
-void store_poll_vote(struct store *st, const char *poll_id, const unsigned char voter[COOKIE_ID_LEN],
-                     int64_t now, const char *const *options, size_t n, store_poll_cb *cb,
-                     void *arg)
+void store_poll_vote(struct store *st, const char *poll_id,
+                     const unsigned char voter[COOKIE_ID_LEN], int64_t now,
+                     const char *const *options, size_t n, store_poll_cb *cb, void *arg)
 {
     struct store_call *c;
     store_poll_call(st, STORE_SCRIPT_VOTE, "vote", poll_id, cb, arg, &c);
@@ -560,8 +560,7 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
     json_t *defs = json_array();
     for (size_t i = 0; i < reply->elements; i++) {
         const redisReply *e = reply->element[i];
-        json_t *def =
-            e->type == REDIS_REPLY_STRING ? json_loadb(e->str, e->len, 0, NULL) : NULL;
+        json_t *def = e->type == REDIS_REPLY_STRING ? json_loadb(e->str, e->len, 0, NULL) : NULL;
         if (json_is_object(def))
             json_array_append_new(defs, def);
         else {
@@ -575,7 +574,8 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
 
 void store_poll_list(struct store *st, store_list_cb *cb, void *arg)
 {
-    struct store_call *c = store_call_new(st, STORE_SCRIPT_LIST, "poll list", store_parse_list, arg);
+    struct store_call *c =
+        store_call_new(st, STORE_SCRIPT_LIST, "poll list", store_parse_list, arg);
     c->list_cb = cb;
     store_call_arg(c, "1", 1);
     store_call_argf(c, "%spolls", st->cfg->key_prefix);
@@ -591,7 +591,7 @@ static void store_parse_import(struct store_call *c, const redisReply *reply)
     else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
         log_info("poll %s: created from the polls file", id);
     else
-        log_info("poll %s: already exists, left as it is", id);
+        log_debug("poll %s: already exists, left as it is", id);
 }
 
 void store_poll_import(struct store *st, const json_t *defs, int64_t now)

@@ -52,9 +52,9 @@ int store_is_ready(const struct store *st);
 void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
                      store_poll_cb *cb, void *arg);
 /* options: n distinct slugs. */
-void store_poll_vote(struct store *st, const char *poll_id, const unsigned char voter[COOKIE_ID_LEN],
-                     int64_t now, const char *const *options, size_t n, store_poll_cb *cb,
-                     void *arg);
+void store_poll_vote(struct store *st, const char *poll_id,
+                     const unsigned char voter[COOKIE_ID_LEN], int64_t now,
+                     const char *const *options, size_t n, store_poll_cb *cb, void *arg);
 void store_poll_list(struct store *st, store_list_cb *cb, void *arg);
 /* Creates each poll of defs (stored forms) that does not exist; logs what it did. */
 void store_poll_import(struct store *st, const json_t *defs, int64_t now);

@@ -137,9 +137,8 @@ int text_parse_rfc3339(const char *s, int64_t *out)
     if (len < 20)
         return -1;
     if (text_digits(s, 4, &Y) || s[4] != '-' || text_digits(s + 5, 2, &M) || s[7] != '-' ||
-        text_digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') ||
-        text_digits(s + 11, 2, &h) || s[13] != ':' || text_digits(s + 14, 2, &mi) ||
-        s[16] != ':' || text_digits(s + 17, 2, &sec))
+        text_digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || text_digits(s + 11, 2, &h) ||
+        s[13] != ':' || text_digits(s + 14, 2, &mi) || s[16] != ':' || text_digits(s + 17, 2, &sec))
         return -1;
     if (Y < 1970 || M < 1 || M > 12 || D < 1 || h > 23 || mi > 59 || sec > 59)
         return -1;
