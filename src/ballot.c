@@ -35,7 +35,7 @@ static int ballot_add(struct ballot *b, const char *s, size_t len, const char **
 
 static int ballot_parse_json(struct ballot *b, const char *body, size_t len, const char **code)
 {
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
     int rc = -1;
     *code = "invalid_json";
     if (!json_is_object(root))

@@ -413,22 +413,15 @@ static int config_apply(struct config *cfg, const struct config_opt *o, const ch
 
 enum config_result config_load(struct config *cfg, int argc, char **argv)
 {
-    int secret_env = 0, secret_file_env = 0;
-    int secure_set = 0;
+    /* The value of each setting and where it came from: a flag wins over the
+     * variable, so a bad variable that a flag overrides is never read. */
+    const char *value[CONFIG_NOPTS] = {0};
+    char source[CONFIG_NOPTS][80];
     config_defaults(cfg);
 
     for (size_t i = 0; i < CONFIG_NOPTS; i++) {
-        const char *v = getenv(config_opts[i].env);
-        if (v == NULL)
-            continue;
-        if (config_opts[i].set == config_set_secret)
-            secret_env = 1;
-        if (config_opts[i].set == config_set_secret_file)
-            secret_file_env = 1;
-        if (config_opts[i].set == config_set_secure)
-            secure_set = 1;
-        if (config_apply(cfg, &config_opts[i], v, config_opts[i].env))
-            goto usage;
+        value[i] = getenv(config_opts[i].env);
+        snprintf(source[i], sizeof(source[i]), "%s", config_opts[i].env);
     }
 
     struct option longopts[CONFIG_NOPTS + 3];
@@ -455,27 +448,32 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
             fprintf(stderr, "thamdo: %s: unknown option or missing value (see --help)\n", bad);
             goto usage;
         }
-        char name[80];
-        snprintf(name, sizeof(name), "--%s", config_opts[c].flag);
-        if (config_opts[c].set == config_set_secret)
-            secret_env = 1;
-        if (config_opts[c].set == config_set_secret_file)
-            secret_file_env = 1;
-        if (config_opts[c].set == config_set_secure)
-            secure_set = 1;
-        if (config_apply(cfg, &config_opts[c], optarg, name))
-            goto usage;
+        value[c] = optarg;
+        snprintf(source[c], sizeof(source[c]), "--%s", config_opts[c].flag);
     }
     if (optind < argc) {
         fprintf(stderr, "thamdo: %s: unexpected argument (see --help)\n", argv[optind]);
         goto usage;
     }
 
-    if (secret_env && secret_file_env) {
-        fprintf(stderr, "thamdo: THAMDO_SECRET_FILE: set either THAMDO_SECRET or "
-                        "THAMDO_SECRET_FILE, not both\n");
-        goto usage;
+    int secret_set = 0, secure_set = 0;
+    for (size_t i = 0; i < CONFIG_NOPTS; i++) {
+        if (value[i] == NULL)
+            continue;
+        if (config_opts[i].set == config_set_secret_file && secret_set) {
+            fprintf(stderr,
+                    "thamdo: %s: set either THAMDO_SECRET or THAMDO_SECRET_FILE, not both\n",
+                    source[i]);
+            goto usage;
+        }
+        if (config_opts[i].set == config_set_secret)
+            secret_set = 1;
+        if (config_opts[i].set == config_set_secure)
+            secure_set = 1;
+        if (config_apply(cfg, &config_opts[i], value[i], source[i]))
+            goto usage;
     }
+
     if (cfg->cookie.samesite == COOKIE_SAMESITE_NONE) {
         if (secure_set && !cfg->cookie.secure) {
             fprintf(stderr, "thamdo: THAMDO_COOKIE_SECURE: SameSite=None requires Secure\n");
