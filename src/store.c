@@ -34,18 +34,10 @@
 #include "config.h"
 #include "log.h"
 #include "lua_scripts.h" /* generated from the files in src/lua */
+#include "store_int.h"
 
 #define STORE_BACKOFF_MIN_MS 100
 #define STORE_BACKOFF_MAX_MS 5000
-#define STORE_MAX_ARGS       (8 + 64)
-
-enum store_script_id {
-    STORE_SCRIPT_VIEW = 0,
-    STORE_SCRIPT_VOTE,
-    STORE_SCRIPT_LIST,
-    STORE_SCRIPT_IMPORT,
-    STORE_NSCRIPTS,
-};
 
 struct store_script {
     const char *name;
@@ -53,8 +45,6 @@ struct store_script {
     size_t len;
     char sha[41];
 };
-
-struct store_call;
 
 struct store {
     struct event_base *base;
@@ -74,27 +64,6 @@ struct store {
     void *ready_arg;
     struct store_call *calls; /* every live call, for store_free() */
     struct store_script scripts[STORE_NSCRIPTS];
-};
-
-typedef void store_parse_fn(struct store_call *c, const redisReply *reply);
-
-struct store_call {
-    struct store *st;
-    struct store_call *prev, *next;
-    const char *what; /* for logs */
-    enum store_script_id script;
-    int argc;
-    const char *argv[STORE_MAX_ARGS];
-    size_t argvlen[STORE_MAX_ARGS];
-    char *owned[STORE_MAX_ARGS]; /* argument copies to free */
-    struct event *timer;
-    int submitted; /* hiredis holds it and will call back */
-    int reported;  /* the caller has heard back */
-    int retried;   /* NOSCRIPT fallback used */
-    store_parse_fn *parse;
-    store_poll_cb *poll_cb;
-    store_list_cb *list_cb;
-    void *arg;
 };
 
 static void store_connect(struct store *st);
@@ -379,8 +348,8 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     store_call_free(c);
 }
 
-static struct store_call *store_call_new(struct store *st, enum store_script_id script,
-                                         const char *what, store_parse_fn *parse, void *arg)
+struct store_call *store_call_new(struct store *st, enum store_script_id script, const char *what,
+                                  store_parse_fn *parse, store_fn *cb, void *arg)
 {
     struct store_call *c = calloc(1, sizeof(*c));
     if (!c)
@@ -389,6 +358,7 @@ static struct store_call *store_call_new(struct store *st, enum store_script_id 
     c->what = what;
     c->script = script;
     c->parse = parse;
+    c->cb = cb;
     c->arg = arg;
     c->timer = evtimer_new(st->base, store_call_timer_cb, c);
     if (!c->timer)
@@ -406,7 +376,7 @@ static struct store_call *store_call_new(struct store *st, enum store_script_id 
 }
 
 /* Appends a copy of data as the next argument. */
-static void store_call_arg(struct store_call *c, const void *data, size_t len)
+void store_call_arg(struct store_call *c, const void *data, size_t len)
 {
     if (c->argc >= STORE_MAX_ARGS)
         abort(); /* callers bound their argument counts */
@@ -421,10 +391,7 @@ static void store_call_arg(struct store_call *c, const void *data, size_t len)
     c->argc++;
 }
 
-static void store_call_argf(struct store_call *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void store_call_argf(struct store_call *c, const char *fmt, ...)
+void store_call_argf(struct store_call *c, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -436,13 +403,13 @@ static void store_call_argf(struct store_call *c, const char *fmt, ...)
     store_call_arg(c, buf, (size_t)n);
 }
 
-static void store_call_key(struct store_call *c, const char *poll_id, const char *suffix)
+void store_call_key(struct store_call *c, const char *poll_id, const char *suffix)
 {
     store_call_argf(c, "%s{poll:%s}:%s", c->st->cfg->key_prefix, poll_id, suffix);
 }
 
 /* Sends the call, or arranges for it to report NULL at once when down. */
-static void store_call_send(struct store_call *c)
+void store_call_send(struct store_call *c)
 {
     struct store *st = c->st;
     struct timeval tv = store_tv(st->cfg->redis_timeout_ms);
@@ -454,170 +421,6 @@ static void store_call_send(struct store_call *c)
         tv = store_tv(0);
     }
     evtimer_add(c->timer, &tv);
-}
-
-/* -------------------------------------------------------- poll replies --- */
-
-static long long store_int(const redisReply *r)
-{
-    if (r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    if (r->type == REDIS_REPLY_STRING)
-        return strtoll(r->str, NULL, 10);
-    return 0;
-}
-
-/* {code, choice|nil, def, {opt, n, ...}, voters} or {'poll_not_found'} */
-static void store_parse_poll(struct store_call *c, const redisReply *reply)
-{
-    struct store_poll_reply out = {0};
-    json_t *def = NULL, *counts = NULL;
-
-    if (reply == NULL)
-        goto unavailable;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-        reply->element[0]->type != REDIS_REPLY_STRING)
-        goto bad;
-    out.code = reply->element[0]->str;
-    if (reply->elements == 1) {
-        c->poll_cb(c->arg, &out);
-        return;
-    }
-    if (reply->elements != 5 || reply->element[2]->type != REDIS_REPLY_STRING ||
-        reply->element[3]->type != REDIS_REPLY_ARRAY)
-        goto bad;
-    def = json_loadb(reply->element[2]->str, reply->element[2]->len, 0, NULL);
-    if (!json_is_object(def))
-        goto bad;
-    counts = json_object();
-    const redisReply *flat = reply->element[3];
-    for (size_t i = 0; i + 1 < flat->elements; i += 2) {
-        if (flat->element[i]->type == REDIS_REPLY_STRING)
-            json_object_set_new(counts, flat->element[i]->str,
-                                json_integer(store_int(flat->element[i + 1])));
-    }
-    if (reply->element[1]->type == REDIS_REPLY_STRING) {
-        out.choice = reply->element[1]->str;
-        out.choice_len = reply->element[1]->len;
-    }
-    out.def = def;
-    out.counts = counts;
-    out.voters = store_int(reply->element[4]);
-    c->poll_cb(c->arg, &out);
-    json_decref(def);
-    json_decref(counts);
-    return;
-
-bad:
-    log_error("redis %s: unexpected reply shape (is the poll definition damaged?)", c->what);
-    json_decref(def);
-    json_decref(counts);
-unavailable:
-    c->poll_cb(c->arg, NULL);
-}
-
-static void store_poll_call(struct store *st, enum store_script_id script, const char *what,
-                            const char *poll_id, store_poll_cb *cb, void *arg,
-                            struct store_call **out)
-{
-    struct store_call *c = store_call_new(st, script, what, store_parse_poll, arg);
-    c->poll_cb = cb;
-    store_call_arg(c, "3", 1);
-    store_call_key(c, poll_id, "def");
-    store_call_key(c, poll_id, "counts");
-    store_call_key(c, poll_id, "voters");
-    *out = c;
-}
-
-void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
-                     store_poll_cb *cb, void *arg)
-{
-    struct store_call *c;
-    store_poll_call(st, STORE_SCRIPT_VIEW, "poll view", poll_id, cb, arg, &c);
-    store_call_arg(c, voter ? voter : (const unsigned char *)"", voter ? COOKIE_ID_LEN : 0);
-    store_call_send(c);
-}
-
-void store_poll_vote(struct store *st, const char *poll_id,
-                     const unsigned char voter[COOKIE_ID_LEN], int64_t now,
-                     const char *const *options, size_t n, store_poll_cb *cb, void *arg)
-{
-    struct store_call *c;
-    store_poll_call(st, STORE_SCRIPT_VOTE, "vote", poll_id, cb, arg, &c);
-    store_call_arg(c, voter, COOKIE_ID_LEN);
-    store_call_argf(c, "%lld", (long long)now);
-    for (size_t i = 0; i < n && c->argc < STORE_MAX_ARGS; i++)
-        store_call_arg(c, options[i], strlen(options[i]));
-    store_call_send(c);
-}
-
-static void store_parse_list(struct store_call *c, const redisReply *reply)
-{
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        c->list_cb(c->arg, NULL);
-        return;
-    }
-    json_t *defs = json_array();
-    for (size_t i = 0; i < reply->elements; i++) {
-        const redisReply *e = reply->element[i];
-        json_t *def = e->type == REDIS_REPLY_STRING ? json_loadb(e->str, e->len, 0, NULL) : NULL;
-        if (json_is_object(def))
-            json_array_append_new(defs, def);
-        else {
-            json_decref(def);
-            log_error("redis poll list: skipped a damaged poll definition");
-        }
-    }
-    c->list_cb(c->arg, defs);
-    json_decref(defs);
-}
-
-void store_poll_list(struct store *st, store_list_cb *cb, void *arg)
-{
-    struct store_call *c =
-        store_call_new(st, STORE_SCRIPT_LIST, "poll list", store_parse_list, arg);
-    c->list_cb = cb;
-    store_call_arg(c, "1", 1);
-    store_call_argf(c, "%spolls", st->cfg->key_prefix);
-    store_call_argf(c, "%s", st->cfg->key_prefix);
-    store_call_send(c);
-}
-
-static void store_parse_import(struct store_call *c, const redisReply *reply)
-{
-    const char *id = c->owned[5];
-    if (reply == NULL)
-        log_error("poll %s: not imported, redis unavailable", id);
-    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
-        log_info("poll %s: created from the polls file", id);
-    else
-        log_debug("poll %s: already exists, left as it is", id);
-}
-
-void store_poll_import(struct store *st, const json_t *defs, int64_t now)
-{
-    size_t i;
-    const json_t *def;
-    json_array_foreach(defs, i, def)
-    {
-        const char *id = json_string_value(json_object_get(def, "id"));
-        json_t *copy = json_deep_copy(def);
-        if (json_integer_value(json_object_get(copy, "created_at")) <= 0)
-            json_object_set_new(copy, "created_at", json_integer(now));
-        char *text = json_dumps(copy, JSON_COMPACT);
-        json_decref(copy);
-        if (!text)
-            abort();
-        struct store_call *c =
-            store_call_new(st, STORE_SCRIPT_IMPORT, "poll import", store_parse_import, NULL);
-        store_call_arg(c, "2", 1);
-        store_call_key(c, id, "def");
-        store_call_argf(c, "%spolls", st->cfg->key_prefix);
-        store_call_arg(c, id, strlen(id)); /* owned[5]: named in the log */
-        store_call_arg(c, text, strlen(text));
-        free(text);
-        store_call_send(c);
-    }
 }
 
 /* ----------------------------------------------------------- lifecycle --- */
@@ -669,6 +472,20 @@ void store_set_ready_cb(struct store *st, store_ready_cb *cb, void *arg)
 {
     st->ready_cb = cb;
     st->ready_arg = arg;
+}
+
+const char *store_key_prefix(const struct store *st)
+{
+    return st->cfg->key_prefix;
+}
+
+long long store_reply_int(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return strtoll(r->str, NULL, 10);
+    return 0;
 }
 
 int store_is_ready(const struct store *st)

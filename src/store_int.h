@@ -1,0 +1,66 @@
+/* store_int.h - shared by the files of the store module (store*.c) only.
+ *
+ * store.c owns the link and the command machinery; store_poll.c (and the
+ * other store_*.c files) build commands with it and turn replies into values
+ * for their callers. Nothing outside the store module includes this. */
+#ifndef THAMDO_STORE_INT_H
+#define THAMDO_STORE_INT_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define STORE_MAX_ARGS (8 + 64)
+
+/* Every Lua script of src/lua, loaded at each connection. */
+enum store_script_id {
+    STORE_SCRIPT_VIEW = 0,
+    STORE_SCRIPT_VOTE,
+    STORE_SCRIPT_LIST,
+    STORE_SCRIPT_IMPORT,
+    STORE_NSCRIPTS,
+};
+
+struct store_call;
+
+/* Turns a reply (NULL: unavailable) into the caller's callback; called once. */
+typedef void store_parse_fn(struct store_call *c, const redisReply *reply);
+/* The caller's callback, stored untyped; each parse function casts it back. */
+typedef void store_fn(void);
+
+struct store_call {
+    struct store *st;
+    struct store_call *prev, *next;
+    const char *what; /* for logs */
+    enum store_script_id script;
+    int argc;
+    const char *argv[STORE_MAX_ARGS];
+    size_t argvlen[STORE_MAX_ARGS];
+    char *owned[STORE_MAX_ARGS]; /* argument copies to free */
+    struct event *timer;
+    int submitted; /* hiredis holds it and will call back */
+    int reported;  /* the caller has heard back */
+    int retried;   /* NOSCRIPT fallback used */
+    store_parse_fn *parse;
+    store_fn *cb;
+    void *arg;
+};
+
+/* A new EVALSHA call of script; add arguments, then store_call_send(). */
+struct store_call *store_call_new(struct store *st, enum store_script_id script, const char *what,
+                                  store_parse_fn *parse, store_fn *cb, void *arg);
+/* Appends a copy of data[0..len) as the next argument. */
+void store_call_arg(struct store_call *c, const void *data, size_t len);
+void store_call_argf(struct store_call *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends the key PREFIX{poll:ID}:SUFFIX. */
+void store_call_key(struct store_call *c, const char *poll_id, const char *suffix);
+/* Sends the call, or has it report NULL at once when the link is down. */
+void store_call_send(struct store_call *c);
+
+const char *store_key_prefix(const struct store *st);
+long long store_reply_int(const redisReply *r);
+
+#endif

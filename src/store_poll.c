@@ -1,0 +1,164 @@
+/* store_poll.c - the poll commands of the store: view, vote, list, import.
+ *
+ * Builds each call with the machinery of store.c and turns the script's reply
+ * into a struct store_poll_reply or a list of definitions. The reply shapes
+ * are those written at the top of each script in src/lua. Must not know about
+ * HTTP. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+
+/* {code, choice|nil, def, {opt, n, ...}, voters} or {'poll_not_found'} */
+static void store_parse_poll(struct store_call *c, const redisReply *reply)
+{
+    struct store_poll_reply out = {0};
+    json_t *def = NULL, *counts = NULL;
+
+    if (reply == NULL)
+        goto unavailable;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+        reply->element[0]->type != REDIS_REPLY_STRING)
+        goto bad;
+    out.code = reply->element[0]->str;
+    if (reply->elements == 1) {
+        ((store_poll_cb *)c->cb)(c->arg, &out);
+        return;
+    }
+    if (reply->elements != 5 || reply->element[2]->type != REDIS_REPLY_STRING ||
+        reply->element[3]->type != REDIS_REPLY_ARRAY)
+        goto bad;
+    def = json_loadb(reply->element[2]->str, reply->element[2]->len, 0, NULL);
+    if (!json_is_object(def))
+        goto bad;
+    counts = json_object();
+    const redisReply *flat = reply->element[3];
+    for (size_t i = 0; i + 1 < flat->elements; i += 2) {
+        if (flat->element[i]->type == REDIS_REPLY_STRING)
+            json_object_set_new(counts, flat->element[i]->str,
+                                json_integer(store_reply_int(flat->element[i + 1])));
+    }
+    if (reply->element[1]->type == REDIS_REPLY_STRING) {
+        out.choice = reply->element[1]->str;
+        out.choice_len = reply->element[1]->len;
+    }
+    out.def = def;
+    out.counts = counts;
+    out.voters = store_reply_int(reply->element[4]);
+    ((store_poll_cb *)c->cb)(c->arg, &out);
+    json_decref(def);
+    json_decref(counts);
+    return;
+
+bad:
+    log_error("redis %s: unexpected reply shape (is the poll definition damaged?)", c->what);
+    json_decref(def);
+    json_decref(counts);
+unavailable:
+    ((store_poll_cb *)c->cb)(c->arg, NULL);
+}
+
+static void store_poll_call(struct store *st, enum store_script_id script, const char *what,
+                            const char *poll_id, store_poll_cb *cb, void *arg,
+                            struct store_call **out)
+{
+    struct store_call *c = store_call_new(st, script, what, store_parse_poll, (store_fn *)cb, arg);
+    store_call_arg(c, "3", 1);
+    store_call_key(c, poll_id, "def");
+    store_call_key(c, poll_id, "counts");
+    store_call_key(c, poll_id, "voters");
+    *out = c;
+}
+
+void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
+                     store_poll_cb *cb, void *arg)
+{
+    struct store_call *c;
+    store_poll_call(st, STORE_SCRIPT_VIEW, "poll view", poll_id, cb, arg, &c);
+    store_call_arg(c, voter ? voter : (const unsigned char *)"", voter ? COOKIE_ID_LEN : 0);
+    store_call_send(c);
+}
+
+void store_poll_vote(struct store *st, const char *poll_id,
+                     const unsigned char voter[COOKIE_ID_LEN], int64_t now,
+                     const char *const *options, size_t n, store_poll_cb *cb, void *arg)
+{
+    struct store_call *c;
+    store_poll_call(st, STORE_SCRIPT_VOTE, "vote", poll_id, cb, arg, &c);
+    store_call_arg(c, voter, COOKIE_ID_LEN);
+    store_call_argf(c, "%lld", (long long)now);
+    for (size_t i = 0; i < n && c->argc < STORE_MAX_ARGS; i++)
+        store_call_arg(c, options[i], strlen(options[i]));
+    store_call_send(c);
+}
+
+static void store_parse_list(struct store_call *c, const redisReply *reply)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        ((store_list_cb *)c->cb)(c->arg, NULL);
+        return;
+    }
+    json_t *defs = json_array();
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply *e = reply->element[i];
+        json_t *def = e->type == REDIS_REPLY_STRING ? json_loadb(e->str, e->len, 0, NULL) : NULL;
+        if (json_is_object(def))
+            json_array_append_new(defs, def);
+        else {
+            json_decref(def);
+            log_error("redis poll list: skipped a damaged poll definition");
+        }
+    }
+    ((store_list_cb *)c->cb)(c->arg, defs);
+    json_decref(defs);
+}
+
+void store_poll_list(struct store *st, store_list_cb *cb, void *arg)
+{
+    struct store_call *c =
+        store_call_new(st, STORE_SCRIPT_LIST, "poll list", store_parse_list, (store_fn *)cb, arg);
+    store_call_arg(c, "1", 1);
+    store_call_argf(c, "%spolls", store_key_prefix(st));
+    store_call_argf(c, "%s", store_key_prefix(st));
+    store_call_send(c);
+}
+
+static void store_parse_import(struct store_call *c, const redisReply *reply)
+{
+    const char *id = c->owned[5];
+    if (reply == NULL)
+        log_error("poll %s: not imported, redis unavailable", id);
+    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+        log_info("poll %s: created from the polls file", id);
+    else
+        log_debug("poll %s: already exists, left as it is", id);
+}
+
+void store_poll_import(struct store *st, const json_t *defs, int64_t now)
+{
+    size_t i;
+    const json_t *def;
+    json_array_foreach(defs, i, def)
+    {
+        const char *id = json_string_value(json_object_get(def, "id"));
+        json_t *copy = json_deep_copy(def);
+        if (json_integer_value(json_object_get(copy, "created_at")) <= 0)
+            json_object_set_new(copy, "created_at", json_integer(now));
+        char *text = json_dumps(copy, JSON_COMPACT);
+        json_decref(copy);
+        if (!text)
+            abort();
+        struct store_call *c =
+            store_call_new(st, STORE_SCRIPT_IMPORT, "poll import", store_parse_import, NULL, NULL);
+        store_call_arg(c, "2", 1);
+        store_call_key(c, id, "def");
+        store_call_argf(c, "%spolls", store_key_prefix(st));
+        store_call_arg(c, id, strlen(id)); /* owned[5]: named in the log */
+        store_call_arg(c, text, strlen(text));
+        free(text);
+        store_call_send(c);
+    }
+}
