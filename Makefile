@@ -21,7 +21,8 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 SRCS     := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 LUA      := $(wildcard src/lua/*.lua)
-GEN      := build/gen/lua_scripts.h
+WEB      := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
+GEN      := build/gen/lua_scripts.h build/gen/web_assets.h
 
 OBJS      := $(SRCS:src/%.c=build/obj/%.o)
 ASAN_OBJS := $(SRCS:src/%.c=build/asan/obj/%.o)
@@ -39,6 +40,10 @@ all: build/thamdo
 build/gen/lua_scripts.h: $(LUA) scripts/embed.sh
 	@mkdir -p $(@D)
 	scripts/embed.sh $@ $(LUA)
+
+build/gen/web_assets.h: $(WEB) scripts/embed_assets.sh
+	@mkdir -p $(@D)
+	scripts/embed_assets.sh $@ $(WEB)
 
 build/obj/%.o: src/%.c $(GEN)
 	@mkdir -p $(@D)

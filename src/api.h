@@ -1,14 +1,17 @@
-/* api.h - the public HTTP API: polls, votes, results, health.
+/* api.h - the public JSON API: polls, votes, results, health.
  *
- * Owns: one struct per request (struct api_req), created when the request
- * arrives and freed by the single function that answers it. Must not talk to
- * Redis except through store.h, and must not keep the evhttp connection. */
+ * Each entry point takes ownership of r and answers it exactly once (at once
+ * or from a store callback). Poll routes expect r->poll_id to be a slug. */
 #ifndef THAMDO_API_H
 #define THAMDO_API_H
 
-struct evhttp_request;
+struct request;
 
-/* The evhttp callback for every request; arg is the struct server. */
-void api_handle(struct evhttp_request *req, void *arg);
+void api_poll_list(struct request *r);
+void api_poll_get(struct request *r);
+void api_poll_vote(struct request *r);
+void api_poll_results(struct request *r);
+void api_healthz(struct request *r);
+void api_readyz(struct request *r);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cors.h"
 #include "poll.h"
 #include "text.h"
 #include "version.h"
@@ -322,6 +323,41 @@ static int config_set_max_body(struct config *cfg, const char *v, struct config_
     return 0;
 }
 
+static int config_set_origins(struct config *cfg, const char *v, struct config_err *e)
+{
+    cfg->n_origins = 0;
+    const char *p = v;
+    while (*p) {
+        size_t skip = strspn(p, ", \t");
+        p += skip;
+        size_t len = strcspn(p, ", \t");
+        if (len == 0)
+            break;
+        if (cfg->n_origins >= CONFIG_ORIGINS_MAX) {
+            e->why = "lists too many origins (64 at most)";
+            return -1;
+        }
+        char *o = cfg->allowed_origins[cfg->n_origins];
+        if (len >= CONFIG_ORIGIN_LEN) {
+            e->why = "an origin is too long";
+            return -1;
+        }
+        memcpy(o, p, len);
+        o[len] = '\0';
+        if (cors_normalise_origin(o) != 0) {
+            snprintf(e->buf, sizeof(e->buf),
+                     "'%.100s' is not an origin like https://portal.example.vn or "
+                     "http://localhost:8000 (no path, no '*')",
+                     o);
+            e->why = e->buf;
+            return -1;
+        }
+        cfg->n_origins++;
+        p += len;
+    }
+    return 0;
+}
+
 static int config_set_log_level(struct config *cfg, const char *v, struct config_err *e)
 {
     if (log_parse_level(v, &cfg->log_level)) {
@@ -362,6 +398,9 @@ static const struct config_opt config_opts[] = {
      config_set_max_age},
     {"THAMDO_MAX_BODY", "max-body", "BYTES", "largest request body accepted (4096)",
      config_set_max_body},
+    {"THAMDO_ALLOWED_ORIGINS", "allowed-origins", "ORIGINS",
+     "web origins whose pages may use the API with the reader's cookie (comma-separated)",
+     config_set_origins},
     {"THAMDO_LOG_LEVEL", "log-level", "LEVEL", "debug, info, warn or error (info)",
      config_set_log_level},
 };

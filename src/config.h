@@ -14,9 +14,11 @@
 #include "cookie.h"
 #include "log.h"
 
-#define CONFIG_HOST_MAX   255
-#define CONFIG_PREFIX_MAX 64
-#define CONFIG_PASS_MAX   256
+#define CONFIG_HOST_MAX    255
+#define CONFIG_PREFIX_MAX  64
+#define CONFIG_PASS_MAX    256
+#define CONFIG_ORIGIN_LEN  256 /* "https://host:port" */
+#define CONFIG_ORIGINS_MAX 64
 
 enum config_redis_kind {
     CONFIG_REDIS_EMBEDDED = 0, /* private redis-server in the data directory */
@@ -51,6 +53,8 @@ struct config {
     int redis_timeout_ms;
     size_t max_body;
     enum log_level log_level;
+    char allowed_origins[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* normalised */
+    size_t n_origins;
     struct cookie_conf cookie; /* holds the secret once loaded */
     struct json_t *polls;      /* checked definitions of the polls file, or NULL */
 };

@@ -76,6 +76,11 @@ void http_reply_json(struct evhttp_request *req, int status, json_t *body)
     evbuffer_free(buf);
 }
 
+void http_reply_buffer(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+    evhttp_send_reply(req, status, http_reason(status), body);
+}
+
 json_t *http_error_body(const char *code, const char *message)
 {
     return json_pack("{s{ss ss}}", "error", "code", code, "message", message);

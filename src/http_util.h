@@ -23,6 +23,10 @@ enum http_media {
 /* Sends body (reference stolen) as JSON with the given status. */
 void http_reply_json(struct evhttp_request *req, int status, json_t *body);
 
+struct evbuffer;
+/* Sends body (borrowed, may be NULL) with the headers already set. */
+void http_reply_buffer(struct evhttp_request *req, int status, struct evbuffer *body);
+
 /* A new {"error":{"code","message"}} object, for callers that add fields. */
 json_t *http_error_body(const char *code, const char *message);
 

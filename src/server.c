@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "api.h"
 #include "config.h"
 #include "log.h"
+#include "routes.h"
 #include "store.h"
 #include "version.h"
 
@@ -125,7 +125,7 @@ int server_run(const struct config *cfg)
     evhttp_set_allowed_methods(srv.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(srv.http, api_handle, &srv);
+    evhttp_set_gencb(srv.http, routes_handle, &srv);
 
     srv.listener =
         evhttp_bind_socket_with_handle(srv.http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);

@@ -125,7 +125,7 @@ test('404 poll_not_found on GET poll, POST vote, GET results', async () => {
 });
 
 test('404 not_found on unknown paths', async () => {
-  for (const p of ['/', '/api/v1/nope', '/api/v2/polls', '/api/v1/polls/main/extra', '/api', '/favicon.ico']) {
+  for (const p of ['/nope', '/static/none.js', '/api/v1/nope', '/api/v2/polls', '/api/v1/polls/main/extra', '/api', '/favicon.ico']) {
     const r = await request(url, 'GET', p);
     assert.equal(r.status, 404, `${p}: ${r.status} ${r.text}`);
     assertError(r, 404, 'not_found');

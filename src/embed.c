@@ -1,0 +1,376 @@
+/* embed.c - server-rendered poll page and its form post.
+ *
+ *   GET  /embed/polls/:id[?lang=en][&view=results][&msg=CODE]
+ *   POST /embed/polls/:id[?lang=en]   form option=...  -> 303 to the page
+ * Every text from a poll is escaped (html.c). The reader's state comes from
+ * the cookie on each request, so a cached portal page still shows each reader
+ * the right state. A POST must come from the service's own page or an allowed
+ * origin (cors.c). Must not talk to Redis except through store.h. */
+#include "embed.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+
+#include "config.h"
+#include "cors.h"
+#include "html.h"
+#include "http_util.h"
+#include "log.h"
+#include "poll.h"
+#include "request.h"
+#include "server.h"
+#include "store.h"
+
+/* Vietnamese and English texts, indexed by enum embed_text. */
+enum embed_text {
+    T_VOTE = 0,
+    T_SEE_RESULTS,
+    T_BACK,
+    T_TOTAL,
+    T_VOTES,
+    T_YOUR_CHOICE,
+    T_THANKS,
+    T_HIDDEN,
+    T_CLOSED,
+    T_UPCOMING,
+    T_MAX_CHOICES,
+    T_MAX_CHOICES_END,
+    T_MSG_VOTED,
+    T_MSG_ALREADY,
+    T_MSG_NO_OPTION,
+    T_MSG_TOO_MANY,
+    T_MSG_INVALID,
+    T_MSG_CLOSED,
+    T_MSG_NOT_OPEN,
+    T_UNAVAILABLE,
+    T_RETRY,
+    T_NOT_FOUND,
+    T_FORBIDDEN,
+    T_COUNT,
+};
+
+static const char *const embed_texts[T_COUNT][2] = {
+    [T_VOTE] = {"Bình chọn", "Vote"},
+    [T_SEE_RESULTS] = {"Xem kết quả", "See results"},
+    [T_BACK] = {"Quay lại bình chọn", "Back to the poll"},
+    [T_TOTAL] = {"Tổng số phiếu", "Total votes"},
+    [T_VOTES] = {"phiếu", "votes"},
+    [T_YOUR_CHOICE] = {"lựa chọn của bạn", "your choice"},
+    [T_THANKS] = {"Cảm ơn bạn đã tham gia bình chọn!", "Thank you for voting!"},
+    [T_HIDDEN] = {"Kết quả sẽ được công bố sau.", "The results will be published later."},
+    [T_CLOSED] = {"Cuộc thăm dò đã kết thúc.", "This poll is closed."},
+    [T_UPCOMING] = {"Cuộc thăm dò chưa bắt đầu.", "This poll has not opened yet."},
+    [T_MAX_CHOICES] = {"Chọn tối đa", "Choose up to"},
+    [T_MAX_CHOICES_END] = {"phương án.", "options."},
+    [T_MSG_VOTED] = {"Đã ghi nhận bình chọn của bạn.", "Your vote has been recorded."},
+    [T_MSG_ALREADY] = {"Bạn đã bình chọn trong cuộc thăm dò này.",
+                       "You have already voted in this poll."},
+    [T_MSG_NO_OPTION] = {"Vui lòng chọn một phương án.", "Please choose an option."},
+    [T_MSG_TOO_MANY] = {"Bạn đã chọn quá số phương án cho phép.",
+                        "You chose more options than allowed."},
+    [T_MSG_INVALID] = {"Phương án không hợp lệ.", "That option is not valid."},
+    [T_MSG_CLOSED] = {"Cuộc thăm dò đã kết thúc.", "This poll is closed."},
+    [T_MSG_NOT_OPEN] = {"Cuộc thăm dò chưa bắt đầu.", "This poll has not opened yet."},
+    [T_UNAVAILABLE] = {"Hệ thống đang bận, vui lòng thử lại sau ít phút.",
+                       "The service is busy. Please try again in a few minutes."},
+    [T_RETRY] = {"Thử lại", "Try again"},
+    [T_NOT_FOUND] = {"Không tìm thấy cuộc thăm dò.", "Poll not found."},
+    [T_FORBIDDEN] = {"Không thể bình chọn từ trang này.", "Votes cannot be sent from this page."},
+};
+
+static const struct {
+    const char *code;
+    enum embed_text text;
+} embed_messages[] = {
+    {"voted", T_MSG_VOTED},
+    {"already_voted", T_MSG_ALREADY},
+    {"no_option", T_MSG_NO_OPTION},
+    {"too_many_options", T_MSG_TOO_MANY},
+    {"invalid_option", T_MSG_INVALID},
+    {"invalid_json", T_MSG_INVALID},
+    {"poll_closed", T_MSG_CLOSED},
+    {"poll_not_open", T_MSG_NOT_OPEN},
+};
+
+static const char *embed_t(const struct request *r, enum embed_text t)
+{
+    return embed_texts[t][r->lang_en ? 1 : 0];
+}
+
+/* Query parameters of the page. */
+struct embed_query {
+    int view_results;
+    char msg[32];
+};
+
+static void embed_read_query(struct request *r, struct embed_query *q)
+{
+    struct evkeyvalq params;
+    memset(q, 0, sizeof(*q));
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req));
+    TAILQ_INIT(&params);
+    if (query && evhttp_parse_query_str(query, &params) == 0) {
+        const char *lang = evhttp_find_header(&params, "lang");
+        const char *view = evhttp_find_header(&params, "view");
+        const char *msg = evhttp_find_header(&params, "msg");
+        r->lang_en = lang && strcmp(lang, "en") == 0;
+        q->view_results = view && strcmp(view, "results") == 0;
+        if (msg && strlen(msg) < sizeof(q->msg))
+            memcpy(q->msg, msg, strlen(msg) + 1);
+    }
+    evhttp_clear_headers(&params);
+}
+
+static void embed_head(struct request *r, struct evbuffer *b, const char *title)
+{
+    evbuffer_add_printf(b,
+                        "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                        "<title>",
+                        r->lang_en ? "en" : "vi");
+    html_escape(b, title);
+    evbuffer_add_printf(
+        b, "</title><style>"
+           "body{margin:0;padding:12px;font:16px/1.45 system-ui,sans-serif;color:#1a1a1a;"
+           "background:#fff}"
+           "fieldset{border:0;margin:0;padding:0}legend{font-weight:700;margin-bottom:8px;"
+           "padding:0}"
+           "label{display:flex;gap:8px;align-items:flex-start;padding:6px 0;cursor:pointer}"
+           "input{width:1.2em;height:1.2em;margin:2px 0 0}"
+           "button,a.btn{font:inherit;background:#0b5394;color:#fff;border:0;border-radius:4px;"
+           "padding:8px 16px;margin-top:8px;cursor:pointer;text-decoration:none;display:inline-"
+           "block}"
+           ":focus-visible{outline:3px solid #f1a100;outline-offset:2px}"
+           "a{color:#0b5394}.msg{padding:8px;border-radius:4px;background:#fff4e5;"
+           "color:#5c3b00;margin-bottom:8px}.ok{background:#e6f4ea;color:#1e4620}"
+           ".res{list-style:none;margin:0;padding:0}.res li{margin:6px 0}"
+           ".bar{background:#e8eef5;height:10px;border-radius:5px;overflow:hidden;margin-top:3px}"
+           ".bar span{display:block;height:100%%;background:#0b5394}"
+           ".mine{font-weight:700}.muted{color:#555}"
+           "</style></head><body>\n");
+}
+
+static void embed_message(struct request *r, struct evbuffer *b, const char *code)
+{
+    for (size_t i = 0; i < sizeof(embed_messages) / sizeof(embed_messages[0]); i++) {
+        if (strcmp(embed_messages[i].code, code) == 0) {
+            evbuffer_add_printf(b, "<p class=\"msg%s\" role=\"%s\">%s</p>\n",
+                                strcmp(code, "voted") == 0 ? " ok" : "",
+                                strcmp(code, "voted") == 0 ? "status" : "alert",
+                                embed_t(r, embed_messages[i].text));
+            return;
+        }
+    }
+}
+
+static int embed_chose(const struct store_poll_reply *p, const char *opt)
+{
+    size_t len = strlen(opt);
+    const char *c = p->choice;
+    if (!c)
+        return 0;
+    const char *end = c + p->choice_len;
+    while (c < end) {
+        const char *comma = memchr(c, ',', (size_t)(end - c));
+        size_t n = comma ? (size_t)(comma - c) : (size_t)(end - c);
+        if (n == len && memcmp(c, opt, n) == 0)
+            return 1;
+        c += n + 1;
+    }
+    return 0;
+}
+
+static void embed_results(struct request *r, struct evbuffer *b, const struct store_poll_reply *p)
+{
+    json_t *res = poll_results(p->def, p->counts, p->voters);
+    char num[32];
+    size_t i;
+    json_t *o;
+    evbuffer_add_printf(b, "<ul class=\"res\">\n");
+    json_array_foreach(json_object_get(res, "options"), i, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        int mine = embed_chose(p, id);
+        long long pct = json_integer_value(json_object_get(o, "percent"));
+        html_format_number(json_integer_value(json_object_get(o, "votes")), r->lang_en, num,
+                           sizeof(num));
+        evbuffer_add_printf(b, "<li%s>", mine ? " class=\"mine\"" : "");
+        html_escape(b, json_string_value(json_object_get(o, "label")));
+        if (mine)
+            evbuffer_add_printf(b, " (✓ %s)", embed_t(r, T_YOUR_CHOICE));
+        evbuffer_add_printf(b,
+                            "<br><span class=\"muted\">%s %s (%lld%%)</span>"
+                            "<div class=\"bar\" aria-hidden=\"true\"><span style=\"width:%lld%%\">"
+                            "</span></div></li>\n",
+                            num, embed_t(r, T_VOTES), pct, pct);
+    }
+    html_format_number(json_integer_value(json_object_get(res, "total")), r->lang_en, num,
+                       sizeof(num));
+    evbuffer_add_printf(b, "</ul>\n<p>%s: <strong>%s</strong></p>\n", embed_t(r, T_TOTAL), num);
+    json_decref(res);
+}
+
+static void embed_form(struct request *r, struct evbuffer *b, const struct store_poll_reply *p)
+{
+    json_int_t max = json_integer_value(json_object_get(p->def, "max_choices"));
+    char num[32];
+    evbuffer_add_printf(b, "<form method=\"post\" action=\"/embed/polls/%s%s\"><fieldset><legend>",
+                        r->poll_id, r->lang_en ? "?lang=en" : "");
+    html_escape(b, json_string_value(json_object_get(p->def, "question")));
+    evbuffer_add_printf(b, "</legend>\n");
+    if (max > 1) {
+        html_format_number(max, r->lang_en, num, sizeof(num));
+        evbuffer_add_printf(b, "<p class=\"muted\">%s %s %s</p>\n", embed_t(r, T_MAX_CHOICES), num,
+                            embed_t(r, T_MAX_CHOICES_END));
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(p->def, "options"), i, o)
+    {
+        evbuffer_add_printf(b, "<label><input type=\"%s\" name=\"option\" value=\"",
+                            max > 1 ? "checkbox" : "radio");
+        html_escape(b, json_string_value(json_object_get(o, "id")));
+        evbuffer_add_printf(b, "\"%s><span>", max > 1 ? "" : " required");
+        html_escape(b, json_string_value(json_object_get(o, "label")));
+        evbuffer_add_printf(b, "</span></label>\n");
+    }
+    evbuffer_add_printf(b, "<button type=\"submit\">%s</button></fieldset></form>\n",
+                        embed_t(r, T_VOTE));
+}
+
+static void embed_send(struct request *r, int status, struct evbuffer *b)
+{
+    char csp[CONFIG_ORIGINS_MAX * CONFIG_ORIGIN_LEN / 4 + 256];
+    size_t o =
+        (size_t)snprintf(csp, sizeof(csp),
+                         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                         "base-uri 'none'; frame-ancestors 'self'");
+    const struct config *cfg = r->srv->cfg;
+    for (size_t i = 0; i < cfg->n_origins && o + strlen(cfg->allowed_origins[i]) + 2 < sizeof(csp);
+         i++)
+        o += (size_t)snprintf(csp + o, sizeof(csp) - o, " %s", cfg->allowed_origins[i]);
+    evbuffer_add_printf(b, "</body></html>\n");
+    request_add_header(r, "Content-Security-Policy", csp);
+    request_add_header(r, "Cache-Control", "no-store");
+    request_add_header(r, "X-Content-Type-Options", "nosniff");
+    request_add_header(r, "Referrer-Policy", "same-origin");
+    request_reply_buffer(r, status, "text/html; charset=utf-8", b);
+    evbuffer_free(b);
+}
+
+/* A short page with one message (errors), and a link back to the poll. */
+static void embed_notice(struct request *r, int status, enum embed_text text, int retry)
+{
+    struct evbuffer *b = evbuffer_new();
+    embed_head(r, b, embed_t(r, text));
+    evbuffer_add_printf(b, "<p class=\"msg\" role=\"alert\">%s</p>\n", embed_t(r, text));
+    if (retry)
+        evbuffer_add_printf(b, "<a class=\"btn\" href=\"/embed/polls/%s%s\">%s</a>\n", r->poll_id,
+                            r->lang_en ? "?lang=en" : "", embed_t(r, T_RETRY));
+    embed_send(r, status, b);
+}
+
+static void embed_page_cb(void *arg, const struct store_poll_reply *p)
+{
+    struct request *r = arg;
+    struct embed_query q;
+    if (!p) {
+        embed_notice(r, 503, T_UNAVAILABLE, 1);
+        return;
+    }
+    if (!p->def) {
+        embed_notice(r, 404, T_NOT_FOUND, 0);
+        return;
+    }
+    embed_read_query(r, &q);
+    int voted = p->choice != NULL;
+    enum poll_state state = poll_state_at(p->def, r->now);
+    int visible = poll_results_visible(p->def, r->now, voted);
+    const char *lang = r->lang_en ? "&amp;lang=en" : "";
+
+    struct evbuffer *b = evbuffer_new();
+    embed_head(r, b, json_string_value(json_object_get(p->def, "question")));
+    if (q.msg[0])
+        embed_message(r, b, q.msg);
+    if (state == POLL_OPEN && !voted && !q.view_results) {
+        embed_form(r, b, p);
+        if (visible)
+            evbuffer_add_printf(b, "<p><a href=\"/embed/polls/%s?view=results%s\">%s</a></p>\n",
+                                r->poll_id, lang, embed_t(r, T_SEE_RESULTS));
+    } else {
+        evbuffer_add_printf(b, "<h1 style=\"font-size:1em\">");
+        html_escape(b, json_string_value(json_object_get(p->def, "question")));
+        evbuffer_add_printf(b, "</h1>\n");
+        if (state == POLL_CLOSED)
+            evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_CLOSED));
+        else if (state == POLL_UPCOMING)
+            evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_UPCOMING));
+        if (visible)
+            embed_results(r, b, p);
+        else if (voted)
+            evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_HIDDEN));
+        if (voted)
+            evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_THANKS));
+        if (state == POLL_OPEN && !voted)
+            evbuffer_add_printf(b, "<p><a href=\"/embed/polls/%s%s\">%s</a></p>\n", r->poll_id,
+                                r->lang_en ? "?lang=en" : "", embed_t(r, T_BACK));
+    }
+    embed_send(r, 200, b);
+}
+
+void embed_page(struct request *r)
+{
+    request_voter(r, 1);
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, embed_page_cb, r);
+}
+
+/* 303 back to the page with a message code. */
+static void embed_back(struct request *r, const char *msg)
+{
+    char location[160];
+    snprintf(location, sizeof(location), "/embed/polls/%s?msg=%s%s", r->poll_id, msg,
+             r->lang_en ? "&lang=en" : "");
+    request_reply_redirect(r, location);
+}
+
+static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
+{
+    struct request *r = arg;
+    if (!p) {
+        embed_notice(r, 503, T_UNAVAILABLE, 1);
+        return;
+    }
+    if (strcmp(p->code, "poll_not_found") == 0) {
+        embed_notice(r, 404, T_NOT_FOUND, 0);
+        return;
+    }
+    embed_back(r, strcmp(p->code, "ok") == 0 ? "voted" : p->code);
+}
+
+void embed_vote(struct request *r)
+{
+    struct embed_query q;
+    const char *data;
+    size_t len;
+    const char *code = "invalid_option";
+    embed_read_query(r, &q);
+    if (!cors_source_allowed(r)) {
+        log_info("embed vote refused: posted from a page that is not allowed");
+        embed_notice(r, 403, T_FORBIDDEN, 0);
+        return;
+    }
+    if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0 ||
+        http_media_type(r->req) != HTTP_MEDIA_FORM ||
+        ballot_parse(&r->ballot, BALLOT_FORM, data, len, &code) != 0) {
+        embed_back(r, code);
+        return;
+    }
+    request_voter(r, 1);
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, r->ballot.ptrs, r->ballot.n,
+                    embed_vote_cb, r);
+}

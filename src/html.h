@@ -1,0 +1,19 @@
+/* html.h - writing HTML text safely into an evbuffer.
+ *
+ * Owns: escaping of text and attribute values, and number formatting for a
+ * reader's language. Must not know about polls or requests. */
+#ifndef THAMDO_HTML_H
+#define THAMDO_HTML_H
+
+#include <stddef.h>
+
+struct evbuffer;
+
+/* Appends s with & < > " ' escaped (safe in text and quoted attributes). */
+void html_escape(struct evbuffer *out, const char *s);
+
+/* Formats n with the thousands separator of the language: "1.777.782" (vi)
+ * or "1,777,782" (en). */
+void html_format_number(long long n, int english, char *buf, size_t size);
+
+#endif

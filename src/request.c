@@ -1,0 +1,127 @@
+/* request.c - lifecycle of struct request: creation, voter id, the reply,
+ * the access-log line, the free.
+ *
+ * Every reply path ends in request_done(), which sends, logs and frees.
+ * Must not log cookies, voter ids or client addresses. */
+#include "request.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+
+#include "config.h"
+#include "http_util.h"
+#include "log.h"
+#include "server.h"
+
+struct request *request_new(struct server *srv, struct evhttp_request *req)
+{
+    struct request *r = calloc(1, sizeof(*r));
+    if (!r)
+        abort();
+    r->srv = srv;
+    r->req = req;
+    r->method = (int)evhttp_request_get_command(req);
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    r->now = server_now(srv);
+    srv->inflight++;
+    return r;
+}
+
+const char *request_header(const struct request *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+void request_add_header(struct request *r, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+void request_voter(struct request *r, int mint)
+{
+    struct evkeyval *h;
+    TAILQ_FOREACH(h, evhttp_request_get_input_headers(r->req), next)
+    {
+        if (strcasecmp(h->key, "Cookie") == 0 &&
+            cookie_from_header(&r->srv->cfg->cookie, h->value, r->voter) == 0) {
+            r->has_voter = 1;
+            return;
+        }
+    }
+    if (mint && cookie_mint(r->voter) == 0) {
+        r->has_voter = 1;
+        r->minted = 1;
+    }
+}
+
+/* Headers every reply gets, the access log, and the free. The reply itself
+ * is sent by the caller's send function between prepare and done. */
+static void request_prepare(struct request *r, int status)
+{
+    if (r->minted) {
+        char cookie[256];
+        if (cookie_set_header(&r->srv->cfg->cookie, r->voter, cookie, sizeof(cookie)) > 0)
+            request_add_header(r, "Set-Cookie", cookie);
+    }
+    if (status == 503 &&
+        !evhttp_find_header(evhttp_request_get_output_headers(r->req), "Retry-After"))
+        request_add_header(r, "Retry-After", "1");
+    if (r->srv->stopping)
+        request_add_header(r, "Connection", "close");
+    if (log_enabled(LOG_INFO)) {
+        struct timespec end;
+        char path[128];
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        double ms = (double)(end.tv_sec - r->started.tv_sec) * 1e3 +
+                    (double)(end.tv_nsec - r->started.tv_nsec) / 1e6;
+        http_log_path(r->req, path, sizeof(path));
+        log_info("%s %s %d %.1fms", http_method_name(r->method), path, status, ms);
+    }
+}
+
+static void request_done(struct request *r)
+{
+    r->srv->inflight--;
+    free(r);
+}
+
+void request_reply_json(struct request *r, int status, json_t *body)
+{
+    request_prepare(r, status);
+    http_reply_json(r->req, status, body);
+    request_done(r);
+}
+
+void request_reply_error(struct request *r, int status, const char *code, const char *message)
+{
+    request_reply_json(r, status, http_error_body(code, message));
+}
+
+void request_reply_unavailable(struct request *r)
+{
+    request_reply_error(r, 503, "store_unavailable",
+                        "The poll service cannot reach its database right now. Please try again "
+                        "shortly.");
+}
+
+void request_reply_buffer(struct request *r, int status, const char *content_type,
+                          struct evbuffer *body)
+{
+    request_prepare(r, status);
+    if (content_type)
+        request_add_header(r, "Content-Type", content_type);
+    http_reply_buffer(r->req, status, body);
+    request_done(r);
+}
+
+void request_reply_redirect(struct request *r, const char *location)
+{
+    request_add_header(r, "Location", location);
+    request_add_header(r, "Cache-Control", "no-store");
+    request_reply_buffer(r, 303, NULL, NULL);
+}

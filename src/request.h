@@ -1,0 +1,66 @@
+/* request.h - the one owner of everything a request needs until it is answered.
+ *
+ * API:
+ *   request_new()     when evhttp hands over a request;
+ *   request_voter()   reads (or mints) the reader's voter id;
+ *   request_reply_*() answer, write the access-log line and FREE the request.
+ * Exactly one reply per request. A handler that waits for Redis passes the
+ * struct request as the store callback's argument, and the callback replies;
+ * the store guarantees one callback, so there is one free path. The evhttp
+ * request stays valid until answered even when the client has left; the
+ * connection is never kept. Must not know about polls or Redis. */
+#ifndef THAMDO_REQUEST_H
+#define THAMDO_REQUEST_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ballot.h"
+#include "cookie.h"
+#include "text.h"
+
+struct server;
+struct evhttp_request;
+struct evbuffer;
+
+struct request {
+    struct server *srv;
+    struct evhttp_request *req;
+    int method; /* enum evhttp_cmd_type */
+    struct timespec started;
+    int64_t now; /* Unix seconds by the service's clock, fixed for the request */
+    char poll_id[TEXT_SLUG_MAX + 1]; /* poll routes: the checked :id */
+    char asset[TEXT_SLUG_MAX + 1];   /* /static/:name */
+    unsigned char voter[COOKIE_ID_LEN];
+    int has_voter; /* a valid cookie came, or an id was minted */
+    int minted;    /* the id is new: the reply sets the cookie */
+    int lang_en;   /* pages: English instead of Vietnamese */
+    struct ballot ballot;
+};
+
+struct request *request_new(struct server *srv, struct evhttp_request *req);
+
+/* Reads the voter id from the Cookie header(s); with mint, makes a new one
+ * when none verifies. */
+void request_voter(struct request *r, int mint);
+
+/* A request header, or NULL. */
+const char *request_header(const struct request *r, const char *name);
+
+/* Answers with a JSON body (stolen) and frees r. */
+void request_reply_json(struct request *r, int status, json_t *body);
+void request_reply_error(struct request *r, int status, const char *code, const char *message);
+void request_reply_unavailable(struct request *r);
+
+/* Answers with body (borrowed, may be NULL) of the given type and frees r. */
+void request_reply_buffer(struct request *r, int status, const char *content_type,
+                          struct evbuffer *body);
+
+/* Answers 303 See Other to location and frees r. */
+void request_reply_redirect(struct request *r, const char *location);
+
+/* Adds a response header. */
+void request_add_header(struct request *r, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,117 @@
+/* routes.c - dispatching every request to its handler.
+ *
+ * The table below is the whole HTTP surface of the service. Paths with a
+ * ":id" capture get it checked as a slug (else 404 poll_not_found) and copied
+ * to r->poll_id before the handler runs. Must not implement endpoints. */
+#include "routes.h"
+
+#include <event2/http.h>
+#include <string.h>
+
+#include "api.h"
+#include "assets.h"
+#include "cors.h"
+#include "embed.h"
+#include "request.h"
+#include "router.h"
+#include "text.h"
+
+typedef void routes_fn(struct request *r);
+
+enum routes_flags {
+    ROUTES_API = 1 << 0,  /* JSON API: CORS headers, preflight, source check of POST */
+    ROUTES_POLL = 1 << 1, /* first capture is a poll id */
+};
+
+static void routes_demo(struct request *r)
+{
+    assets_serve(r, "index.html");
+}
+
+static void routes_widget(struct request *r)
+{
+    assets_serve(r, "widget.js");
+}
+
+static void routes_static(struct request *r);
+
+static const struct {
+    struct route route;
+    routes_fn *fn;
+    unsigned flags;
+} routes_table[] = {
+    {{"/api/v1/polls", ROUTER_GET, 0}, api_poll_list, ROUTES_API},
+    {{"/api/v1/polls/:id", ROUTER_GET, 0}, api_poll_get, ROUTES_API | ROUTES_POLL},
+    {{"/api/v1/polls/:id/votes", ROUTER_POST, 0}, api_poll_vote, ROUTES_API | ROUTES_POLL},
+    {{"/api/v1/polls/:id/results", ROUTER_GET, 0}, api_poll_results, ROUTES_API | ROUTES_POLL},
+    {{"/healthz", ROUTER_GET, 0}, api_healthz, 0},
+    {{"/readyz", ROUTER_GET, 0}, api_readyz, 0},
+    {{"/embed/polls/:id", ROUTER_GET, 0}, embed_page, ROUTES_POLL},
+    {{"/embed/polls/:id", ROUTER_POST, 0}, embed_vote, ROUTES_POLL},
+    {{"/", ROUTER_GET, 0}, routes_demo, 0},
+    {{"/widget.js", ROUTER_GET, 0}, routes_widget, 0},
+    {{"/static/:name", ROUTER_GET, 0}, routes_static, 0},
+};
+
+#define ROUTES_N (sizeof(routes_table) / sizeof(routes_table[0]))
+
+static void routes_static(struct request *r)
+{
+    assets_serve(r, r->asset);
+}
+
+void routes_handle(struct evhttp_request *req, void *arg)
+{
+    struct route plain[ROUTES_N];
+    struct route_match m;
+    char allow[96];
+    struct request *r = request_new(arg, req);
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+
+    for (size_t i = 0; i < ROUTES_N; i++) {
+        plain[i] = routes_table[i].route;
+        plain[i].handler = (int)i;
+    }
+    enum router_result res =
+        router_match(plain, ROUTES_N, (unsigned)r->method, path ? path : "", &m);
+    int api = path && strncmp(path, "/api/", 5) == 0;
+    if (api)
+        cors_add_headers(r);
+
+    if (res == ROUTER_NOT_FOUND) {
+        request_reply_error(r, 404, "not_found", "There is nothing at this address.");
+        return;
+    }
+    if (res == ROUTER_BAD_METHOD) {
+        router_allow_header(m.allow, allow, sizeof(allow));
+        request_add_header(r, "Allow", allow);
+        if (r->method == EVHTTP_REQ_OPTIONS) {
+            if (api)
+                cors_add_preflight_headers(r);
+            request_reply_buffer(r, 204, NULL, NULL);
+            return;
+        }
+        request_reply_error(r, 405, "method_not_allowed", "This method is not allowed here.");
+        return;
+    }
+
+    unsigned flags = routes_table[m.handler].flags;
+    if (m.nparams > 0) {
+        size_t len = strlen(m.params[0]); /* the router bounds it to ROUTER_PARAM_MAX */
+        if (flags & ROUTES_POLL) {
+            if (!text_is_slug(m.params[0], len)) {
+                request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
+                return;
+            }
+            memcpy(r->poll_id, m.params[0], len + 1);
+        } else {
+            memcpy(r->asset, m.params[0], len + 1);
+        }
+    }
+    if ((flags & ROUTES_API) && r->method == EVHTTP_REQ_POST && !cors_source_allowed(r)) {
+        request_reply_error(r, 403, "origin_not_allowed",
+                            "Votes are accepted only from the pages this service is set up for.");
+        return;
+    }
+    routes_table[m.handler].fn(r);
+}
