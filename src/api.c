@@ -203,14 +203,15 @@ void api_poll_list(struct request *r)
 void api_poll_get(struct request *r)
 {
     request_voter(r, 1);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, api_poll_get_cb, r);
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, api_poll_get_cb,
+                    r);
 }
 
 void api_poll_results(struct request *r)
 {
     request_voter(r, 0);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, api_poll_results_cb,
-                    r);
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0,
+                    api_poll_results_cb, r);
 }
 
 void api_healthz(struct request *r)

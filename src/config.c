@@ -358,6 +358,100 @@ static int config_set_origins(struct config *cfg, const char *v, struct config_e
     return 0;
 }
 
+/* Adds the tokens of text (separated by commas, spaces or newlines). */
+static int config_add_tokens(struct config *cfg, const char *v, struct config_err *e)
+{
+    const char *p = v;
+    while (*p) {
+        p += strspn(p, ", \t\r\n");
+        size_t len = strcspn(p, ", \t\r\n");
+        if (len == 0)
+            break;
+        if (len < CONFIG_TOKEN_MIN || len >= CONFIG_TOKEN_LEN) {
+            e->why = "every token must be 16 to 255 characters (openssl rand -hex 32 makes one)";
+            return -1;
+        }
+        if (cfg->n_tokens >= CONFIG_TOKENS_MAX) {
+            e->why = "too many tokens (16 at most)";
+            return -1;
+        }
+        memcpy(cfg->admin_tokens[cfg->n_tokens], p, len);
+        cfg->admin_tokens[cfg->n_tokens][len] = '\0';
+        cfg->n_tokens++;
+        p += len;
+    }
+    return 0;
+}
+
+static int config_set_tokens(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_add_tokens(cfg, v, e);
+}
+
+static int config_set_tokens_file(struct config *cfg, const char *v, struct config_err *e)
+{
+    char buf[CONFIG_TOKENS_MAX * (CONFIG_TOKEN_LEN + 2)];
+    FILE *f = fopen(v, "rb");
+    if (!f) {
+        e->why = "cannot read the file";
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    int rc = config_add_tokens(cfg, buf, e);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    if (rc == 0 && cfg->n_tokens == 0) {
+        e->why = "the file holds no token";
+        return -1;
+    }
+    return rc;
+}
+
+static int config_set_timezone(struct config *cfg, const char *v, struct config_err *e)
+{
+    char path[PATH_MAX];
+    if (config_copy(cfg->timezone, sizeof(cfg->timezone), v, &e->why))
+        return -1;
+    if (strstr(v, "..") || v[0] == '/') {
+        e->why = "expected a time zone name such as Asia/Ho_Chi_Minh";
+        return -1;
+    }
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", v);
+    FILE *f = fopen(path, "rb");
+    char magic[4] = {0};
+    if (!f || fread(magic, 1, 4, f) != 4 || memcmp(magic, "TZif", 4) != 0) {
+        if (f)
+            fclose(f);
+        e->why = "not in the system time zone database (install tzdata; e.g. Asia/Ho_Chi_Minh)";
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int config_set_mode(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (strcmp(v, "production") == 0)
+        cfg->test_mode = 0;
+    else if (strcmp(v, "test") == 0)
+        cfg->test_mode = 1;
+    else {
+        e->why = "expected production or test";
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_test_clock(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (text_parse_bool(v, &cfg->test_clock)) {
+        e->why = "expected true or false";
+        return -1;
+    }
+    return 0;
+}
+
 static int config_set_log_level(struct config *cfg, const char *v, struct config_err *e)
 {
     if (log_parse_level(v, &cfg->log_level)) {
@@ -401,6 +495,17 @@ static const struct config_opt config_opts[] = {
     {"THAMDO_ALLOWED_ORIGINS", "allowed-origins", "ORIGINS",
      "web origins whose pages may use the API with the reader's cookie (comma-separated)",
      config_set_origins},
+    {"THAMDO_ADMIN_TOKENS", "admin-tokens", "TOKENS",
+     "bearer tokens of the admin API, comma-separated; none: admin is off", config_set_tokens},
+    {"THAMDO_ADMIN_TOKENS_FILE", "admin-tokens-file", "FILE",
+     "file with admin tokens, one per line (adds to THAMDO_ADMIN_TOKENS)", config_set_tokens_file},
+    {"THAMDO_TIMEZONE", "timezone", "ZONE",
+     "time zone of days, weeks and reports (Asia/Ho_Chi_Minh)", config_set_timezone},
+    {"THAMDO_MODE", "mode", "production|test", "test enables test-only settings (production)",
+     config_set_mode},
+    {"THAMDO_TEST_CLOCK", "test-clock", "BOOL",
+     "TEST ONLY: take the time from the X-Thamdo-Test-Now header; refused in production mode",
+     config_set_test_clock},
     {"THAMDO_LOG_LEVEL", "log-level", "LEVEL", "debug, info, warn or error (info)",
      config_set_log_level},
 };
@@ -435,6 +540,7 @@ static void config_defaults(struct config *cfg)
     cfg->max_body = 4096;
     cfg->log_level = LOG_INFO;
     snprintf(cfg->cookie.name, sizeof(cfg->cookie.name), "thamdo_vid");
+    snprintf(cfg->timezone, sizeof(cfg->timezone), "Asia/Ho_Chi_Minh");
     cfg->cookie.samesite = COOKIE_SAMESITE_LAX;
     cfg->cookie.max_age = 34560000;
 }
@@ -520,6 +626,11 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         }
         cfg->cookie.secure = 1;
     }
+    if (cfg->test_clock && !cfg->test_mode) {
+        fprintf(stderr, "thamdo: THAMDO_TEST_CLOCK: a test-only setting, refused in production "
+                        "mode (it needs THAMDO_MODE=test)\n");
+        goto usage;
+    }
     if (cfg->cookie.partitioned && !cfg->cookie.secure) {
         fprintf(stderr, "thamdo: THAMDO_COOKIE_PARTITIONED: Partitioned requires Secure "
                         "(set THAMDO_COOKIE_SAMESITE=None or THAMDO_COOKIE_SECURE=true)\n");
@@ -536,6 +647,7 @@ void config_free(struct config *cfg)
 {
     OPENSSL_cleanse(cfg->cookie.secret, sizeof(cfg->cookie.secret));
     OPENSSL_cleanse(cfg->redis.password, sizeof(cfg->redis.password));
+    OPENSSL_cleanse(cfg->admin_tokens, sizeof(cfg->admin_tokens));
     json_decref(cfg->polls);
     cfg->polls = NULL;
 }

@@ -19,6 +19,10 @@
 #define CONFIG_PASS_MAX    256
 #define CONFIG_ORIGIN_LEN  256 /* "https://host:port" */
 #define CONFIG_ORIGINS_MAX 64
+#define CONFIG_TOKENS_MAX  16
+#define CONFIG_TOKEN_MIN   16
+#define CONFIG_TOKEN_LEN   256
+#define CONFIG_TZ_LEN      64
 
 enum config_redis_kind {
     CONFIG_REDIS_EMBEDDED = 0, /* private redis-server in the data directory */
@@ -55,8 +59,13 @@ struct config {
     enum log_level log_level;
     char allowed_origins[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* normalised */
     size_t n_origins;
-    struct cookie_conf cookie; /* holds the secret once loaded */
-    struct json_t *polls;      /* checked definitions of the polls file, or NULL */
+    char admin_tokens[CONFIG_TOKENS_MAX][CONFIG_TOKEN_LEN]; /* none: admin routes are off */
+    size_t n_tokens;
+    char timezone[CONFIG_TZ_LEN]; /* IANA name, e.g. Asia/Ho_Chi_Minh */
+    int test_mode;                /* THAMDO_MODE=test */
+    int test_clock;               /* honour X-Thamdo-Test-Now (test mode only) */
+    struct cookie_conf cookie;    /* holds the secret once loaded */
+    struct json_t *polls;         /* checked definitions of the polls file, or NULL */
 };
 
 enum config_result {

@@ -326,7 +326,7 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
 void embed_page(struct request *r)
 {
     request_voter(r, 1);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, embed_page_cb, r);
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, embed_page_cb, r);
 }
 
 /* 303 back to the page with a message code. */

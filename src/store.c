@@ -454,6 +454,10 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       poll_vote_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_LIST], "poll_list", poll_list_lua,
                       poll_list_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_UPDATE], "poll_update", poll_update_lua,
+                      poll_update_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_STATS], "poll_stats", poll_stats_lua,
+                      poll_stats_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_IMPORT], "poll_import", poll_import_lua,
                       poll_import_lua_len);
     st->reconnect_ev = evtimer_new(base, store_reconnect_cb, st);

@@ -33,13 +33,26 @@ struct store_poll_reply {
     json_t *def;        /* stored definition; NULL with poll_not_found */
     json_t *counts;     /* object option id -> votes */
     long long voters;   /* ballots cast */
-    const char *choice; /* this voter's stored choice "a,b", or NULL */
+    const char *choice; /* this voter's options "a,b", or NULL */
     size_t choice_len;
+    long long voted_at; /* when that ballot was cast (Unix seconds) */
+};
+
+/* What an editor's results page needs (store_poll_stats). */
+struct store_poll_stats {
+    json_t *def;    /* NULL: no such poll */
+    json_t *counts; /* option id -> votes */
+    long long voters;
+    json_t *stats; /* first_vote, last_vote, duplicates, changes */
+    json_t *hours; /* "hour:option" -> votes, hour = unix / 3600 */
 };
 
 typedef void store_poll_cb(void *arg, const struct store_poll_reply *reply);
 typedef void store_list_cb(void *arg, json_t *defs); /* array of stored forms */
 typedef void store_ready_cb(void *arg);
+/* code NULL: unavailable. Else "ok" or the script's refusal, with detail. */
+typedef void store_status_cb(void *arg, const char *code, const char *detail);
+typedef void store_stats_cb(void *arg, const struct store_poll_stats *stats);
 
 struct store *store_new(struct event_base *base, const struct config *cfg);
 void store_free(struct store *st);
@@ -48,14 +61,24 @@ void store_free(struct store *st);
 void store_set_ready_cb(struct store *st, store_ready_cb *cb, void *arg);
 int store_is_ready(const struct store *st);
 
-/* voter may be NULL: a reader without an id. */
+/* voter may be NULL: a reader without an id. Archived polls are
+ * poll_not_found unless archived_too (editors). */
 void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
-                     store_poll_cb *cb, void *arg);
+                     int archived_too, store_poll_cb *cb, void *arg);
 /* options: n distinct slugs. */
 void store_poll_vote(struct store *st, const char *poll_id,
                      const unsigned char voter[COOKIE_ID_LEN], int64_t now,
                      const char *const *options, size_t n, store_poll_cb *cb, void *arg);
 void store_poll_list(struct store *st, store_list_cb *cb, void *arg);
+/* Creates a poll (stored form): "ok" or "poll_exists". */
+void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg);
+/* Replaces a definition if its version is still expected_version and no option
+ * in removed has votes: "ok", "poll_not_found", "version_conflict",
+ * "option_has_votes" (detail: the option). */
+void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
+                       const json_t *def, const char *const *removed, size_t n_removed,
+                       store_status_cb *cb, void *arg);
+void store_poll_stats(struct store *st, const char *poll_id, store_stats_cb *cb, void *arg);
 /* Creates each poll of defs (stored forms) that does not exist; logs what it did. */
 void store_poll_import(struct store *st, const json_t *defs, int64_t now);
 
