@@ -58,7 +58,8 @@ static void api_poll_list_cb(void *arg, json_t *defs)
     json_t *def;
     json_array_foreach(defs, i, def)
     {
-        if (poll_state_at(def, r->now) != POLL_OPEN)
+        if (poll_state_at(def, r->now) != POLL_OPEN ||
+            json_is_true(json_object_get(def, "archived")))
             continue;
         json_t *view = poll_public_view(def, r->now);
         json_array_append_new(list, json_pack("{sO sO sO}", "id", json_object_get(view, "id"),
@@ -119,6 +120,11 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *p)
         request_reply_json(r, 201,
                            json_pack("{ss so so}", "poll_id", r->poll_id, "choice", api_choice(p),
                                      "results", api_results_or_null(r, p, 1)));
+    } else if (strcmp(p->code, "changed") == 0) {
+        request_reply_json(r, 200,
+                           json_pack("{ss so so sb}", "poll_id", r->poll_id, "choice",
+                                     api_choice(p), "results", api_results_or_null(r, p, 1),
+                                     "changed", 1));
     } else if (strcmp(p->code, "already_voted") == 0) {
         json_t *body = http_error_body("already_voted", "You have already voted in this poll.");
         json_object_set_new(body, "choice", api_choice(p));

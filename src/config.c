@@ -512,6 +512,14 @@ static const struct config_opt config_opts[] = {
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
 
+static size_t config_index(config_setter *set)
+{
+    size_t i = 0;
+    while (i < CONFIG_NOPTS && config_opts[i].set != set)
+        i++;
+    return i;
+}
+
 static void config_usage(FILE *out)
 {
     fprintf(out, "Usage: thamdo [OPTION]...\n"
@@ -625,6 +633,17 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
             goto usage;
         }
         cfg->cookie.secure = 1;
+    }
+    if (!value[config_index(config_set_timezone)]) {
+        /* The default zone must exist too: a machine without tzdata would
+         * otherwise count days in UTC without a word. */
+        char zone[CONFIG_TZ_LEN];
+        struct config_err e = {.why = "invalid value"};
+        memcpy(zone, cfg->timezone, sizeof(zone));
+        if (config_set_timezone(cfg, zone, &e) != 0) {
+            fprintf(stderr, "thamdo: THAMDO_TIMEZONE: %s: %s\n", zone, e.why);
+            goto usage;
+        }
     }
     if (cfg->test_clock && !cfg->test_mode) {
         fprintf(stderr, "thamdo: THAMDO_TEST_CLOCK: a test-only setting, refused in production "

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "datadir.h"
 #include "log.h"
@@ -31,6 +32,14 @@ int main(int argc, char **argv)
         break;
     }
     log_set_level(cfg.log_level);
+    clock_set_zone(cfg.timezone);
+    if (cfg.test_mode)
+        log_warn("TEST MODE%s: never run this in production",
+                 cfg.test_clock ? " with the test clock (X-Thamdo-Test-Now is honoured)" : "");
+    if (cfg.n_tokens == 0)
+        log_info("admin API off: no THAMDO_ADMIN_TOKENS or THAMDO_ADMIN_TOKENS_FILE");
+    else
+        log_info("admin API on with %zu token(s)", cfg.n_tokens);
 
     int embedded = cfg.redis.kind == CONFIG_REDIS_EMBEDDED;
     int generate_secret = cfg.secret_source == CONFIG_SECRET_GENERATED;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "text.h"
 
 static const char *const poll_visibilities[] = {"always", "after_vote", "after_close", "never"};
@@ -81,7 +82,9 @@ json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err)
     {
         static const char *const known[] = {"id",          "question",           "options",
                                             "max_choices", "opens_at",           "closes_at",
-                                            "status",      "results_visibility", "created_at"};
+                                            "status",      "results_visibility", "allow_change",
+                                            "created_at",  "updated_at",         "version",
+                                            "archived"};
         int ok = 0;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             ok |= strcmp(key, known[i]) == 0;
@@ -192,14 +195,31 @@ json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err)
         }
     }
 
+    int flags[2] = {0, 0}; /* allow_change, archived */
+    static const char *const flag_names[2] = {"allow_change", "archived"};
+    for (size_t k = 0; k < 2; k++) {
+        const json_t *f = json_object_get(in, flag_names[k]);
+        if (f && !json_is_boolean(f)) {
+            json_decref(opens);
+            json_decref(closes);
+            poll_fail(err, flag_names[k], "must be true or false");
+            goto fail;
+        }
+        flags[k] = json_is_true(f);
+    }
+    json_int_t version = json_integer_value(json_object_get(in, "version"));
+    json_int_t updated = json_integer_value(json_object_get(in, "updated_at"));
+
     json_int_t created = now;
     const json_t *ca = json_object_get(in, "created_at");
     if (json_is_integer(ca) && json_integer_value(ca) > 0)
         created = json_integer_value(ca);
 
-    out = json_pack("{sO sO so sI so so ss ss sI}", "id", id, "question", question, "options", opts,
-                    "max_choices", max_choices, "opens_at", opens, "closes_at", closes, "status",
-                    status, "results_visibility", vis, "created_at", created);
+    out = json_pack("{sO sO so sI so so ss ss sb sb sI sI sI}", "id", id, "question", question,
+                    "options", opts, "max_choices", max_choices, "opens_at", opens, "closes_at",
+                    closes, "status", status, "results_visibility", vis, "allow_change", flags[0],
+                    "archived", flags[1], "created_at", created, "updated_at",
+                    updated > 0 ? updated : created, "version", version);
     if (!out)
         poll_fail(err, "", "the poll could not be stored");
     return out;
@@ -289,8 +309,8 @@ static json_t *poll_time_json(const json_t *t)
 {
     if (!json_is_integer(t))
         return json_null();
-    char buf[32];
-    text_format_rfc3339(json_integer_value(t), buf, sizeof(buf));
+    char buf[40];
+    clock_format_local(json_integer_value(t), buf, sizeof(buf));
     return json_string(buf);
 }
 
@@ -305,13 +325,14 @@ json_t *poll_public_view(const json_t *def, int64_t now)
         json_array_append_new(opts, json_pack("{sO sO}", "id", json_object_get(o, "id"), "label",
                                               json_object_get(o, "label")));
     }
-    return json_pack("{sO sO so sO so so ss sO}", "id", json_object_get(def, "id"), "question",
+    return json_pack("{sO sO so sO so so ss sO sb}", "id", json_object_get(def, "id"), "question",
                      json_object_get(def, "question"), "options", opts, "max_choices",
                      json_object_get(def, "max_choices"), "opens_at",
                      poll_time_json(json_object_get(def, "opens_at")), "closes_at",
                      poll_time_json(json_object_get(def, "closes_at")), "status",
                      states[poll_state_at(def, now)], "results_visibility",
-                     json_object_get(def, "results_visibility"));
+                     json_object_get(def, "results_visibility"), "allow_change",
+                     json_is_true(json_object_get(def, "allow_change")));
 }
 
 json_t *poll_results(const json_t *def, const json_t *counts, long long voters)
