@@ -146,6 +146,10 @@ int config_parse_redis_url(const char *url, struct config_redis *r, const char *
     hostport[hplen] = '\0';
     if (hostport[0] != '[' && strchr(hostport, ':') == NULL) {
         /* host alone: the default port */
+        if (hplen >= sizeof(r->host)) {
+            *why = "host name is too long";
+            return -1;
+        }
         memcpy(r->host, hostport, hplen + 1);
         r->port = 6379;
     } else if (config_parse_listen(hostport, r->host, sizeof(r->host), &r->port) != 0 ||

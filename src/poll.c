@@ -15,218 +15,202 @@
 
 static const char *const poll_visibilities[] = {"always", "after_vote", "after_close", "never"};
 
-static void poll_fail(struct poll_error *err, const char *path, const char *fmt, ...)
+static void poll_fail(struct poll_errors *errs, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void poll_fail(struct poll_error *err, const char *path, const char *fmt, ...)
+/* Records one error; past POLL_ERRORS_MAX they are counted but not kept. */
+static void poll_fail(struct poll_errors *errs, const char *path, const char *fmt, ...)
 {
     va_list ap;
-    snprintf(err->path, sizeof(err->path), "%s", path);
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
+    if (errs->n < POLL_ERRORS_MAX) {
+        struct poll_error *e = &errs->e[errs->n];
+        snprintf(e->path, sizeof(e->path), "%s", path);
+        va_start(ap, fmt);
+        vsnprintf(e->message, sizeof(e->message), fmt, ap);
+        va_end(ap);
+    }
+    errs->n++;
 }
 
-static int poll_check_text(const json_t *v, const char *path, const char *what,
-                           struct poll_error *err)
+static void poll_check_text(const json_t *v, const char *path, const char *what,
+                            struct poll_errors *errs)
 {
     if (!json_is_string(v)) {
-        poll_fail(err, path, "%s must be a string", what);
-        return -1;
+        poll_fail(errs, path, "%s must be a string", what);
+        return;
     }
     size_t len = json_string_length(v);
-    if (len == 0 || len > POLL_TEXT_MAX) {
-        poll_fail(err, path, "%s must be 1 to %d bytes long", what, POLL_TEXT_MAX);
-        return -1;
-    }
-    if (!text_is_utf8(json_string_value(v), len)) {
-        poll_fail(err, path, "%s must be valid UTF-8 text without control characters", what);
-        return -1;
-    }
-    return 0;
+    if (len == 0 || len > POLL_TEXT_MAX)
+        poll_fail(errs, path, "%s must be 1 to %d bytes long", what, POLL_TEXT_MAX);
+    else if (!text_is_utf8(json_string_value(v), len))
+        poll_fail(errs, path, "%s must be valid UTF-8 text without control characters", what);
 }
 
-/* Reads an optional RFC 3339 time: null/absent -> json null. */
-static json_t *poll_check_time(const json_t *v, const char *path, struct poll_error *err)
+/* An optional time: absent/null -> json null; RFC 3339 or Unix seconds -> integer;
+ * anything else -> NULL and an error. */
+static json_t *poll_check_time(const json_t *v, const char *path, struct poll_errors *errs)
 {
+    int64_t t;
     if (v == NULL || json_is_null(v))
         return json_null();
-    int64_t t;
-    if (json_is_integer(v)) {
-        t = json_integer_value(v);
-        if (t < 0) {
-            poll_fail(err, path, "must be an RFC 3339 time such as 2026-12-01T00:00:00+07:00");
-            return NULL;
-        }
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
+        return json_integer(json_integer_value(v));
+    if (json_is_string(v) && text_parse_rfc3339(json_string_value(v), &t) == 0)
         return json_integer(t);
-    }
-    if (!json_is_string(v) || text_parse_rfc3339(json_string_value(v), &t) != 0) {
-        poll_fail(err, path, "must be an RFC 3339 time such as 2026-12-01T00:00:00+07:00");
-        return NULL;
-    }
-    return json_integer(t);
+    poll_fail(errs, path, "must be an RFC 3339 time such as 2026-12-01T00:00:00+07:00, or null");
+    return NULL;
 }
 
-json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err)
+/* One of the allowed strings, or the default when absent. */
+static const char *poll_check_enum(const json_t *in, const char *key, const char *const *allowed,
+                                   size_t n, const char *message, struct poll_errors *errs)
 {
-    json_t *out = NULL, *opts = NULL;
+    const json_t *v = json_object_get(in, key);
+    if (v == NULL)
+        return allowed[0];
+    for (size_t i = 0; json_is_string(v) && i < n; i++) {
+        if (strcmp(json_string_value(v), allowed[i]) == 0)
+            return allowed[i];
+    }
+    poll_fail(errs, key, "%s", message);
+    return allowed[0];
+}
+
+static json_t *poll_check_options(const json_t *in_opts, struct poll_errors *errs)
+{
     char path[96];
-
-    if (!json_is_object(in)) {
-        poll_fail(err, "", "a poll must be a JSON object");
-        return NULL;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)in, key, val)
-    {
-        static const char *const known[] = {"id",          "question",           "options",
-                                            "max_choices", "opens_at",           "closes_at",
-                                            "status",      "results_visibility", "allow_change",
-                                            "created_at",  "updated_at",         "version",
-                                            "archived"};
-        int ok = 0;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-            ok |= strcmp(key, known[i]) == 0;
-        if (!ok) {
-            poll_fail(err, key, "unknown field");
-            return NULL;
-        }
-    }
-
-    const json_t *id = json_object_get(in, "id");
-    if (!json_is_string(id) || !text_is_slug(json_string_value(id), json_string_length(id))) {
-        poll_fail(err, "id", "must be 1 to 64 characters of a-z, 0-9 and '-'");
-        return NULL;
-    }
-    const json_t *question = json_object_get(in, "question");
-    if (poll_check_text(question, "question", "the question", err))
-        return NULL;
-
-    const json_t *in_opts = json_object_get(in, "options");
     if (!json_is_array(in_opts) || json_array_size(in_opts) < POLL_OPTIONS_MIN ||
         json_array_size(in_opts) > POLL_OPTIONS_MAX) {
-        poll_fail(err, "options", "must be an array of %d to %d options", POLL_OPTIONS_MIN,
+        poll_fail(errs, "options", "must be an array of %d to %d options", POLL_OPTIONS_MIN,
                   POLL_OPTIONS_MAX);
         return NULL;
     }
-    opts = json_array();
+    json_t *opts = json_array();
     size_t i;
     const json_t *o;
     json_array_foreach(in_opts, i, o)
     {
         snprintf(path, sizeof(path), "options[%zu]", i);
         if (!json_is_object(o) || json_object_size(o) != 2) {
-            poll_fail(err, path, "must be an object with exactly \"id\" and \"label\"");
-            goto fail;
+            poll_fail(errs, path, "must be an object with exactly \"id\" and \"label\"");
+            continue;
         }
         const json_t *oid = json_object_get(o, "id");
+        const json_t *label = json_object_get(o, "label");
         snprintf(path, sizeof(path), "options[%zu].id", i);
         if (!json_is_string(oid) ||
             !text_is_slug(json_string_value(oid), json_string_length(oid))) {
-            poll_fail(err, path, "must be 1 to 64 characters of a-z, 0-9 and '-'");
-            goto fail;
+            poll_fail(errs, path, "must be 1 to 64 characters of a-z, 0-9 and '-'");
+            oid = NULL;
         }
-        for (size_t k = 0; k < i; k++) {
+        for (size_t k = 0; oid && k < json_array_size(opts); k++) {
             if (json_equal(json_object_get(json_array_get(opts, k), "id"), oid)) {
-                poll_fail(err, path, "repeats the id of options[%zu]", k);
-                goto fail;
+                poll_fail(errs, path, "repeats the id of an earlier option");
+                oid = NULL;
             }
         }
         snprintf(path, sizeof(path), "options[%zu].label", i);
-        const json_t *label = json_object_get(o, "label");
-        if (poll_check_text(label, path, "the label", err))
-            goto fail;
-        json_array_append_new(opts, json_pack("{sO sO}", "id", oid, "label", label));
+        size_t before = errs->n;
+        poll_check_text(label, path, "the label", errs);
+        if (oid && errs->n == before)
+            json_array_append_new(opts, json_pack("{sO sO}", "id", oid, "label", label));
     }
+    return opts;
+}
+
+json_t *poll_validate(const json_t *in, int64_t now, struct poll_errors *errs)
+{
+    static const char *const known[] = {
+        "id",      "question",           "options",      "max_choices", "opens_at",   "closes_at",
+        "status",  "results_visibility", "allow_change", "created_at",  "updated_at", "version",
+        "archived"};
+    static const char *const statuses[] = {"open", "closed"};
+    static const char *const flag_names[2] = {"allow_change", "archived"};
+    const char *key;
+    json_t *val;
+
+    errs->n = 0;
+    if (!json_is_object(in)) {
+        poll_fail(errs, "", "a poll must be a JSON object");
+        return NULL;
+    }
+    json_object_foreach((json_t *)in, key, val)
+    {
+        int ok = 0;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            ok |= strcmp(key, known[i]) == 0;
+        if (!ok)
+            poll_fail(errs, key, "unknown field");
+    }
+
+    const json_t *id = json_object_get(in, "id");
+    if (!json_is_string(id) || !text_is_slug(json_string_value(id), json_string_length(id)))
+        poll_fail(errs, "id", "must be 1 to 64 characters of a-z, 0-9 and '-'");
+    const json_t *question = json_object_get(in, "question");
+    poll_check_text(question, "question", "the question", errs);
+
+    json_t *opts = poll_check_options(json_object_get(in, "options"), errs);
+    size_t nopts = json_array_size(json_object_get(in, "options"));
 
     json_int_t max_choices = 1;
     const json_t *mc = json_object_get(in, "max_choices");
     if (mc) {
         if (!json_is_integer(mc) || json_integer_value(mc) < 1 ||
-            (size_t)json_integer_value(mc) > json_array_size(opts)) {
-            poll_fail(err, "max_choices", "must be a whole number from 1 to the number of options");
-            goto fail;
-        }
-        max_choices = json_integer_value(mc);
+            (size_t)json_integer_value(mc) > nopts)
+            poll_fail(errs, "max_choices",
+                      "must be a whole number from 1 to the number of options");
+        else
+            max_choices = json_integer_value(mc);
     }
 
-    json_t *opens = poll_check_time(json_object_get(in, "opens_at"), "opens_at", err);
-    if (!opens)
-        goto fail;
-    json_t *closes = poll_check_time(json_object_get(in, "closes_at"), "closes_at", err);
-    if (!closes) {
-        json_decref(opens);
-        goto fail;
-    }
+    json_t *opens = poll_check_time(json_object_get(in, "opens_at"), "opens_at", errs);
+    json_t *closes = poll_check_time(json_object_get(in, "closes_at"), "closes_at", errs);
     if (json_is_integer(opens) && json_is_integer(closes) &&
-        json_integer_value(opens) >= json_integer_value(closes)) {
-        json_decref(opens);
-        json_decref(closes);
-        poll_fail(err, "closes_at", "must be later than opens_at");
-        goto fail;
-    }
+        json_integer_value(opens) >= json_integer_value(closes))
+        poll_fail(errs, "closes_at", "must be later than opens_at");
 
-    const char *status = "open";
-    const json_t *st = json_object_get(in, "status");
-    if (st) {
-        status = json_string_value(st);
-        if (!status || (strcmp(status, "open") != 0 && strcmp(status, "closed") != 0)) {
-            json_decref(opens);
-            json_decref(closes);
-            poll_fail(err, "status", "must be \"open\" or \"closed\"");
-            goto fail;
-        }
-    }
-
-    const char *vis = "always";
-    const json_t *rv = json_object_get(in, "results_visibility");
-    if (rv) {
-        vis = json_string_value(rv);
-        int ok = 0;
-        for (size_t k = 0; vis && k < 4; k++)
-            ok |= strcmp(vis, poll_visibilities[k]) == 0;
-        if (!ok) {
-            json_decref(opens);
-            json_decref(closes);
-            poll_fail(err, "results_visibility",
-                      "must be \"always\", \"after_vote\", \"after_close\" or \"never\"");
-            goto fail;
-        }
-    }
-
-    int flags[2] = {0, 0}; /* allow_change, archived */
-    static const char *const flag_names[2] = {"allow_change", "archived"};
+    const char *status =
+        poll_check_enum(in, "status", statuses, 2, "must be \"open\" or \"closed\"", errs);
+    const char *vis = poll_check_enum(in, "results_visibility", poll_visibilities, 4,
+                                      "must be \"always\", \"after_vote\", \"after_close\" or "
+                                      "\"never\"",
+                                      errs);
+    int flags[2] = {0, 0};
     for (size_t k = 0; k < 2; k++) {
         const json_t *f = json_object_get(in, flag_names[k]);
-        if (f && !json_is_boolean(f)) {
-            json_decref(opens);
-            json_decref(closes);
-            poll_fail(err, flag_names[k], "must be true or false");
-            goto fail;
-        }
+        if (f && !json_is_boolean(f))
+            poll_fail(errs, flag_names[k], "must be true or false");
         flags[k] = json_is_true(f);
     }
     json_int_t version = json_integer_value(json_object_get(in, "version"));
     json_int_t updated = json_integer_value(json_object_get(in, "updated_at"));
+    json_int_t created = json_integer_value(json_object_get(in, "created_at"));
+    if (created <= 0)
+        created = now;
 
-    json_int_t created = now;
-    const json_t *ca = json_object_get(in, "created_at");
-    if (json_is_integer(ca) && json_integer_value(ca) > 0)
-        created = json_integer_value(ca);
-
-    out = json_pack("{sO sO so sI so so ss ss sb sb sI sI sI}", "id", id, "question", question,
-                    "options", opts, "max_choices", max_choices, "opens_at", opens, "closes_at",
-                    closes, "status", status, "results_visibility", vis, "allow_change", flags[0],
-                    "archived", flags[1], "created_at", created, "updated_at",
-                    updated > 0 ? updated : created, "version", version);
+    if (errs->n > 0) {
+        json_decref(opts);
+        json_decref(opens);
+        json_decref(closes);
+        return NULL;
+    }
+    json_t *out = json_pack("{sO sO so sI so so ss ss sb sb sI sI sI}", "id", id, "question",
+                            question, "options", opts, "max_choices", max_choices, "opens_at",
+                            opens, "closes_at", closes, "status", status, "results_visibility", vis,
+                            "allow_change", flags[0], "archived", flags[1], "created_at", created,
+                            "updated_at", updated > 0 ? updated : created, "version", version);
     if (!out)
-        poll_fail(err, "", "the poll could not be stored");
+        poll_fail(errs, "", "the poll could not be stored");
     return out;
+}
 
-fail:
-    json_decref(opts);
-    return NULL;
+json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err)
+{
+    struct poll_errors errs;
+    json_t *out = poll_validate(in, now, &errs);
+    if (!out)
+        *err = errs.e[0];
+    return out;
 }
 
 json_t *poll_load_file(const char *path, char *err, size_t err_size)

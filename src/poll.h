@@ -31,8 +31,20 @@ struct poll_error {
     char message[160];
 };
 
-/* Checks a definition as written by an editor (times as RFC 3339 strings or
- * null) and returns a new stored form, or NULL with err filled in. */
+#define POLL_ERRORS_MAX 16
+
+/* Every error found in a definition (n may exceed POLL_ERRORS_MAX; only the
+ * first ones are kept). */
+struct poll_errors {
+    size_t n;
+    struct poll_error e[POLL_ERRORS_MAX];
+};
+
+/* Checks a definition and returns a new stored form, or NULL with every
+ * error found in errs. */
+json_t *poll_validate(const json_t *in, int64_t now, struct poll_errors *errs);
+
+/* The same, for callers that report only the first error. */
 json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err);
 
 /* Loads a polls file: {"polls":[...]} or [...]. Returns a new array of stored

@@ -150,7 +150,7 @@ int text_parse_rfc3339(const char *s, int64_t *out)
     if (*p == '.') {
         p++;
         const char *start = p;
-        while (*p >= '0' && *p <= '9' && p - start < 9)
+        while (*p >= '0' && *p <= '9')
             p++;
         if (p == start)
             return -1;
