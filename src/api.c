@@ -46,18 +46,19 @@ static json_t *api_choice(const struct store_poll_reply *p)
 
 /* ------------------------------------------------------------ handlers --- */
 
-static void api_poll_list_cb(void *arg, json_t *defs)
+static void api_poll_list_cb(void *arg, json_t *polls)
 {
     struct request *r = arg;
-    if (!defs) {
+    if (!polls) {
         request_reply_unavailable(r);
         return;
     }
     json_t *list = json_array();
     size_t i;
-    json_t *def;
-    json_array_foreach(defs, i, def)
+    json_t *item;
+    json_array_foreach(polls, i, item)
     {
+        const json_t *def = json_object_get(item, "def");
         if (poll_state_at(def, r->now) != POLL_OPEN ||
             json_is_true(json_object_get(def, "archived")))
             continue;

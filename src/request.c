@@ -93,6 +93,7 @@ static void request_prepare(struct request *r, int status)
 
 static void request_done(struct request *r)
 {
+    json_decref(r->body);
     r->srv->inflight--;
     free(r);
 }

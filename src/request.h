@@ -37,6 +37,8 @@ struct request {
     int minted;    /* the id is new: the reply sets the cookie */
     int lang_en;   /* pages: English instead of Vietnamese */
     struct ballot ballot;
+    json_t *body; /* a parsed JSON body kept across store calls; freed with r */
+    int attempts; /* store round trips made (editors' optimistic updates) */
 };
 
 struct request *request_new(struct server *srv, struct evhttp_request *req);

@@ -8,19 +8,25 @@
 #include <event2/http.h>
 #include <string.h>
 
+#include "admin.h"
 #include "api.h"
 #include "assets.h"
+#include "auth.h"
+#include "config.h"
 #include "cors.h"
 #include "embed.h"
 #include "request.h"
 #include "router.h"
+#include "server.h"
 #include "text.h"
 
 typedef void routes_fn(struct request *r);
 
 enum routes_flags {
-    ROUTES_API = 1 << 0,  /* JSON API: CORS headers, preflight, source check of POST */
-    ROUTES_POLL = 1 << 1, /* first capture is a poll id */
+    ROUTES_API = 1 << 0,        /* JSON API: CORS headers, preflight, source check of POST */
+    ROUTES_POLL = 1 << 1,       /* first capture is a poll id */
+    ROUTES_ADMIN = 1 << 2,      /* needs an admin bearer token; 404 when admin is off */
+    ROUTES_ADMIN_PAGE = 1 << 3, /* the dashboard page: 404 when admin is off */
 };
 
 static void routes_demo(struct request *r)
@@ -34,6 +40,11 @@ static void routes_widget(struct request *r)
 }
 
 static void routes_static(struct request *r);
+
+static void routes_admin_slash(struct request *r)
+{
+    request_reply_redirect(r, "/admin/");
+}
 
 static const struct {
     struct route route;
@@ -51,6 +62,22 @@ static const struct {
     {{"/", ROUTER_GET, 0}, routes_demo, 0},
     {{"/widget.js", ROUTER_GET, 0}, routes_widget, 0},
     {{"/static/:name", ROUTER_GET, 0}, routes_static, 0},
+    {{"/admin", ROUTER_GET, 0}, routes_admin_slash, ROUTES_ADMIN_PAGE},
+    {{"/admin/", ROUTER_GET, 0}, admin_page, ROUTES_ADMIN_PAGE},
+    {{"/admin/v1/polls", ROUTER_GET, 0}, admin_poll_list, ROUTES_ADMIN},
+    {{"/admin/v1/polls", ROUTER_POST, 0}, admin_poll_create, ROUTES_ADMIN},
+    {{"/admin/v1/polls/:id", ROUTER_GET, 0}, admin_poll_get, ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/polls/:id", ROUTER_PATCH, 0}, admin_poll_patch, ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/polls/:id", ROUTER_DELETE, 0}, admin_poll_archive, ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/polls/:id/close", ROUTER_POST, 0}, admin_poll_close, ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/polls/:id/reopen", ROUTER_POST, 0}, admin_poll_reopen, ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/polls/:id/restore", ROUTER_POST, 0},
+     admin_poll_restore,
+     ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/polls/:id/results", ROUTER_GET, 0},
+     admin_poll_results,
+     ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/polls/:id/series", ROUTER_GET, 0}, admin_poll_series, ROUTES_ADMIN | ROUTES_POLL},
 };
 
 #define ROUTES_N (sizeof(routes_table) / sizeof(routes_table[0]))
@@ -78,6 +105,11 @@ void routes_handle(struct evhttp_request *req, void *arg)
     if (api)
         cors_add_headers(r);
 
+    int admin = path && strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/');
+    if (admin && r->srv->cfg->n_tokens == 0) {
+        request_reply_error(r, 404, "not_found", "There is nothing at this address.");
+        return;
+    }
     if (res == ROUTER_NOT_FOUND) {
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
         return;
@@ -96,6 +128,12 @@ void routes_handle(struct evhttp_request *req, void *arg)
     }
 
     unsigned flags = routes_table[m.handler].flags;
+    if ((flags & ROUTES_ADMIN) &&
+        !auth_bearer_ok(r->srv->cfg, request_header(r, "Authorization"))) {
+        request_add_header(r, "WWW-Authenticate", "Bearer realm=\"thamdo admin\"");
+        request_reply_error(r, 401, "unauthorized", "A valid admin token is required.");
+        return;
+    }
     if (m.nparams > 0) {
         size_t len = strlen(m.params[0]); /* the router bounds it to ROUTER_PARAM_MAX */
         if (flags & ROUTES_POLL) {

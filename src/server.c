@@ -119,9 +119,11 @@ int server_run(const struct config *cfg)
     }
     evhttp_set_timeout(srv.http, SERVER_TIMEOUT_S);
     evhttp_set_max_headers_size(srv.http, SERVER_HEADER_MAX);
-    /* Bodies up to 16 times the API limit reach the handler, which answers a
-     * JSON 413; larger ones are refused by evhttp before they are read. */
-    evhttp_set_max_body_size(srv.http, (ev_ssize_t)(cfg->max_body * 16));
+    /* Bodies up to 16 times the API limit (at least the editors' 64 KiB)
+     * reach the handler, which answers a JSON 413; larger ones are refused by
+     * evhttp before they are read. */
+    size_t body_cap = cfg->max_body * 16 > 65536 + 1024 ? cfg->max_body * 16 : 65536 + 1024;
+    evhttp_set_max_body_size(srv.http, (ev_ssize_t)body_cap);
     evhttp_set_allowed_methods(srv.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);

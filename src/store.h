@@ -48,7 +48,8 @@ struct store_poll_stats {
 };
 
 typedef void store_poll_cb(void *arg, const struct store_poll_reply *reply);
-typedef void store_list_cb(void *arg, json_t *defs); /* array of stored forms */
+/* polls: [{"def": stored form, "voters": n, "votes": n}], or NULL: unavailable */
+typedef void store_list_cb(void *arg, json_t *polls);
 typedef void store_ready_cb(void *arg);
 /* code NULL: unavailable. Else "ok" or the script's refusal, with detail. */
 typedef void store_status_cb(void *arg, const char *code, const char *detail);

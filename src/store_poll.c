@@ -112,25 +112,29 @@ void store_poll_vote(struct store *st, const char *poll_id,
     store_call_send(c);
 }
 
+/* {def, voters, votes, ...} -> [{"def","voters","votes"}] */
 static void store_parse_list(struct store_call *c, const redisReply *reply)
 {
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
         ((store_list_cb *)c->cb)(c->arg, NULL);
         return;
     }
-    json_t *defs = json_array();
-    for (size_t i = 0; i < reply->elements; i++) {
+    json_t *list = json_array();
+    for (size_t i = 0; i + 2 < reply->elements; i += 3) {
         const redisReply *e = reply->element[i];
         json_t *def = e->type == REDIS_REPLY_STRING ? json_loadb(e->str, e->len, 0, NULL) : NULL;
-        if (json_is_object(def))
-            json_array_append_new(defs, def);
-        else {
+        if (!json_is_object(def)) {
             json_decref(def);
             log_error("redis poll list: skipped a damaged poll definition");
+            continue;
         }
+        json_array_append_new(list,
+                              json_pack("{so sI sI}", "def", def, "voters",
+                                        (json_int_t)store_reply_int(reply->element[i + 1]), "votes",
+                                        (json_int_t)store_reply_int(reply->element[i + 2])));
     }
-    ((store_list_cb *)c->cb)(c->arg, defs);
-    json_decref(defs);
+    ((store_list_cb *)c->cb)(c->arg, list);
+    json_decref(list);
 }
 
 void store_poll_list(struct store *st, store_list_cb *cb, void *arg)
@@ -162,8 +166,12 @@ void store_poll_import(struct store *st, const json_t *defs, int64_t now)
     {
         const char *id = json_string_value(json_object_get(def, "id"));
         json_t *copy = json_deep_copy(def);
-        if (json_integer_value(json_object_get(copy, "created_at")) <= 0)
+        if (json_integer_value(json_object_get(copy, "created_at")) <= 0) {
             json_object_set_new(copy, "created_at", json_integer(now));
+            json_object_set_new(copy, "updated_at", json_integer(now));
+        }
+        if (json_integer_value(json_object_get(copy, "version")) <= 0)
+            json_object_set_new(copy, "version", json_integer(1));
         char *text = json_dumps(copy, JSON_COMPACT);
         json_decref(copy);
         if (!text)
