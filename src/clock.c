@@ -100,3 +100,19 @@ int clock_parse_day_or_time(const char *s, int64_t *out)
     }
     return text_parse_rfc3339(s, out);
 }
+
+void clock_format_week(int64_t t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(buf, size, "%G-W%V", &tm);
+}
+
+void clock_format_month(int64_t t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(buf, size, "%Y-%m", &tm);
+}

@@ -21,6 +21,10 @@ void clock_format_local(int64_t t, char *buf, size_t size);
 /* "2026-11-28" (local date of t). */
 void clock_format_date(int64_t t, char *buf, size_t size);
 
+/* "2026-W48" (ISO 8601 week-based year and week) and "2026-11". */
+void clock_format_week(int64_t t, char *buf, size_t size);
+void clock_format_month(int64_t t, char *buf, size_t size);
+
 /* Start of the local day, ISO week (Monday) and month containing t. */
 int64_t clock_day_start(int64_t t);
 int64_t clock_week_start(int64_t t);

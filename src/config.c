@@ -456,6 +456,75 @@ static int config_set_test_clock(struct config *cfg, const char *v, struct confi
     return 0;
 }
 
+static int config_set_sites(struct config *cfg, const char *v, struct config_err *e)
+{
+    cfg->n_sites = 0;
+    const char *p = v;
+    while (*p) {
+        p += strspn(p, ", \t");
+        size_t len = strcspn(p, ", \t");
+        if (len == 0)
+            break;
+        if (!text_is_slug(p, len)) {
+            e->why = "site keys must be 1 to 64 characters of a-z, 0-9 and '-'";
+            return -1;
+        }
+        if (cfg->n_sites >= CONFIG_SITES_MAX) {
+            e->why = "too many sites (256 at most)";
+            return -1;
+        }
+        memcpy(cfg->sites[cfg->n_sites], p, len);
+        cfg->sites[cfg->n_sites][len] = '\0';
+        cfg->n_sites++;
+        p += len;
+    }
+    if (cfg->n_sites == 0) {
+        e->why = "list at least one site key";
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_visit_mode(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (strcmp(v, "session") == 0)
+        cfg->visit_hits = 0;
+    else if (strcmp(v, "hits") == 0)
+        cfg->visit_hits = 1;
+    else {
+        e->why = "expected session or hits";
+        return -1;
+    }
+    return 0;
+}
+
+static int config_set_minutes(int *out, const char *v, struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, 1, 1440, &n)) {
+        e->why = "expected minutes from 1 to 1440";
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int config_set_session(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_minutes(&cfg->session_minutes, v, e);
+}
+
+static int config_set_online(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (config_set_minutes(&cfg->online_minutes, v, e))
+        return -1;
+    if (cfg->online_minutes > 60) {
+        e->why = "expected minutes from 1 to 60";
+        return -1;
+    }
+    return 0;
+}
+
 static int config_set_log_level(struct config *cfg, const char *v, struct config_err *e)
 {
     if (log_parse_level(v, &cfg->log_level)) {
@@ -505,6 +574,15 @@ static const struct config_opt config_opts[] = {
      "file with admin tokens, one per line (adds to THAMDO_ADMIN_TOKENS)", config_set_tokens_file},
     {"THAMDO_TIMEZONE", "timezone", "ZONE",
      "time zone of days, weeks and reports (Asia/Ho_Chi_Minh)", config_set_timezone},
+    {"THAMDO_SITES", "sites", "KEYS",
+     "sites the visitor counter counts for, comma-separated; the first is the default (default)",
+     config_set_sites},
+    {"THAMDO_VISIT_MODE", "visit-mode", "session|hits",
+     "one visit per reader per session, or every page view (session)", config_set_visit_mode},
+    {"THAMDO_VISIT_SESSION_MINUTES", "visit-session-minutes", "MINUTES",
+     "a reader seen again within this is the same visit (30)", config_set_session},
+    {"THAMDO_ONLINE_MINUTES", "online-minutes", "MINUTES",
+     "\"online\" counts distinct readers seen within this (5)", config_set_online},
     {"THAMDO_MODE", "mode", "production|test", "test enables test-only settings (production)",
      config_set_mode},
     {"THAMDO_TEST_CLOCK", "test-clock", "BOOL",
@@ -553,6 +631,10 @@ static void config_defaults(struct config *cfg)
     cfg->log_level = LOG_INFO;
     snprintf(cfg->cookie.name, sizeof(cfg->cookie.name), "thamdo_vid");
     snprintf(cfg->timezone, sizeof(cfg->timezone), "Asia/Ho_Chi_Minh");
+    snprintf(cfg->sites[0], sizeof(cfg->sites[0]), "default");
+    cfg->n_sites = 1;
+    cfg->session_minutes = 30;
+    cfg->online_minutes = 5;
     cfg->cookie.samesite = COOKIE_SAMESITE_LAX;
     cfg->cookie.max_age = 34560000;
 }

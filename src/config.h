@@ -23,6 +23,8 @@
 #define CONFIG_TOKEN_MIN   16
 #define CONFIG_TOKEN_LEN   256
 #define CONFIG_TZ_LEN      64
+#define CONFIG_SITES_MAX   256
+#define CONFIG_SITE_LEN    65
 
 enum config_redis_kind {
     CONFIG_REDIS_EMBEDDED = 0, /* private redis-server in the data directory */
@@ -61,11 +63,16 @@ struct config {
     size_t n_origins;
     char admin_tokens[CONFIG_TOKENS_MAX][CONFIG_TOKEN_LEN]; /* none: admin routes are off */
     size_t n_tokens;
-    char timezone[CONFIG_TZ_LEN]; /* IANA name, e.g. Asia/Ho_Chi_Minh */
-    int test_mode;                /* THAMDO_MODE=test */
-    int test_clock;               /* honour X-Thamdo-Test-Now (test mode only) */
-    struct cookie_conf cookie;    /* holds the secret once loaded */
-    struct json_t *polls;         /* checked definitions of the polls file, or NULL */
+    char timezone[CONFIG_TZ_LEN];                  /* IANA name, e.g. Asia/Ho_Chi_Minh */
+    char sites[CONFIG_SITES_MAX][CONFIG_SITE_LEN]; /* counter sites; the first is the default */
+    size_t n_sites;
+    int visit_hits;            /* count every page view, not one per session */
+    int session_minutes;       /* a reader seen again within this is the same visit */
+    int online_minutes;        /* "online" = distinct readers seen within this */
+    int test_mode;             /* THAMDO_MODE=test */
+    int test_clock;            /* honour X-Thamdo-Test-Now (test mode only) */
+    struct cookie_conf cookie; /* holds the secret once loaded */
+    struct json_t *polls;      /* checked definitions of the polls file, or NULL */
 };
 
 enum config_result {

@@ -19,6 +19,7 @@
 #include "router.h"
 #include "server.h"
 #include "text.h"
+#include "visits.h"
 
 typedef void routes_fn(struct request *r);
 
@@ -55,6 +56,8 @@ static const struct {
     {{"/api/v1/polls/:id", ROUTER_GET, 0}, api_poll_get, ROUTES_API | ROUTES_POLL},
     {{"/api/v1/polls/:id/votes", ROUTER_POST, 0}, api_poll_vote, ROUTES_API | ROUTES_POLL},
     {{"/api/v1/polls/:id/results", ROUTER_GET, 0}, api_poll_results, ROUTES_API | ROUTES_POLL},
+    {{"/api/v1/visits", ROUTER_GET, 0}, visits_read, ROUTES_API},
+    {{"/api/v1/visits", ROUTER_POST, 0}, visits_record, ROUTES_API},
     {{"/healthz", ROUTER_GET, 0}, api_healthz, 0},
     {{"/readyz", ROUTER_GET, 0}, api_readyz, 0},
     {{"/embed/polls/:id", ROUTER_GET, 0}, embed_page, ROUTES_POLL},
@@ -78,6 +81,8 @@ static const struct {
      admin_poll_results,
      ROUTES_ADMIN | ROUTES_POLL},
     {{"/admin/v1/polls/:id/series", ROUTER_GET, 0}, admin_poll_series, ROUTES_ADMIN | ROUTES_POLL},
+    {{"/admin/v1/visits", ROUTER_GET, 0}, visits_history, ROUTES_ADMIN},
+    {{"/admin/v1/visits/base", ROUTER_PUT, 0}, visits_set_bases, ROUTES_ADMIN},
 };
 
 #define ROUTES_N (sizeof(routes_table) / sizeof(routes_table[0]))

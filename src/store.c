@@ -458,6 +458,14 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       poll_update_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_STATS], "poll_stats", poll_stats_lua,
                       poll_stats_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_VISIT_RECORD], "visit_record", visit_record_lua,
+                      visit_record_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_VISIT_READ], "visit_read", visit_read_lua,
+                      visit_read_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_VISIT_HISTORY], "visit_history", visit_history_lua,
+                      visit_history_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_VISIT_BASE], "visit_base", visit_base_lua,
+                      visit_base_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_IMPORT], "poll_import", poll_import_lua,
                       poll_import_lua_len);
     st->reconnect_ev = evtimer_new(base, store_reconnect_cb, st);

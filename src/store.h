@@ -80,6 +80,42 @@ void store_poll_update(struct store *st, const char *poll_id, long long expected
                        const json_t *def, const char *const *removed, size_t n_removed,
                        store_status_cb *cb, void *arg);
 void store_poll_stats(struct store *st, const char *poll_id, store_stats_cb *cb, void *arg);
+/* ------------------------------------------------------------- visits --- */
+
+/* The calendar labels of "now" in the configured zone, and how long each
+ * counter must live; computed by the caller (visits.c) with clock.h. */
+struct store_visit_period {
+    char day[11];       /* 2026-11-28 */
+    char yesterday[11]; /* 2026-11-27 */
+    char week[9];       /* 2026-W48 (ISO week) */
+    char month[8];      /* 2026-11 */
+    long long minute;   /* Unix minutes */
+    int online_minutes; /* minutes merged into "online" */
+    int day_ttl, week_ttl, month_ttl;
+};
+
+/* Counter figures: today, yesterday, this_week, this_month, total, online. */
+struct store_visit_counts {
+    long long v[6];
+};
+
+typedef void store_visit_cb(void *arg, const struct store_visit_counts *counts);
+/* history: {"visits":{date:n}, "visitors":{...}, "bots":{...}, "bases":{field:n}}, or NULL */
+typedef void store_history_cb(void *arg, const json_t *history);
+/* counted: 1 a new visit, 0 not, -1 unavailable */
+typedef void store_counted_cb(void *arg, int counted);
+
+/* mode: "session", "hits" or "bot"; reader: 32 hex chars. */
+void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
+                        const struct store_visit_period *p, int session_seconds,
+                        store_counted_cb *cb, void *arg);
+void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
+                      store_visit_cb *cb, void *arg);
+void store_visit_history(struct store *st, const char *site, store_history_cb *cb, void *arg);
+/* bases: object field -> integer (set) or null (clear). */
+void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,
+                           store_status_cb *cb, void *arg);
+
 /* Creates each poll of defs (stored forms) that does not exist; logs what it did. */
 void store_poll_import(struct store *st, const json_t *defs, int64_t now);
 

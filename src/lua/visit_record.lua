@@ -1,0 +1,42 @@
+-- visit_record.lua: record one page view of a site, atomically.
+-- KEYS[1] the reader's session marker   KEYS[2] today's visits (expires)
+-- KEYS[3] this ISO week's visits (expires)   KEYS[4] this month's visits (expires)
+-- KEYS[5] all-time visits   KEYS[6] visits per day (hash date -> n, kept for reports)
+-- KEYS[7] today's distinct readers (HyperLogLog, expires)
+-- KEYS[8] distinct readers per day (hash date -> n, kept for reports)
+-- KEYS[9] this minute's readers (HyperLogLog, expires; "online" merges the last minutes)
+-- KEYS[10] bot requests per day (hash date -> n)
+-- ARGV[1] 'session' (one visit per reader per session), 'hits' (every view) or 'bot'
+-- ARGV[2] reader id   ARGV[3] local date "YYYY-MM-DD"   ARGV[4] session length, seconds
+-- ARGV[5] day TTL   ARGV[6] week TTL   ARGV[7] month TTL   ARGV[8] minute TTL (seconds)
+-- Returns 1 when a new visit was counted, 0 otherwise.
+local mode, reader, day = ARGV[1], ARGV[2], ARGV[3]
+if mode == 'bot' then
+  redis.call('HINCRBY', KEYS[10], day, 1)
+  return 0
+end
+
+redis.call('PFADD', KEYS[9], reader)
+redis.call('EXPIRE', KEYS[9], ARGV[8])
+if redis.call('PFADD', KEYS[7], reader) == 1 then
+  redis.call('HSET', KEYS[8], day, redis.call('PFCOUNT', KEYS[7]))
+end
+redis.call('EXPIRE', KEYS[7], ARGV[5])
+
+if mode == 'session' then
+  -- Seen within the session window: the same visit, and the window slides.
+  if not redis.call('SET', KEYS[1], '1', 'EX', ARGV[4], 'NX') then
+    redis.call('EXPIRE', KEYS[1], ARGV[4])
+    return 0
+  end
+end
+
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], ARGV[6])
+redis.call('INCR', KEYS[4])
+redis.call('EXPIRE', KEYS[4], ARGV[7])
+redis.call('INCR', KEYS[5])
+redis.call('HINCRBY', KEYS[6], day, 1)
+return 1

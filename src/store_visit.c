@@ -1,0 +1,169 @@
+/* store_visit.c - the visitor-counter commands of the store.
+ *
+ * Keys of one site share the hash tag {site:KEY}, so one script touches one
+ * slot. Counters of a day, a week and a month expire on their own; the
+ * per-day history (one small hash field per day) is kept for reports;
+ * distinct readers are HyperLogLogs (12 KiB at most each, whatever the
+ * traffic). Must not know about HTTP or the calendar: callers pass labels. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+
+static void store_site_key(struct store_call *c, const char *site, const char *suffix)
+{
+    store_call_argf(c, "%s{site:%s}:%s", store_key_prefix(c->st), site, suffix);
+}
+
+static void store_parse_counted(struct store_call *c, const redisReply *reply)
+{
+    int counted = reply && reply->type == REDIS_REPLY_INTEGER ? (int)reply->integer : -1;
+    ((store_counted_cb *)c->cb)(c->arg, counted);
+}
+
+void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
+                        const struct store_visit_period *p, int session_seconds,
+                        store_counted_cb *cb, void *arg)
+{
+    char suffix[96];
+    struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_RECORD, "visit record",
+                                          store_parse_counted, (store_fn *)cb, arg);
+    store_call_arg(c, "10", 2);
+    snprintf(suffix, sizeof(suffix), "sess:%s", reader);
+    store_site_key(c, site, suffix);
+    snprintf(suffix, sizeof(suffix), "day:%s", p->day);
+    store_site_key(c, site, suffix);
+    snprintf(suffix, sizeof(suffix), "week:%s", p->week);
+    store_site_key(c, site, suffix);
+    snprintf(suffix, sizeof(suffix), "month:%s", p->month);
+    store_site_key(c, site, suffix);
+    store_site_key(c, site, "total");
+    store_site_key(c, site, "hist:visits");
+    snprintf(suffix, sizeof(suffix), "readers:%s", p->day);
+    store_site_key(c, site, suffix);
+    store_site_key(c, site, "hist:visitors");
+    snprintf(suffix, sizeof(suffix), "online:%lld", p->minute);
+    store_site_key(c, site, suffix);
+    store_site_key(c, site, "hist:bots");
+    store_call_arg(c, mode, strlen(mode));
+    store_call_arg(c, reader, strlen(reader));
+    store_call_arg(c, p->day, strlen(p->day));
+    store_call_argf(c, "%d", session_seconds);
+    store_call_argf(c, "%d", p->day_ttl);
+    store_call_argf(c, "%d", p->week_ttl);
+    store_call_argf(c, "%d", p->month_ttl);
+    store_call_argf(c, "%d", (p->online_minutes + 1) * 60);
+    store_call_send(c);
+}
+
+static void store_parse_counts(struct store_call *c, const redisReply *reply)
+{
+    struct store_visit_counts out;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6) {
+        if (reply)
+            log_error("redis %s: unexpected reply shape", c->what);
+        ((store_visit_cb *)c->cb)(c->arg, NULL);
+        return;
+    }
+    for (size_t i = 0; i < 6; i++)
+        out.v[i] = store_reply_int(reply->element[i]);
+    ((store_visit_cb *)c->cb)(c->arg, &out);
+}
+
+void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
+                      store_visit_cb *cb, void *arg)
+{
+    char suffix[96];
+    int minutes = p->online_minutes > 0 && p->online_minutes <= 60 ? p->online_minutes : 5;
+    struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_READ, "visit read",
+                                          store_parse_counts, (store_fn *)cb, arg);
+    store_call_argf(c, "%d", 6 + minutes);
+    snprintf(suffix, sizeof(suffix), "day:%s", p->day);
+    store_site_key(c, site, suffix);
+    store_site_key(c, site, "hist:visits");
+    snprintf(suffix, sizeof(suffix), "week:%s", p->week);
+    store_site_key(c, site, suffix);
+    snprintf(suffix, sizeof(suffix), "month:%s", p->month);
+    store_site_key(c, site, suffix);
+    store_site_key(c, site, "total");
+    store_site_key(c, site, "base");
+    for (int i = 0; i < minutes; i++) {
+        snprintf(suffix, sizeof(suffix), "online:%lld", p->minute - i);
+        store_site_key(c, site, suffix);
+    }
+    store_call_arg(c, p->yesterday, strlen(p->yesterday));
+    store_call_argf(c, "day:%s", p->day);
+    store_call_argf(c, "week:%s", p->week);
+    store_call_argf(c, "month:%s", p->month);
+    store_call_send(c);
+}
+
+/* A flat HGETALL reply as an object field -> integer. */
+static json_t *store_visit_flat(const redisReply *flat)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; flat->type == REDIS_REPLY_ARRAY && i + 1 < flat->elements; i += 2) {
+        if (flat->element[i]->type == REDIS_REPLY_STRING)
+            json_object_set_new(obj, flat->element[i]->str,
+                                json_integer(store_reply_int(flat->element[i + 1])));
+    }
+    return obj;
+}
+
+static void store_parse_history(struct store_call *c, const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+        if (reply)
+            log_error("redis %s: unexpected reply shape", c->what);
+        ((store_history_cb *)c->cb)(c->arg, NULL);
+        return;
+    }
+    json_t *h =
+        json_pack("{so so so so}", "visits", store_visit_flat(reply->element[0]), "visitors",
+                  store_visit_flat(reply->element[1]), "bots", store_visit_flat(reply->element[2]),
+                  "bases", store_visit_flat(reply->element[3]));
+    ((store_history_cb *)c->cb)(c->arg, h);
+    json_decref(h);
+}
+
+void store_visit_history(struct store *st, const char *site, store_history_cb *cb, void *arg)
+{
+    struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_HISTORY, "visit history",
+                                          store_parse_history, (store_fn *)cb, arg);
+    store_call_arg(c, "4", 1);
+    store_site_key(c, site, "hist:visits");
+    store_site_key(c, site, "hist:visitors");
+    store_site_key(c, site, "hist:bots");
+    store_site_key(c, site, "base");
+    store_call_send(c);
+}
+
+static void store_parse_ok(struct store_call *c, const redisReply *reply)
+{
+    ((store_status_cb *)c->cb)(c->arg, reply ? "ok" : NULL, NULL);
+}
+
+void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,
+                           store_status_cb *cb, void *arg)
+{
+    struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_BASE, "visit bases",
+                                          store_parse_ok, (store_fn *)cb, arg);
+    store_call_arg(c, "1", 1);
+    store_site_key(c, site, "base");
+    const char *field;
+    json_t *v;
+    json_object_foreach((json_t *)bases, field, v)
+    {
+        if (c->argc + 2 > STORE_MAX_ARGS)
+            break;
+        store_call_arg(c, field, strlen(field));
+        if (json_is_integer(v))
+            store_call_argf(c, "%lld", (long long)json_integer_value(v));
+        else
+            store_call_arg(c, "", 0);
+    }
+    store_call_send(c);
+}
