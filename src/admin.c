@@ -79,7 +79,10 @@ static long long admin_sum(const json_t *counts)
     long long total = 0;
     const char *k;
     json_t *n;
-    json_object_foreach((json_t *)counts, k, n) total += json_integer_value(n);
+    json_object_foreach((json_t *)counts, k, n)
+    {
+        total += json_integer_value(n);
+    }
     return total;
 }
 
@@ -312,8 +315,10 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
         int kept = 0;
         size_t k;
         json_t *n;
-        json_array_foreach(json_object_get(def, "options"), k, n) kept |=
-            json_equal(json_object_get(n, "id"), id);
+        json_array_foreach(json_object_get(def, "options"), k, n)
+        {
+            kept |= json_equal(json_object_get(n, "id"), id);
+        }
         if (!kept && n_removed < POLL_OPTIONS_MAX)
             removed[n_removed++] = json_string_value(id);
     }
@@ -543,7 +548,10 @@ static void admin_series_csv(struct request *r, const struct admin_query *q,
     csv_field(b, q->english ? "Start" : "Thời điểm", 0);
     size_t i;
     json_t *o;
-    json_array_foreach(opts, i, o) csv_field(b, json_string_value(json_object_get(o, "label")), 0);
+    json_array_foreach(opts, i, o)
+    {
+        csv_field(b, json_string_value(json_object_get(o, "label")), 0);
+    }
     csv_field(b, q->english ? "Total" : "Tổng", 1);
     json_t *p;
     json_array_foreach(json_object_get(series, "points"), i, p)
