@@ -33,7 +33,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
 
 PREFIX   ?= /usr/local
 
-.PHONY: all asan run test unit blackbox browser lint format deps bench clean install
+.PHONY: all asan run test unit blackbox browser lint lint-c lint-api format deps bench clean install
 
 all: build/thamdo
 
@@ -70,26 +70,33 @@ deps:
 	@scripts/deps.sh
 
 run: deps build/thamdo
-	@echo
-	@echo "  thamdo is starting with a private Redis in ./var"
-	@echo "  The poll:     http://127.0.0.1:8080/api/v1/polls/chuyen-muc"
-	@echo "  Vote:         curl -i -c /tmp/thamdo.jar -b /tmp/thamdo.jar -H 'Content-Type: application/json' \\"
-	@echo "                  -d '{\"options\":[\"tin-tuc\"]}' http://127.0.0.1:8080/api/v1/polls/chuyen-muc/votes"
-	@echo "  Results:      http://127.0.0.1:8080/api/v1/polls/chuyen-muc/results"
-	@echo "  Stop with Ctrl-C."
-	@echo
-	THAMDO_POLLS_FILE=$${THAMDO_POLLS_FILE:-deploy/polls.json} ./build/thamdo
+	@scripts/run.sh
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-blackbox: build/thamdo build/asan/thamdo
+# Test tooling from npm (playwright-core, ajv, redocly), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+blackbox: build/thamdo build/asan/thamdo node_modules/.installed
 	@echo "== black-box tests, release build"
 	THAMDO_BIN=build/thamdo node --test --test-concurrency=2 tests/blackbox/
 	@echo "== black-box tests, sanitizer build"
 	THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
 
-lint: $(GEN)
+# The widget, the no-JS embed and the dashboard in Debian's chromium; screenshots in tests/screenshots/.
+browser: build/thamdo node_modules/.installed
+	@echo "== browser tests (chromium)"
+	THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/browser/
+
+lint: lint-c lint-api
+
+lint-api: node_modules/.installed
+	npx --no-install redocly lint --format=summary api/openapi.yaml
+
+lint-c: $(GEN)
 	clang-format --dry-run -Werror src/*.c src/*.h tests/unit/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen \
@@ -103,7 +110,7 @@ build/clang/thamdo: $(SRCS) $(GEN)
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
 
-test: deps lint all asan unit blackbox
+test: deps lint all asan unit blackbox browser
 
 clean:
 	rm -rf build

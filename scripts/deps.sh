@@ -6,7 +6,8 @@
 set -eu
 
 PKGS="make gcc pkg-config libevent-dev libhiredis-dev libjansson-dev libssl-dev redis-server
-      tzdata ca-certificates libcmocka-dev clang clang-format cppcheck redis-tools nodejs"
+      tzdata ca-certificates libcmocka-dev clang clang-format cppcheck redis-tools nodejs
+      chromium fonts-dejavu-core openssl"
 [ "${THAMDO_DEPS_EXTRA:-}" ] && PKGS="$PKGS $THAMDO_DEPS_EXTRA"
 
 missing=""
@@ -16,8 +17,11 @@ for p in $PKGS; do
     fi
 done
 # nodejs may come from another repository under the same name; npm ships with it there.
+# Debian's own nodejs needs the npm package beside it.
 if command -v node >/dev/null 2>&1; then
     missing=$(echo "$missing" | sed 's/ nodejs//')
+elif ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
 fi
 if [ -z "$missing" ]; then
     exit 0
