@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 
+#include "api.h"
 #include "assets.h"
 #include "clock.h"
 #include "config.h"
@@ -187,14 +188,8 @@ void admin_poll_list(struct request *r)
 static void admin_get_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
-    if (!p) {
-        request_reply_unavailable(r);
+    if (!api_poll_or_reply(r, p))
         return;
-    }
-    if (!p->def) {
-        request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
-        return;
-    }
     request_reply_json(r, 200, admin_view(p->def, p->voters, admin_sum(p->counts), r->now));
 }
 
@@ -286,14 +281,8 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
     struct poll_errors errs;
     const char *removed[POLL_OPTIONS_MAX];
     size_t n_removed = 0;
-    if (!p) {
-        request_reply_unavailable(r);
+    if (!api_poll_or_reply(r, p))
         return;
-    }
-    if (!p->def) {
-        request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
-        return;
-    }
     json_t *merged = json_deep_copy(p->def);
     json_object_update(merged, json_object_get(r->body, "patch"));
     json_t *def = poll_validate(merged, r->now, &errs);
@@ -506,13 +495,9 @@ static json_t *admin_series(struct request *r, const struct admin_query *q,
 
 static void admin_csv_reply(struct request *r, struct evbuffer *b, const char *name)
 {
-    char disposition[160];
-    snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s-%s.csv\"", r->poll_id,
-             name);
-    request_add_header(r, "Content-Disposition", disposition);
-    request_add_header(r, "Cache-Control", "no-store");
-    request_reply_buffer(r, 200, "text/csv; charset=utf-8", b);
-    evbuffer_free(b);
+    char filename[128];
+    snprintf(filename, sizeof(filename), "%s-%s.csv", r->poll_id, name);
+    request_reply_csv(r, b, filename);
 }
 
 static void admin_results_csv(struct request *r, const struct admin_query *q, const json_t *res)

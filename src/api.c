@@ -46,6 +46,19 @@ static json_t *api_choice(const struct store_poll_reply *p)
 
 /* ------------------------------------------------------------ handlers --- */
 
+int api_poll_or_reply(struct request *r, const struct store_poll_reply *p)
+{
+    if (!p) {
+        request_reply_unavailable(r);
+        return 0;
+    }
+    if (!p->def) {
+        request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
+        return 0;
+    }
+    return 1;
+}
+
 static void api_poll_list_cb(void *arg, json_t *polls)
 {
     struct request *r = arg;
@@ -74,14 +87,8 @@ static void api_poll_list_cb(void *arg, json_t *polls)
 static void api_poll_get_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
-    if (!p) {
-        request_reply_unavailable(r);
+    if (!api_poll_or_reply(r, p))
         return;
-    }
-    if (!p->def) {
-        request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
-        return;
-    }
     int voted = p->choice != NULL;
     json_t *view = poll_public_view(p->def, r->now);
     json_object_set_new(view, "voted", json_boolean(voted));
@@ -93,14 +100,8 @@ static void api_poll_get_cb(void *arg, const struct store_poll_reply *p)
 static void api_poll_results_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
-    if (!p) {
-        request_reply_unavailable(r);
+    if (!api_poll_or_reply(r, p))
         return;
-    }
-    if (!p->def) {
-        request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
-        return;
-    }
     if (!poll_results_visible(p->def, r->now, p->choice != NULL)) {
         request_reply_error(r, 403, "results_hidden",
                             "The results of this poll are not shown right now.");

@@ -6,6 +6,11 @@
 #define THAMDO_API_H
 
 struct request;
+struct store_poll_reply;
+
+/* 1 when the store found the poll; otherwise answers r (503 when Redis is
+ * unavailable, 404 poll_not_found) and returns 0: r is gone then. */
+int api_poll_or_reply(struct request *r, const struct store_poll_reply *p);
 
 void api_poll_list(struct request *r);
 void api_poll_get(struct request *r);

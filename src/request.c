@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -125,6 +126,16 @@ void request_reply_buffer(struct request *r, int status, const char *content_typ
         request_add_header(r, "Content-Type", content_type);
     http_reply_buffer(r->req, status, body);
     request_done(r);
+}
+
+void request_reply_csv(struct request *r, struct evbuffer *body, const char *filename)
+{
+    char disposition[200];
+    snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
+    request_add_header(r, "Content-Disposition", disposition);
+    request_add_header(r, "Cache-Control", "no-store");
+    request_reply_buffer(r, 200, "text/csv; charset=utf-8", body);
+    evbuffer_free(body);
 }
 
 void request_reply_redirect(struct request *r, const char *location)

@@ -59,6 +59,10 @@ void request_reply_unavailable(struct request *r);
 void request_reply_buffer(struct request *r, int status, const char *content_type,
                           struct evbuffer *body);
 
+/* Answers 200 with a CSV file (body freed) offered for download as
+ * filename, and frees r. */
+void request_reply_csv(struct request *r, struct evbuffer *body, const char *filename);
+
 /* Answers 303 See Other to location and frees r. */
 void request_reply_redirect(struct request *r, const char *location);
 

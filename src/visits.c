@@ -192,7 +192,7 @@ void visits_read(struct request *r)
 
 static void visits_csv(struct request *r, const struct visits_query *q, const json_t *days)
 {
-    char disposition[160];
+    char filename[96];
     struct evbuffer *b = evbuffer_new();
     csv_bom(b);
     csv_field(b, q->english ? "Date" : "Ngày", 0);
@@ -208,11 +208,8 @@ static void visits_csv(struct request *r, const struct visits_query *q, const js
         csv_number(b, json_integer_value(json_object_get(d, "visitors")), 0);
         csv_number(b, json_integer_value(json_object_get(d, "bots")), 1);
     }
-    snprintf(disposition, sizeof(disposition), "attachment; filename=\"visits-%s.csv\"", q->site);
-    request_add_header(r, "Content-Disposition", disposition);
-    request_add_header(r, "Cache-Control", "no-store");
-    request_reply_buffer(r, 200, "text/csv; charset=utf-8", b);
-    evbuffer_free(b);
+    snprintf(filename, sizeof(filename), "visits-%s.csv", q->site);
+    request_reply_csv(r, b, filename);
 }
 
 static void visits_history_cb(void *arg, const json_t *h)
