@@ -8,6 +8,7 @@ WORKDIR /src
 COPY Makefile ./
 COPY scripts ./scripts
 COPY src ./src
+COPY web ./web
 RUN make build/thamdo
 
 FROM debian:12-slim

@@ -4,6 +4,7 @@
 #   make test    everything: lint, unit tests, black-box tests (release and
 #                sanitizer builds), browser tests
 #   make deps    install the Debian packages the build, run and tests need
+#                (make run installs only those of the build and run)
 #   make bench   throughput benchmark against the bare evhttp ceiling
 
 CC       ?= cc
@@ -33,7 +34,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
 
 PREFIX   ?= /usr/local
 
-.PHONY: all asan run test unit blackbox browser lint lint-c lint-api format deps bench clean install
+
+.PHONY: all asan run test unit blackbox browser lint lint-c lint-api format deps deps-run bench clean install
 
 all: build/thamdo
 
@@ -67,9 +69,12 @@ build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	    -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh all
 
-run: deps build/thamdo
+deps-run:
+	@scripts/deps.sh run
+
+run: deps-run build/thamdo
 	@scripts/run.sh
 
 unit: $(UNIT_BINS)

@@ -1,13 +1,21 @@
 #!/bin/sh
-# deps.sh - install the Debian packages that building, running and testing
-# thamdo need, when any is missing. As root it runs apt-get; otherwise it
-# prints the exact command to run. Idempotent: a machine that has everything
-# is left alone.
+# deps.sh [run|all] - install the Debian packages that building and running
+# (run) or also testing (all, the default) thamdo need, when any is missing.
+# As root it runs apt-get; otherwise it prints the exact command to run.
+# Idempotent: a machine that has everything is left alone.
 set -eu
 
-PKGS="make gcc pkg-config libevent-dev libhiredis-dev libjansson-dev libssl-dev redis-server
-      tzdata ca-certificates libcmocka-dev clang clang-format cppcheck redis-tools nodejs
-      chromium fonts-dejavu-core openssl"
+RUN_PKGS="make gcc libc6-dev pkg-config libevent-dev libhiredis-dev libjansson-dev libssl-dev
+      redis-server tzdata ca-certificates openssl"
+TEST_PKGS="libcmocka-dev clang clang-format cppcheck redis-tools nodejs chromium fonts-dejavu-core"
+case "${1:-all}" in
+run) PKGS="$RUN_PKGS" ;;
+all) PKGS="$RUN_PKGS $TEST_PKGS" ;;
+*)
+    echo "usage: deps.sh [run|all]" >&2
+    exit 2
+    ;;
+esac
 [ "${THAMDO_DEPS_EXTRA:-}" ] && PKGS="$PKGS $THAMDO_DEPS_EXTRA"
 
 missing=""
@@ -20,7 +28,7 @@ done
 # Debian's own nodejs needs the npm package beside it.
 if command -v node >/dev/null 2>&1; then
     missing=$(echo "$missing" | sed 's/ nodejs//')
-elif ! command -v npm >/dev/null 2>&1; then
+elif [ "${1:-all}" = all ] && ! command -v npm >/dev/null 2>&1; then
     missing="$missing npm"
 fi
 if [ -z "$missing" ]; then
