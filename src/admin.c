@@ -455,7 +455,8 @@ static json_t *admin_series(struct request *r, const struct admin_query *q,
     int64_t first = json_integer_value(json_object_get(s->stats, "first_vote"));
     int64_t last = json_integer_value(json_object_get(s->stats, "last_vote"));
     int64_t from = q->has_from ? q->from : first;
-    int64_t to = q->has_to ? q->to : last + 1;
+    /* Without "to": up to the last vote, or up to now when there is none. */
+    int64_t to = q->has_to ? q->to : first > 0 ? last + 1 : r->now + 1;
     json_t *points = json_array();
     char buf[40];
 

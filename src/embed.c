@@ -41,6 +41,8 @@ enum embed_text {
     T_MAX_CHOICES,
     T_MAX_CHOICES_END,
     T_MSG_VOTED,
+    T_MSG_CHANGED,
+    T_CHANGE,
     T_MSG_ALREADY,
     T_MSG_NO_OPTION,
     T_MSG_TOO_MANY,
@@ -68,6 +70,8 @@ static const char *const embed_texts[T_COUNT][2] = {
     [T_MAX_CHOICES] = {"Chọn tối đa", "Choose up to"},
     [T_MAX_CHOICES_END] = {"phương án.", "options."},
     [T_MSG_VOTED] = {"Đã ghi nhận bình chọn của bạn.", "Your vote has been recorded."},
+    [T_MSG_CHANGED] = {"Đã cập nhật lựa chọn của bạn.", "Your vote has been changed."},
+    [T_CHANGE] = {"Thay đổi lựa chọn", "Change my vote"},
     [T_MSG_ALREADY] = {"Bạn đã bình chọn trong cuộc thăm dò này.",
                        "You have already voted in this poll."},
     [T_MSG_NO_OPTION] = {"Vui lòng chọn một phương án.", "Please choose an option."},
@@ -88,6 +92,7 @@ static const struct {
     enum embed_text text;
 } embed_messages[] = {
     {"voted", T_MSG_VOTED},
+    {"changed", T_MSG_CHANGED},
     {"already_voted", T_MSG_ALREADY},
     {"no_option", T_MSG_NO_OPTION},
     {"too_many_options", T_MSG_TOO_MANY},
@@ -105,6 +110,7 @@ static const char *embed_t(const struct request *r, enum embed_text t)
 /* Query parameters of the page. */
 struct embed_query {
     int view_results;
+    int view_change; /* a reader who voted asks for the form again (allow_change) */
     char msg[32];
 };
 
@@ -120,6 +126,7 @@ static void embed_read_query(struct request *r, struct embed_query *q)
         const char *msg = evhttp_find_header(&params, "msg");
         r->lang_en = lang && strcmp(lang, "en") == 0;
         q->view_results = view && strcmp(view, "results") == 0;
+        q->view_change = view && strcmp(view, "change") == 0;
         if (msg && strlen(msg) < sizeof(q->msg))
             memcpy(q->msg, msg, strlen(msg) + 1);
     }
@@ -159,10 +166,9 @@ static void embed_message(struct request *r, struct evbuffer *b, const char *cod
 {
     for (size_t i = 0; i < sizeof(embed_messages) / sizeof(embed_messages[0]); i++) {
         if (strcmp(embed_messages[i].code, code) == 0) {
-            evbuffer_add_printf(b, "<p class=\"msg%s\" role=\"%s\">%s</p>\n",
-                                strcmp(code, "voted") == 0 ? " ok" : "",
-                                strcmp(code, "voted") == 0 ? "status" : "alert",
-                                embed_t(r, embed_messages[i].text));
+            int ok = strcmp(code, "voted") == 0 || strcmp(code, "changed") == 0;
+            evbuffer_add_printf(b, "<p class=\"msg%s\" role=\"%s\">%s</p>\n", ok ? " ok" : "",
+                                ok ? "status" : "alert", embed_t(r, embed_messages[i].text));
             return;
         }
     }
@@ -235,7 +241,9 @@ static void embed_form(struct request *r, struct evbuffer *b, const struct store
         evbuffer_add_printf(b, "<label><input type=\"%s\" name=\"option\" value=\"",
                             max > 1 ? "checkbox" : "radio");
         html_escape(b, json_string_value(json_object_get(o, "id")));
-        evbuffer_add_printf(b, "\"%s><span>", max > 1 ? "" : " required");
+        evbuffer_add_printf(b, "\"%s%s><span>", max > 1 ? "" : " required",
+                            embed_chose(p, json_string_value(json_object_get(o, "id"))) ? " checked"
+                                                                                        : "");
         html_escape(b, json_string_value(json_object_get(o, "label")));
         evbuffer_add_printf(b, "</span></label>\n");
     }
@@ -297,7 +305,8 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
     embed_head(r, b, json_string_value(json_object_get(p->def, "question")));
     if (q.msg[0])
         embed_message(r, b, q.msg);
-    if (state == POLL_OPEN && !voted && !q.view_results) {
+    int may_change = voted && json_is_true(json_object_get(p->def, "allow_change"));
+    if (state == POLL_OPEN && (!voted || (may_change && q.view_change)) && !q.view_results) {
         embed_form(r, b, p);
         if (visible)
             evbuffer_add_printf(b, "<p><a href=\"/embed/polls/%s?view=results%s\">%s</a></p>\n",
@@ -316,6 +325,9 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
             evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_HIDDEN));
         if (voted)
             evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_THANKS));
+        if (state == POLL_OPEN && may_change)
+            evbuffer_add_printf(b, "<p><a href=\"/embed/polls/%s?view=change%s\">%s</a></p>\n",
+                                r->poll_id, lang, embed_t(r, T_CHANGE));
         if (state == POLL_OPEN && !voted)
             evbuffer_add_printf(b, "<p><a href=\"/embed/polls/%s%s\">%s</a></p>\n", r->poll_id,
                                 r->lang_en ? "?lang=en" : "", embed_t(r, T_BACK));
@@ -349,7 +361,7 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
         embed_notice(r, 404, T_NOT_FOUND, 0);
         return;
     }
-    embed_back(r, strcmp(p->code, "ok") == 0 ? "voted" : p->code);
+    embed_back(r, strcmp(p->code, "ok") == 0 ? "voted" : p->code); /* "changed" too */
 }
 
 void embed_vote(struct request *r)

@@ -98,6 +98,7 @@ void store_visit_read(struct store *st, const char *site, const struct store_vis
     store_call_argf(c, "day:%s", p->day);
     store_call_argf(c, "week:%s", p->week);
     store_call_argf(c, "month:%s", p->month);
+    store_call_argf(c, "day:%s", p->yesterday);
     store_call_send(c);
 }
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateResponse } from './openapi.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '..', '..', '..');
@@ -277,6 +278,7 @@ export async function startThamdo(opts = {}) {
   }
   const host = m[1];
   const port = Number(m[2]);
+  thamdoPorts.add(port);
   assert.ok(port > 0 && port < 65536, `bad port in listening line: ${m[0]}`);
   let stopped = false;
   const t = {
@@ -347,11 +349,17 @@ export function parseSetCookie(header) {
   return { name: first.slice(0, eq), value: first.slice(eq + 1), attrs, attrNames, raw: header };
 }
 
+// Ports of the thamdo instances started here: their responses are validated against api/openapi.yaml.
+const thamdoPorts = new Set();
+
 /**
  * One HTTP request with fetch (bounded by `timeout`).
  * json: object → JSON body with application/json; form: string | [[k,v]...] | object → urlencoded.
+ * Every response of a thamdo instance started by startThamdo is validated against api/openapi.yaml
+ * (tests/blackbox/lib/openapi.mjs; a mismatch throws); noValidate: true skips that for deliberately
+ * malformed exchanges.
  */
-export async function request(base, method, urlPath, { headers = {}, json, form, body, cookie, timeout = 15000 } = {}) {
+export async function request(base, method, urlPath, { headers = {}, json, form, body, cookie, timeout = 15000, noValidate = false } = {}) {
   const h = {};
   for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v;
   let b = body;
@@ -373,6 +381,9 @@ export async function request(base, method, urlPath, { headers = {}, json, form,
   const elapsed = Date.now() - t0;
   let parsed;
   try { parsed = text.length ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+  if (!noValidate && thamdoPorts.has(Number(new URL(base).port))) {
+    validateResponse({ method, path: urlPath, status: res.status, headers: res.headers, body: text });
+  }
   return {
     status: res.status,
     headers: res.headers,
