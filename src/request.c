@@ -134,6 +134,7 @@ void request_reply_csv(struct request *r, struct evbuffer *body, const char *fil
     snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
     request_add_header(r, "Content-Disposition", disposition);
     request_add_header(r, "Cache-Control", "no-store");
+    request_add_header(r, "X-Content-Type-Options", "nosniff");
     request_reply_buffer(r, 200, "text/csv; charset=utf-8", body);
     evbuffer_free(body);
 }
