@@ -107,7 +107,7 @@ typedef void store_counted_cb(void *arg, int counted);
 
 /* mode: "session", "hits" or "bot"; reader: 32 hex chars. */
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
-                        const struct store_visit_period *p, int session_seconds,
+                        const struct store_visit_period *p, int64_t now, int session_seconds,
                         store_counted_cb *cb, void *arg);
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
                       store_visit_cb *cb, void *arg);

@@ -25,7 +25,7 @@ static void store_parse_counted(struct store_call *c, const redisReply *reply)
 }
 
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
-                        const struct store_visit_period *p, int session_seconds,
+                        const struct store_visit_period *p, int64_t now, int session_seconds,
                         store_counted_cb *cb, void *arg)
 {
     char suffix[96];
@@ -56,6 +56,7 @@ void store_visit_record(struct store *st, const char *site, const char *mode, co
     store_call_argf(c, "%d", p->week_ttl);
     store_call_argf(c, "%d", p->month_ttl);
     store_call_argf(c, "%d", (p->online_minutes + 1) * 60);
+    store_call_argf(c, "%lld", (long long)now);
     store_call_send(c);
 }
 

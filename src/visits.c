@@ -152,8 +152,8 @@ void visits_record(struct request *r)
             snprintf(reader + 2 * i, 3, "%02x", r->voter[i]);
         mode = r->srv->cfg->visit_hits ? "hits" : "session";
     }
-    store_visit_record(r->srv->store, q.site, mode, reader, &p, r->srv->cfg->session_minutes * 60,
-                       visits_record_cb, r);
+    store_visit_record(r->srv->store, q.site, mode, reader, &p, r->now,
+                       r->srv->cfg->session_minutes * 60, visits_record_cb, r);
 }
 
 /* ----------------------------------------------------------------- read --- */

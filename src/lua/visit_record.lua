@@ -9,6 +9,7 @@
 -- ARGV[1] 'session' (one visit per reader per session), 'hits' (every view) or 'bot'
 -- ARGV[2] reader id   ARGV[3] local date "YYYY-MM-DD"   ARGV[4] session length, seconds
 -- ARGV[5] day TTL   ARGV[6] week TTL   ARGV[7] month TTL   ARGV[8] minute TTL (seconds)
+-- ARGV[9] now, Unix seconds by the service's clock (the session marker holds the last view)
 -- Returns 1 when a new visit was counted, 0 otherwise.
 local mode, reader, day = ARGV[1], ARGV[2], ARGV[3]
 if mode == 'bot' then
@@ -24,9 +25,12 @@ end
 redis.call('EXPIRE', KEYS[7], ARGV[5])
 
 if mode == 'session' then
-  -- Seen within the session window: the same visit, and the window slides.
-  if not redis.call('SET', KEYS[1], '1', 'EX', ARGV[4], 'NX') then
-    redis.call('EXPIRE', KEYS[1], ARGV[4])
+  -- Seen within the session window (by the service's clock): the same visit,
+  -- and the window slides. The key's own expiry only tidies up.
+  local now, window = tonumber(ARGV[9]), tonumber(ARGV[4])
+  local last = tonumber(redis.call('GET', KEYS[1]))
+  redis.call('SET', KEYS[1], now, 'EX', window)
+  if last and now - last < window then
     return 0
   end
 end
