@@ -47,14 +47,14 @@ build/gen/web_assets.h: $(WEB) scripts/embed_assets.sh
 	@mkdir -p $(@D)
 	scripts/embed_assets.sh $@ $(WEB)
 
-build/obj/%.o: src/%.c $(GEN)
+build/obj/%.o: src/%.c | $(GEN)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/thamdo: $(OBJS)
 	$(CC) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
-build/asan/obj/%.o: src/%.c $(GEN)
+build/asan/obj/%.o: src/%.c | $(GEN)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP -c -o $@ $<
 

@@ -1,7 +1,7 @@
-/* widget.js - the thamdo poll widget, served as /widget.js.
+/* widget.js - the thamdo poll widget and visitor counter, served as /widget.js.
  *
- * Owns: finding every element with data-thamdo-poll (at load and when added
- * later), rendering its poll in an open shadow root (the CSS below, texts in
+ * Owns: finding every element with data-thamdo-poll or data-thamdo-visits (at
+ * load and when added later), rendering its poll (or counter) in an open shadow root (the CSS below, texts in
  * Vietnamese or, with data-lang="en", English), and voting through the JSON
  * API with the reader's cookie (credentials: 'include'). The reader's state
  * comes only from the API, never from the host page. Every poll text goes in
@@ -9,7 +9,10 @@
  *
  * Views of one widget: loading -> form (not voted, poll open) or results
  * (voted, or poll closed/upcoming); the form's "Xem kết quả" shows the
- * results with a way back. Messages (errors, "vote recorded") go to one
+ * results with a way back; a poll with allow_change offers "Thay đổi lựa
+ * chọn" (change my vote) after voting. A counter records this page view
+ * (POST /api/v1/visits, data-site picks the site) and then shows the figures.
+ * Messages (errors, "vote recorded") go to one
  * aria-live region under the view; a failure of the service adds a Retry
  * button that repeats the action that failed.
  *
@@ -39,6 +42,12 @@
       closed: 'Cuộc thăm dò đã kết thúc.',
       upcoming: 'Cuộc thăm dò chưa bắt đầu.',
       recorded: 'Đã ghi nhận bình chọn của bạn.',
+      changed: 'Đã cập nhật lựa chọn của bạn.',
+      change: 'Thay đổi lựa chọn',
+      counter: [['today', 'Hôm nay'], ['yesterday', 'Hôm qua'], ['this_week', 'Tuần này'],
+        ['this_month', 'Tháng này'], ['total', 'Tất cả'], ['online', 'Đang truy cập']],
+      counterFailed: 'Chưa tải được số lượt truy cập.',
+      counting: 'Đang tải…',
       retry: 'Thử lại',
       retrying: 'Đang thử lại…',
       err: {
@@ -68,6 +77,12 @@
       closed: 'This poll is closed.',
       upcoming: 'This poll has not opened yet.',
       recorded: 'Your vote has been recorded.',
+      changed: 'Your vote has been changed.',
+      change: 'Change my vote',
+      counter: [['today', 'Today'], ['yesterday', 'Yesterday'], ['this_week', 'This week'],
+        ['this_month', 'This month'], ['total', 'Total'], ['online', 'Online now']],
+      counterFailed: 'The visitor counter could not be loaded.',
+      counting: 'Loading…',
       retry: 'Try again',
       retrying: 'Trying again…',
       err: {
@@ -119,6 +134,8 @@ li{margin:0 0 .75em}
 .msg:empty{margin:0}
 .msg~button{margin-top:.5em}
 .err{color:#a61b1b;font-weight:700}
+dl{display:grid;grid-template-columns:1fr auto;gap:.3em 1em;margin:0}
+dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
 .ok{color:#1e6b34;font-weight:700}
 @media (forced-colors:active){.bar{border:1px solid CanvasText}.bar span{background:CanvasText}}
 `;
@@ -276,6 +293,11 @@ li{margin:0 0 .75em}
 
     function showForm() {
       if (!form) form = buildForm();
+      if (poll.voted) {
+        // changing a vote (allow_change): start from the recorded choice
+        inputs.forEach((i) => { i.checked = (poll.choice || []).indexOf(i.value) >= 0; });
+        form.dispatchEvent(new Event('change'));
+      }
       replaceView(form, inputs.find((i) => i.checked) || inputs[0]);
     }
 
@@ -340,7 +362,7 @@ li{margin:0 0 .75em}
         poll.choice = r.data.choice || chosen;
         poll.results = r.data.results || null;
         showResults(false);
-        if (code === 'ok') say(T.recorded, 'ok');
+        if (code === 'ok') say(r.data && r.data.changed ? T.changed : T.recorded, 'ok');
         else say(T.err.already_voted, 'err');
       } else if (code === 'busy') {
         unsure = true;
@@ -361,7 +383,9 @@ li{margin:0 0 .75em}
       const chosenLabels = poll.options.filter((o) => mine.indexOf(o.id) >= 0).map((o) => o.label);
       const back = peek
         ? h('button', { type: 'button', class: 's', onclick: showForm }, T.back)
-        : null;
+        : poll.voted && poll.allow_change && poll.status === 'open'
+          ? h('button', { type: 'button', class: 's', onclick: showForm }, T.change)
+          : null;
       replaceView(h('div', { tabindex: '-1' },
         h('p', { class: 'q' }, poll.question),
         status ? h('p', null, status) : null,
@@ -398,16 +422,50 @@ li{margin:0 0 .75em}
     }
   }
 
-  // ------------------------------------------------------------ finding the polls
+  // ------------------------------------------------------------ one counter
+  function mountCounter(el) {
+    let root;
+    try {
+      root = el.attachShadow({ mode: 'open' });
+    } catch (e) {
+      return;
+    }
+    addStyle(root);
+    const lang = /^en\b/i.test(el.getAttribute('data-lang') || '') ? 'en' : 'vi';
+    const T = TEXTS[lang];
+    const nf = new Intl.NumberFormat(lang === 'en' ? 'en-US' : 'vi-VN');
+    const base = (el.getAttribute('data-thamdo-base') || SCRIPT_ORIGIN || location.origin).replace(/\/+$/, '');
+    const site = el.getAttribute('data-site');
+    const path = `/api/v1/visits${site ? `?site=${encodeURIComponent(site)}` : ''}`;
+    const wrap = h('div', { class: 'w', lang, 'aria-busy': 'true' }, h('p', { class: 'm' }, T.counting));
+    root.append(wrap);
+    (async () => {
+      await api(base, 'POST', path); // this page view; the figures below include it
+      const r = await api(base, 'GET', path);
+      wrap.setAttribute('aria-busy', 'false');
+      wrap.textContent = '';
+      if (r.status === 200 && r.data) {
+        wrap.append(h('dl', null, T.counter.map(([key, label]) => [
+          h('dt', null, label), h('dd', null, nf.format(Number(r.data[key]) || 0))])));
+      } else {
+        wrap.append(h('p', { class: 'm' }, T.counterFailed));
+      }
+    })();
+  }
+
+  // ------------------------------------------------------------ finding the widgets
   const mounted = new WeakSet();
+  const KINDS = [['data-thamdo-poll', mount], ['data-thamdo-visits', mountCounter]];
   function scan(node) {
     if (node.nodeType !== 1) return;
-    const found = Array.from(node.querySelectorAll('[data-thamdo-poll]'));
-    if (node.hasAttribute('data-thamdo-poll')) found.unshift(node);
-    for (const el of found) {
-      if (!mounted.has(el)) {
-        mounted.add(el);
-        mount(el);
+    for (const [attr, start] of KINDS) {
+      const found = Array.from(node.querySelectorAll(`[${attr}]`));
+      if (node.hasAttribute(attr)) found.unshift(node);
+      for (const el of found) {
+        if (!mounted.has(el)) {
+          mounted.add(el);
+          start(el);
+        }
       }
     }
   }
