@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -53,6 +54,23 @@ static const char *http_reason(int status)
     }
 }
 
+/* Sends the reply. libevent 2.1 would send a body after a HEAD response
+ * too, which a client on a kept-alive connection takes for the start of the
+ * next response: for HEAD only the headers go, with GET's Content-Length. */
+static void http_send(struct evhttp_request *req, int status, struct evbuffer *body)
+{
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+        char len[32];
+        snprintf(len, sizeof(len), "%zu", body ? evbuffer_get_length(body) : (size_t)0);
+        if (status != 204 && status != 304 && !evhttp_find_header(out, "Content-Length"))
+            evhttp_add_header(out, "Content-Length", len);
+        evhttp_send_reply(req, status, http_reason(status), NULL);
+        return;
+    }
+    evhttp_send_reply(req, status, http_reason(status), body);
+}
+
 void http_reply_json(struct evhttp_request *req, int status, json_t *body)
 {
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
@@ -72,13 +90,13 @@ void http_reply_json(struct evhttp_request *req, int status, json_t *body)
     if (!evhttp_find_header(out, "Cache-Control"))
         evhttp_add_header(out, "Cache-Control", "no-store");
     evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-    evhttp_send_reply(req, status, http_reason(status), buf);
+    http_send(req, status, buf);
     evbuffer_free(buf);
 }
 
 void http_reply_buffer(struct evhttp_request *req, int status, struct evbuffer *body)
 {
-    evhttp_send_reply(req, status, http_reason(status), body);
+    http_send(req, status, body);
 }
 
 json_t *http_error_body(const char *code, const char *message)
