@@ -500,6 +500,17 @@ long long store_reply_int(const redisReply *r)
     return 0;
 }
 
+json_t *store_reply_object(const redisReply *flat)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; flat->type == REDIS_REPLY_ARRAY && i + 1 < flat->elements; i += 2) {
+        if (flat->element[i]->type == REDIS_REPLY_STRING)
+            json_object_set_new(obj, flat->element[i]->str,
+                                json_integer(store_reply_int(flat->element[i + 1])));
+    }
+    return obj;
+}
+
 int store_is_ready(const struct store *st)
 {
     return st->ready;

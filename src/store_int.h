@@ -7,6 +7,7 @@
 #define THAMDO_STORE_INT_H
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,5 +69,7 @@ void store_call_send(struct store_call *c);
 
 const char *store_key_prefix(const struct store *st);
 long long store_reply_int(const redisReply *r);
+/* A flat HGETALL reply {field, value, ...} as a new object field -> integer. */
+json_t *store_reply_object(const redisReply *flat);
 
 #endif

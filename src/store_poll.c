@@ -13,18 +13,6 @@
 #include "store.h"
 #include "store_int.h"
 
-/* A flat HGETALL reply as a JSON object field -> integer. */
-static json_t *store_flat_object(const redisReply *flat)
-{
-    json_t *obj = json_object();
-    for (size_t i = 0; i + 1 < flat->elements; i += 2) {
-        if (flat->element[i]->type == REDIS_REPLY_STRING)
-            json_object_set_new(obj, flat->element[i]->str,
-                                json_integer(store_reply_int(flat->element[i + 1])));
-    }
-    return obj;
-}
-
 /* {code, choice|nil, def, {opt, n, ...}, voters} or {'poll_not_found'} */
 static void store_parse_poll(struct store_call *c, const redisReply *reply)
 {
@@ -47,7 +35,7 @@ static void store_parse_poll(struct store_call *c, const redisReply *reply)
     def = json_loadb(reply->element[2]->str, reply->element[2]->len, 0, NULL);
     if (!json_is_object(def))
         goto bad;
-    counts = store_flat_object(reply->element[3]);
+    counts = store_reply_object(reply->element[3]);
     if (reply->element[1]->type == REDIS_REPLY_STRING) {
         /* stored as "unix|a,b": the time of the ballot, then its options */
         const char *v = reply->element[1]->str;
@@ -270,10 +258,10 @@ static void store_parse_stats(struct store_call *c, const redisReply *reply)
         json_decref(out.def);
         goto bad;
     }
-    out.counts = store_flat_object(reply->element[1]);
+    out.counts = store_reply_object(reply->element[1]);
     out.voters = store_reply_int(reply->element[2]);
-    out.stats = store_flat_object(reply->element[3]);
-    out.hours = store_flat_object(reply->element[4]);
+    out.stats = store_reply_object(reply->element[3]);
+    out.hours = store_reply_object(reply->element[4]);
     ((store_stats_cb *)c->cb)(c->arg, &out);
     json_decref(out.def);
     json_decref(out.counts);

@@ -103,18 +103,6 @@ void store_visit_read(struct store *st, const char *site, const struct store_vis
     store_call_send(c);
 }
 
-/* A flat HGETALL reply as an object field -> integer. */
-static json_t *store_visit_flat(const redisReply *flat)
-{
-    json_t *obj = json_object();
-    for (size_t i = 0; flat->type == REDIS_REPLY_ARRAY && i + 1 < flat->elements; i += 2) {
-        if (flat->element[i]->type == REDIS_REPLY_STRING)
-            json_object_set_new(obj, flat->element[i]->str,
-                                json_integer(store_reply_int(flat->element[i + 1])));
-    }
-    return obj;
-}
-
 static void store_parse_history(struct store_call *c, const redisReply *reply)
 {
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
@@ -123,10 +111,10 @@ static void store_parse_history(struct store_call *c, const redisReply *reply)
         ((store_history_cb *)c->cb)(c->arg, NULL);
         return;
     }
-    json_t *h =
-        json_pack("{so so so so}", "visits", store_visit_flat(reply->element[0]), "visitors",
-                  store_visit_flat(reply->element[1]), "bots", store_visit_flat(reply->element[2]),
-                  "bases", store_visit_flat(reply->element[3]));
+    json_t *h = json_pack("{so so so so}", "visits", store_reply_object(reply->element[0]),
+                          "visitors", store_reply_object(reply->element[1]), "bots",
+                          store_reply_object(reply->element[2]), "bases",
+                          store_reply_object(reply->element[3]));
     ((store_history_cb *)c->cb)(c->arg, h);
     json_decref(h);
 }
