@@ -62,6 +62,7 @@ enum router_result router_match(const struct route *routes, size_t n, unsigned m
         m->nparams = 0;
         return ROUTER_BAD_METHOD;
     }
+    m->route = &routes[found];
     m->handler = routes[found].handler;
     m->allow = allow;
     return ROUTER_FOUND;

@@ -22,13 +22,18 @@
 #define ROUTER_OPTIONS (1u << 5)
 #define ROUTER_PATCH   (1u << 8)
 
+struct request;
+
 struct route {
     const char *pattern;
     unsigned methods;
-    int handler; /* the caller's handler number */
+    int handler;                     /* the caller's handler number, if it wants one */
+    unsigned flags;                  /* the caller's flags */
+    void (*fn)(struct request *req); /* the caller's handler, if it wants one */
 };
 
 struct route_match {
+    const struct route *route; /* the matched route (FOUND) */
     int handler;
     unsigned allow; /* methods the path accepts (BAD_METHOD, OPTIONS) */
     size_t nparams;

@@ -21,8 +21,6 @@
 #include "text.h"
 #include "visits.h"
 
-typedef void routes_fn(struct request *r);
-
 enum routes_flags {
     ROUTES_API = 1 << 0,        /* JSON API: CORS headers, preflight, source check of POST */
     ROUTES_POLL = 1 << 1,       /* first capture is a poll id */
@@ -47,42 +45,34 @@ static void routes_admin_slash(struct request *r)
     request_reply_redirect(r, "/admin/");
 }
 
-static const struct {
-    struct route route;
-    routes_fn *fn;
-    unsigned flags;
-} routes_table[] = {
-    {{"/api/v1/polls", ROUTER_GET, 0}, api_poll_list, ROUTES_API},
-    {{"/api/v1/polls/:id", ROUTER_GET, 0}, api_poll_get, ROUTES_API | ROUTES_POLL},
-    {{"/api/v1/polls/:id/votes", ROUTER_POST, 0}, api_poll_vote, ROUTES_API | ROUTES_POLL},
-    {{"/api/v1/polls/:id/results", ROUTER_GET, 0}, api_poll_results, ROUTES_API | ROUTES_POLL},
-    {{"/api/v1/visits", ROUTER_GET, 0}, visits_read, ROUTES_API},
-    {{"/api/v1/visits", ROUTER_POST, 0}, visits_record, ROUTES_API},
-    {{"/healthz", ROUTER_GET, 0}, api_healthz, 0},
-    {{"/readyz", ROUTER_GET, 0}, api_readyz, 0},
-    {{"/embed/polls/:id", ROUTER_GET, 0}, embed_page, ROUTES_POLL},
-    {{"/embed/polls/:id", ROUTER_POST, 0}, embed_vote, ROUTES_POLL},
-    {{"/", ROUTER_GET, 0}, routes_demo, 0},
-    {{"/widget.js", ROUTER_GET, 0}, routes_widget, 0},
-    {{"/static/:name", ROUTER_GET, 0}, routes_static, 0},
-    {{"/admin", ROUTER_GET, 0}, routes_admin_slash, ROUTES_ADMIN_PAGE},
-    {{"/admin/", ROUTER_GET, 0}, admin_page, ROUTES_ADMIN_PAGE},
-    {{"/admin/v1/polls", ROUTER_GET, 0}, admin_poll_list, ROUTES_ADMIN},
-    {{"/admin/v1/polls", ROUTER_POST, 0}, admin_poll_create, ROUTES_ADMIN},
-    {{"/admin/v1/polls/:id", ROUTER_GET, 0}, admin_poll_get, ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/polls/:id", ROUTER_PATCH, 0}, admin_poll_patch, ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/polls/:id", ROUTER_DELETE, 0}, admin_poll_archive, ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/polls/:id/close", ROUTER_POST, 0}, admin_poll_close, ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/polls/:id/reopen", ROUTER_POST, 0}, admin_poll_reopen, ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/polls/:id/restore", ROUTER_POST, 0},
-     admin_poll_restore,
-     ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/polls/:id/results", ROUTER_GET, 0},
-     admin_poll_results,
-     ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/polls/:id/series", ROUTER_GET, 0}, admin_poll_series, ROUTES_ADMIN | ROUTES_POLL},
-    {{"/admin/v1/visits", ROUTER_GET, 0}, visits_history, ROUTES_ADMIN},
-    {{"/admin/v1/visits/base", ROUTER_PUT, 0}, visits_set_bases, ROUTES_ADMIN},
+static const struct route routes_table[] = {
+    {"/api/v1/polls", ROUTER_GET, 0, ROUTES_API, api_poll_list},
+    {"/api/v1/polls/:id", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, api_poll_get},
+    {"/api/v1/polls/:id/votes", ROUTER_POST, 0, ROUTES_API | ROUTES_POLL, api_poll_vote},
+    {"/api/v1/polls/:id/results", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, api_poll_results},
+    {"/api/v1/visits", ROUTER_GET, 0, ROUTES_API, visits_read},
+    {"/api/v1/visits", ROUTER_POST, 0, ROUTES_API, visits_record},
+    {"/healthz", ROUTER_GET, 0, 0, api_healthz},
+    {"/readyz", ROUTER_GET, 0, 0, api_readyz},
+    {"/embed/polls/:id", ROUTER_GET, 0, ROUTES_POLL, embed_page},
+    {"/embed/polls/:id", ROUTER_POST, 0, ROUTES_POLL, embed_vote},
+    {"/", ROUTER_GET, 0, 0, routes_demo},
+    {"/widget.js", ROUTER_GET, 0, 0, routes_widget},
+    {"/static/:name", ROUTER_GET, 0, 0, routes_static},
+    {"/admin", ROUTER_GET, 0, ROUTES_ADMIN_PAGE, routes_admin_slash},
+    {"/admin/", ROUTER_GET, 0, ROUTES_ADMIN_PAGE, admin_page},
+    {"/admin/v1/polls", ROUTER_GET, 0, ROUTES_ADMIN, admin_poll_list},
+    {"/admin/v1/polls", ROUTER_POST, 0, ROUTES_ADMIN, admin_poll_create},
+    {"/admin/v1/polls/:id", ROUTER_GET, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_get},
+    {"/admin/v1/polls/:id", ROUTER_PATCH, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_patch},
+    {"/admin/v1/polls/:id", ROUTER_DELETE, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_archive},
+    {"/admin/v1/polls/:id/close", ROUTER_POST, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_close},
+    {"/admin/v1/polls/:id/reopen", ROUTER_POST, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_reopen},
+    {"/admin/v1/polls/:id/restore", ROUTER_POST, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_restore},
+    {"/admin/v1/polls/:id/results", ROUTER_GET, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_results},
+    {"/admin/v1/polls/:id/series", ROUTER_GET, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_series},
+    {"/admin/v1/visits", ROUTER_GET, 0, ROUTES_ADMIN, visits_history},
+    {"/admin/v1/visits/base", ROUTER_PUT, 0, ROUTES_ADMIN, visits_set_bases},
 };
 
 #define ROUTES_N (sizeof(routes_table) / sizeof(routes_table[0]))
@@ -94,18 +84,13 @@ static void routes_static(struct request *r)
 
 void routes_handle(struct evhttp_request *req, void *arg)
 {
-    struct route plain[ROUTES_N];
     struct route_match m;
     char allow[96];
     struct request *r = request_new(arg, req);
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 
-    for (size_t i = 0; i < ROUTES_N; i++) {
-        plain[i] = routes_table[i].route;
-        plain[i].handler = (int)i;
-    }
     enum router_result res =
-        router_match(plain, ROUTES_N, (unsigned)r->method, path ? path : "", &m);
+        router_match(routes_table, ROUTES_N, (unsigned)r->method, path ? path : "", &m);
     int api = path && strncmp(path, "/api/", 5) == 0;
     if (api)
         cors_add_headers(r);
@@ -132,7 +117,7 @@ void routes_handle(struct evhttp_request *req, void *arg)
         return;
     }
 
-    unsigned flags = routes_table[m.handler].flags;
+    unsigned flags = m.route->flags;
     if ((flags & ROUTES_ADMIN) &&
         !auth_bearer_ok(r->srv->cfg, request_header(r, "Authorization"))) {
         request_add_header(r, "WWW-Authenticate", "Bearer realm=\"thamdo admin\"");
@@ -156,5 +141,5 @@ void routes_handle(struct evhttp_request *req, void *arg)
                             "Votes are accepted only from the pages this service is set up for.");
         return;
     }
-    routes_table[m.handler].fn(r);
+    m.route->fn(r);
 }

@@ -17,11 +17,11 @@
 enum { H_LIST = 1, H_POLL, H_VOTE, H_HEALTH, H_RESULTS };
 
 static const struct route routes[] = {
-    {"/api/v1/polls", ROUTER_GET, H_LIST},
-    {"/api/v1/polls/:id", ROUTER_GET, H_POLL},
-    {"/api/v1/polls/:id/votes", ROUTER_POST, H_VOTE},
-    {"/api/v1/polls/:id/results", ROUTER_GET, H_RESULTS},
-    {"/healthz", ROUTER_GET, H_HEALTH},
+    {"/api/v1/polls", ROUTER_GET, H_LIST, 0, NULL},
+    {"/api/v1/polls/:id", ROUTER_GET, H_POLL, 0, NULL},
+    {"/api/v1/polls/:id/votes", ROUTER_POST, H_VOTE, 0, NULL},
+    {"/api/v1/polls/:id/results", ROUTER_GET, H_RESULTS, 0, NULL},
+    {"/healthz", ROUTER_GET, H_HEALTH, 0, NULL},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -46,6 +46,7 @@ static void test_router_literal_path_matches(void **state)
     struct route_match m;
     assert_int_equal(match(ROUTER_GET, "/api/v1/polls", &m), ROUTER_FOUND);
     assert_int_equal(m.handler, H_LIST);
+    assert_ptr_equal(m.route, &routes[0]);
     assert_int_equal(m.nparams, 0);
     assert_int_equal(match(ROUTER_GET, "/healthz", &m), ROUTER_FOUND);
     assert_int_equal(m.handler, H_HEALTH);
@@ -86,7 +87,7 @@ static void test_router_captures_the_segment_verbatim(void **state)
 static void test_router_several_params_are_captured_in_order(void **state)
 {
     (void)state;
-    static const struct route two[] = {{"/a/:x/b/:y", ROUTER_GET, 7}};
+    static const struct route two[] = {{"/a/:x/b/:y", ROUTER_GET, 7, 0, NULL}};
     struct route_match m;
     assert_int_equal(router_match(two, 1, ROUTER_GET, "/a/one/b/two", &m), ROUTER_FOUND);
     assert_int_equal(m.handler, 7);
@@ -185,8 +186,8 @@ static void test_router_allow_is_the_union_of_routes_on_the_path(void **state)
 {
     (void)state;
     static const struct route both[] = {
-        {"/things/:id", ROUTER_GET, 1},
-        {"/things/:id", ROUTER_PUT | ROUTER_DELETE, 2},
+        {"/things/:id", ROUTER_GET, 1, 0, NULL},
+        {"/things/:id", ROUTER_PUT | ROUTER_DELETE, 2, 0, NULL},
     };
     struct route_match m;
     assert_int_equal(router_match(both, 2, ROUTER_PATCH, "/things/x", &m), ROUTER_BAD_METHOD);
