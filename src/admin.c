@@ -285,10 +285,25 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
         return;
     json_t *merged = json_deep_copy(p->def);
     json_object_update(merged, json_object_get(r->body, "patch"));
+    struct poll_errors all = {0};
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(r->body, "refused"), i, o)
+    {
+        if (all.n < POLL_ERRORS_MAX) {
+            snprintf(all.e[all.n].path, sizeof(all.e[0].path), "%s",
+                     json_string_value(json_object_get(o, "path")));
+            snprintf(all.e[all.n].message, sizeof(all.e[0].message), "%s",
+                     json_string_value(json_object_get(o, "message")));
+        }
+        all.n++;
+    }
     json_t *def = poll_validate(merged, r->now, &errs);
     json_decref(merged);
-    if (!def) {
-        admin_unprocessable(r, &errs);
+    admin_errors_add(&all, &errs);
+    if (all.n > 0) {
+        json_decref(def);
+        admin_unprocessable(r, &all);
         return;
     }
     json_int_t version = json_integer_value(json_object_get(p->def, "version"));
@@ -296,8 +311,6 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
     json_object_set_new(def, "updated_at", json_integer(r->now));
 
     /* Options the change leaves out: removable only while they have no votes. */
-    size_t i;
-    json_t *o;
     json_array_foreach(json_object_get(p->def, "options"), i, o)
     {
         const json_t *id = json_object_get(o, "id");
@@ -339,13 +352,18 @@ void admin_poll_patch(struct request *r)
     if (admin_read_body(r) != 0)
         return;
     admin_check_keys(r->body, 0, &errs);
-    if (errs.n > 0) {
-        admin_unprocessable(r, &errs);
-        return;
-    }
     json_t *patch = r->body;
     r->body = NULL;
+    /* Keys that may not be written are reported together with the errors of
+     * the rest, which needs the stored poll: they travel with the change. */
+    json_t *refused = json_array();
+    for (size_t i = 0; i < errs.n && i < POLL_ERRORS_MAX; i++) {
+        json_object_del(patch, errs.e[i].path);
+        json_array_append_new(
+            refused, json_pack("{ss ss}", "path", errs.e[i].path, "message", errs.e[i].message));
+    }
     admin_change(r, patch, "changed");
+    json_object_set_new(r->body, "refused", refused);
 }
 
 void admin_poll_archive(struct request *r)

@@ -357,7 +357,8 @@ const thamdoPorts = new Set();
  * json: object → JSON body with application/json; form: string | [[k,v]...] | object → urlencoded.
  * Every response of a thamdo instance started by startThamdo is validated against api/openapi.yaml
  * (tests/blackbox/lib/openapi.mjs; a mismatch throws); noValidate: true skips that for deliberately
- * malformed exchanges.
+ * malformed exchanges. The answer has `text` (decoded, a byte-order mark dropped) and `bytes` (a Buffer,
+ * exactly as received).
  */
 export async function request(base, method, urlPath, { headers = {}, json, form, body, cookie, timeout = 15000, noValidate = false } = {}) {
   const h = {};
@@ -377,7 +378,9 @@ export async function request(base, method, urlPath, { headers = {}, json, form,
   if (b instanceof ReadableStream) init.duplex = 'half';
   const t0 = Date.now();
   const res = await fetch(base + urlPath, init);
-  const text = await res.text();
+  // The raw bytes are kept (`bytes`): text() and TextDecoder drop a leading byte-order mark.
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = new TextDecoder('utf-8').decode(bytes);
   const elapsed = Date.now() - t0;
   let parsed;
   try { parsed = text.length ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
@@ -388,6 +391,7 @@ export async function request(base, method, urlPath, { headers = {}, json, form,
     status: res.status,
     headers: res.headers,
     text,
+    bytes,
     json: parsed,
     elapsed,
     setCookies: res.headers.getSetCookie().map(parseSetCookie),
