@@ -280,6 +280,20 @@ export async function startThamdo(opts = {}) {
   const port = Number(m[2]);
   thamdoPorts.add(port);
   assert.ok(port > 0 && port < 65536, `bad port in listening line: ${m[0]}`);
+  // "listening" comes before the link to Redis is up: wait (bounded, without failing) until the
+  // service says it is ready, so that a first request does not race the connection. A test that
+  // starts it without a reachable Redis on purpose passes waitReady: false.
+  if (opts.waitReady !== false) {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      try {
+        const r = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
+        await r.arrayBuffer();
+        if (r.status === 200) break;
+      } catch { /* not yet */ }
+      await sleep(25);
+    }
+  }
   let stopped = false;
   const t = {
     url: `http://${host}:${port}`,
