@@ -225,6 +225,8 @@ void admin_poll_create(struct request *r)
     if (admin_read_body(r) != 0)
         return;
     admin_check_keys(r->body, 1, &errs);
+    for (size_t i = 0; i < errs.n && i < POLL_ERRORS_MAX; i++)
+        json_object_del(r->body, errs.e[i].path); /* reported once, not again below */
     json_t *def = poll_validate(r->body, r->now, &found);
     admin_errors_add(&errs, &found);
     if (errs.n > 0) {

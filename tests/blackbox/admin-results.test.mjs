@@ -289,6 +289,41 @@ test('too many buckets: 400 range_too_large above 5000; 5000 hourly buckets are 
   assert.equal(sumTotals(days.series), 0);
 });
 
+test('the test clock decides opening and closing to the second, for votes and for the state editors and readers see', async () => {
+  const def = {
+    id: 'khung-gio', question: 'Trong khung giờ?', options: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }],
+    opens_at: '2026-03-10T08:00:00+07:00', closes_at: '2026-03-10T12:00:00Z', // = 19:00+07:00
+  };
+  const created = await createPoll(def);
+  assert.equal(created.opens_at, '2026-03-10T08:00:00+07:00');
+  assert.equal(created.closes_at, '2026-03-10T19:00:00+07:00');
+  const at = (when) => ({ headers: { 'X-Thamdo-Test-Now': when } });
+  const steps = [
+    ['2026-03-10T07:59:59+07:00', 'upcoming', 403, 'poll_not_open'],
+    ['2026-03-10T08:00:00+07:00', 'open', 201, null],
+    ['2026-03-10T18:59:59+07:00', 'open', 201, null],
+    ['2026-03-10T19:00:00+07:00', 'closed', 403, 'poll_closed'],
+  ];
+  for (const [when, state, status, code] of steps) {
+    const g = await admin('GET', '/admin/v1/polls/khung-gio', at(when));
+    assert.equal(g.json.state, state, `admin state at ${when}`);
+    assert.equal(g.json.status, 'open', `stored status at ${when}`);
+    const pub = await request(svc.url, 'GET', '/api/v1/polls/khung-gio', at(when));
+    assert.equal(pub.json.status, state, `public status at ${when}`);
+    const listed = (await request(svc.url, 'GET', '/api/v1/polls', at(when))).json.polls.some((p) => p.id === 'khung-gio');
+    assert.equal(listed, state === 'open', `listed at ${when}`);
+    const r = await voteAt('khung-gio', ['a'], when);
+    if (code) assertError(r, status, code);
+    else assert.equal(r.status, status, `${when}: ${r.text}`);
+    const res = await admin('GET', '/admin/v1/polls/khung-gio/results', at(when));
+    assert.equal(res.json.state, state, `results state at ${when}`);
+  }
+  const res = await results('khung-gio', { bucket: 'day' });
+  assert.equal(res.total, 2);
+  assert.equal(res.first_vote_at, '2026-03-10T08:00:00+07:00');
+  assert.equal(res.last_vote_at, '2026-03-10T18:59:59+07:00');
+});
+
 // ------------------------------------------------------------------ changing a vote
 
 test('allow_change: a → b is 200 changed:true, tallies a0 b1, the series moves from the old hour to the new, total stays 1', async () => {

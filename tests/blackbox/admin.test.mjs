@@ -457,6 +457,15 @@ test('PATCH with several bad fields at once lists every one of them, a key that 
   assertValidation(many2, ['question', 'max_choices', 'status', 'options[0].id', 'options[1].label'], 'PATCH with five bad values');
   const many = await admin('PATCH', '/admin/v1/polls/nhieu-loi', { json: { id: 'ten-khac', colour: 'red', question: '', max_choices: 0 } });
   assertValidation(many, ['id', 'colour', 'question', 'max_choices'], 'PATCH {id, colour, question:"", max_choices:0}');
+  // A refused key next to valid changes: nothing at all is applied.
+  for (const json of [
+    { archived: true, question: 'Hợp lệ?' },
+    { version: 1, status: 'closed' },
+    { id: 'khac', allow_change: true },
+    { created_at: '2020-01-01T00:00:00Z', options: [{ id: 'mot', label: 'Một' }, { id: 'hai', label: 'Hai' }] },
+  ]) {
+    assertValidation(await admin('PATCH', '/admin/v1/polls/nhieu-loi', { json }), [Object.keys(json)[0]], `PATCH ${JSON.stringify(json)}`);
+  }
   assert.deepEqual(await getAdmin('nhieu-loi'), p0);
 });
 
@@ -604,6 +613,39 @@ test('two instances on one Redis: create, change, close, archive, restore throug
   await withinOneSecond(async () => (await request(a.url, 'GET', `/api/v1/polls/${id}/results`)).json?.total === 2, 'restored');
   const fin = await getAdmin(id);
   assert.equal(fin.version, 6, 'create 1, patch, close, reopen, archive, restore');
+});
+
+test('concurrent changes of different fields through both instances: none is lost, version = 1 + the changes made', async () => {
+  const id = 'dong-thoi';
+  await create(id, { closes_at: '2099-01-01T00:00:00+07:00' });
+  const patches = [
+    { question: 'Câu hỏi mới?' },
+    { results_visibility: 'after_close' },
+    { allow_change: true },
+    { max_choices: 2 },
+    { closes_at: '2098-01-01T00:00:00+07:00' },
+    { opens_at: '2020-01-01T00:00:00+07:00' },
+    { status: 'closed' },
+    { options: [{ id: 'mot', label: 'Một' }, { id: 'hai', label: 'Hai' }, { id: 'ba', label: 'Ba' }, { id: 'bon', label: 'Bốn' }] },
+  ];
+  const answers = await Promise.all(patches.map((json, i) => admin('PATCH', `/admin/v1/polls/${id}`, { json, on: i % 2 ? b : a })));
+  const made = [];
+  answers.forEach((r, i) => {
+    if (r.status === 200) made.push(patches[i]);
+    else assertError(r, 409, 'conflict');
+  });
+  assert.ok(made.length >= 1, 'at least one concurrent change goes through');
+  const fin = await getAdmin(id);
+  assert.equal(fin.version, 1 + made.length, `version after ${made.length} changes: ${JSON.stringify(answers.map((r) => r.status))}`);
+  const expected = {
+    question: 'Câu hỏi mới?', results_visibility: 'after_close', allow_change: true, max_choices: 2,
+    closes_at: '2098-01-01T00:00:00+07:00', opens_at: '2020-01-01T00:00:00+07:00', status: 'closed',
+  };
+  for (const patch of made) {
+    const [key] = Object.keys(patch);
+    if (key === 'options') assert.equal(fin.options.length, 4, 'the added option was lost');
+    else assert.deepEqual(fin[key], expected[key], `the change of ${key} was lost: ${JSON.stringify(fin)}`);
+  }
 });
 
 test('without the test clock, X-Thamdo-Test-Now is ignored', async () => {
