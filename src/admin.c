@@ -574,10 +574,9 @@ static void admin_series_csv(struct request *r, const struct admin_query *q,
     admin_csv_reply(r, b, q->day ? "series-day" : "series-hour");
 }
 
-/* r->attempts tells the two routes apart: 0 results, 1 series. */
-static void admin_stats_cb(void *arg, const struct store_poll_stats *s)
+/* Answers the results (series_only 0) or the series alone (1). */
+static void admin_stats_reply(struct request *r, const struct store_poll_stats *s, int series_only)
 {
-    struct request *r = arg;
     struct admin_query q;
     if (!s) {
         request_reply_unavailable(r);
@@ -592,7 +591,7 @@ static void admin_stats_cb(void *arg, const struct store_poll_stats *s)
     json_t *series = admin_series(r, &q, s);
     if (!series)
         return;
-    if (r->attempts == 1) {
+    if (series_only) {
         if (q.csv)
             admin_series_csv(r, &q, s, series);
         else
@@ -623,14 +622,22 @@ static void admin_stats_cb(void *arg, const struct store_poll_stats *s)
     request_reply_json(r, 200, res);
 }
 
+static void admin_results_cb(void *arg, const struct store_poll_stats *s)
+{
+    admin_stats_reply(arg, s, 0);
+}
+
+static void admin_series_cb(void *arg, const struct store_poll_stats *s)
+{
+    admin_stats_reply(arg, s, 1);
+}
+
 void admin_poll_results(struct request *r)
 {
-    r->attempts = 0;
-    store_poll_stats(r->srv->store, r->poll_id, admin_stats_cb, r);
+    store_poll_stats(r->srv->store, r->poll_id, admin_results_cb, r);
 }
 
 void admin_poll_series(struct request *r)
 {
-    r->attempts = 1;
-    store_poll_stats(r->srv->store, r->poll_id, admin_stats_cb, r);
+    store_poll_stats(r->srv->store, r->poll_id, admin_series_cb, r);
 }

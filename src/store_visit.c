@@ -6,6 +6,8 @@
  * distinct readers are HyperLogLogs (12 KiB at most each, whatever the
  * traffic). Must not know about HTTP or the calendar: callers pass labels. */
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +15,17 @@
 #include "store.h"
 #include "store_int.h"
 
-static void store_site_key(struct store_call *c, const char *site, const char *suffix)
+/* Appends the key PREFIX{site:SITE}:<suffix formatted by fmt>. */
+static void store_site_key(struct store_call *c, const char *site, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void store_site_key(struct store_call *c, const char *site, const char *fmt, ...)
 {
+    char suffix[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(suffix, sizeof(suffix), fmt, ap);
+    va_end(ap);
     store_call_argf(c, "%s{site:%s}:%s", store_key_prefix(c->st), site, suffix);
 }
 
@@ -28,25 +39,18 @@ void store_visit_record(struct store *st, const char *site, const char *mode, co
                         const struct store_visit_period *p, int64_t now, int session_seconds,
                         store_counted_cb *cb, void *arg)
 {
-    char suffix[96];
     struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_RECORD, "visit record",
                                           store_parse_counted, (store_fn *)cb, arg);
     store_call_arg(c, "10", 2);
-    snprintf(suffix, sizeof(suffix), "sess:%s", reader);
-    store_site_key(c, site, suffix);
-    snprintf(suffix, sizeof(suffix), "day:%s", p->day);
-    store_site_key(c, site, suffix);
-    snprintf(suffix, sizeof(suffix), "week:%s", p->week);
-    store_site_key(c, site, suffix);
-    snprintf(suffix, sizeof(suffix), "month:%s", p->month);
-    store_site_key(c, site, suffix);
+    store_site_key(c, site, "sess:%s", reader);
+    store_site_key(c, site, "day:%s", p->day);
+    store_site_key(c, site, "week:%s", p->week);
+    store_site_key(c, site, "month:%s", p->month);
     store_site_key(c, site, "total");
     store_site_key(c, site, "hist:visits");
-    snprintf(suffix, sizeof(suffix), "readers:%s", p->day);
-    store_site_key(c, site, suffix);
+    store_site_key(c, site, "readers:%s", p->day);
     store_site_key(c, site, "hist:visitors");
-    snprintf(suffix, sizeof(suffix), "online:%lld", p->minute);
-    store_site_key(c, site, suffix);
+    store_site_key(c, site, "online:%lld", p->minute);
     store_site_key(c, site, "hist:bots");
     store_call_arg(c, mode, strlen(mode));
     store_call_arg(c, reader, strlen(reader));
@@ -77,23 +81,18 @@ static void store_parse_counts(struct store_call *c, const redisReply *reply)
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
                       store_visit_cb *cb, void *arg)
 {
-    char suffix[96];
     int minutes = p->online_minutes > 0 && p->online_minutes <= 60 ? p->online_minutes : 5;
     struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_READ, "visit read",
                                           store_parse_counts, (store_fn *)cb, arg);
     store_call_argf(c, "%d", 6 + minutes);
-    snprintf(suffix, sizeof(suffix), "day:%s", p->day);
-    store_site_key(c, site, suffix);
+    store_site_key(c, site, "day:%s", p->day);
     store_site_key(c, site, "hist:visits");
-    snprintf(suffix, sizeof(suffix), "week:%s", p->week);
-    store_site_key(c, site, suffix);
-    snprintf(suffix, sizeof(suffix), "month:%s", p->month);
-    store_site_key(c, site, suffix);
+    store_site_key(c, site, "week:%s", p->week);
+    store_site_key(c, site, "month:%s", p->month);
     store_site_key(c, site, "total");
     store_site_key(c, site, "base");
     for (int i = 0; i < minutes; i++) {
-        snprintf(suffix, sizeof(suffix), "online:%lld", p->minute - i);
-        store_site_key(c, site, suffix);
+        store_site_key(c, site, "online:%lld", p->minute - i);
     }
     store_call_arg(c, p->yesterday, strlen(p->yesterday));
     store_call_argf(c, "day:%s", p->day);
