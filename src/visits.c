@@ -52,7 +52,7 @@ static const char *const visits_fields[6] = {"today",      "yesterday", "this_we
 static void visits_echo(const char *s, char out[CONFIG_SITE_LEN + 3])
 {
     size_t i = 0;
-    for (; s[i] && i < CONFIG_SITE_LEN - 1; i++) {
+    for (; i < CONFIG_SITE_LEN - 1 && s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
         out[i] = c >= 0x20 && c < 0x7f && c != '\'' && c != '"' && c != '\\' ? (char)c : '?';
     }
