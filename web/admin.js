@@ -60,7 +60,7 @@ const TEXT = {
     maxShort: 'Số lựa chọn tối đa', opens: 'Mở từ', unset: 'Không đặt',
     visShort: 'Ai xem kết quả', changeShort: 'Đổi lựa chọn', version: 'Phiên bản',
     updated: 'Cập nhật lúc', network: 'Không kết nối được tới máy chủ. Hãy thử lại.',
-    copied: 'Đã chép mã vào bộ nhớ tạm; hãy dán vào trang.',
+    copied: 'Đã chép mã vào bộ nhớ tạm; hãy dán vào trang.', previewTitle: 'Xem trước hộp thăm dò',
     copyByHand: 'Trình duyệt không cho chép tự động: đoạn mã đã được chọn sẵn, hãy bấm Ctrl+C (hoặc ⌘+C).',
     zoneHelp: (z) => `Ngày viết theo dạng ngày/tháng/năm, giờ theo dạng 24 giờ (ví dụ 31/12/2026 và 18:30), theo giờ ${z}. Bỏ trống giờ: mở từ 00:00, đóng lúc 23:59.`,
     textLeft: (n) => `Tối đa ${num(TEXT_MAX)} ký tự (mỗi chữ có dấu tính là 2 hoặc 3): còn ${num(n)}.`,
@@ -150,7 +150,7 @@ const TEXT = {
     codeWidgetHelp: 'The poll appears inside the page, in the page’s font.',
     copyWidget: 'Copy the embed code', codeIframe: 'Frame code (iframe)',
     codeIframeHelp: 'For pages that do not allow JavaScript; readers can still vote.',
-    copyIframe: 'Copy the frame code', preview: 'Preview',
+    copyIframe: 'Copy the frame code', preview: 'Preview', previewTitle: 'Preview of the poll box',
     previewHelp: 'The real poll, as readers see it; voting is disabled in this preview.',
     copied: 'Code copied; paste it into the page.',
     copyByHand: 'The browser does not allow copying here: the code is selected, press Ctrl+C (or ⌘+C).',
@@ -239,7 +239,6 @@ function wallOf(s) {
 const dm = (w) => `${p2(w.d)}/${p2(w.mo)}`;
 const dmy = (w) => `${dm(w)}/${w.y}`;
 const hm = (w) => `${p2(w.H)}:${p2(w.M)}`;
-const dateOf = (s) => { const w = wallOf(s); return w ? dmy(w) : ''; };
 const when = (s) => { const w = wallOf(s); return w ? `${dmy(w)} ${hm(w)}` : t('unset'); };
 
 // The service's zone (THAMDO_TIMEZONE), learnt from its answers; typed times are read in it.
@@ -251,6 +250,11 @@ function learnZone(z) {
 }
 async function needZone() {
   if (!zone) learnZone((await api('GET', 'visits?from=' + encodeURIComponent(new Date().toISOString().slice(0, 19) + 'Z'))).time_zone);
+}
+let zoneAsked = null;
+// Asks once in the background as soon as the editor is logged in (typed times wait for it anyway).
+function knowZone() {
+  if (token && !zone && !zoneAsked) zoneAsked = needZone().catch(() => { /* asked again later */ }).finally(() => { zoneAsked = null; });
 }
 // Minutes east of UTC in the service's zone at ms (the browser's zone until the service's is known).
 function offsetAt(ms) {
@@ -368,6 +372,7 @@ const cur = { view: null, polls: null, poll: null, res: null, note: '', created:
 function show(view, focus) {
   for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'v-' + view;
   $('logout').hidden = $('nav-polls').hidden = $('nav-visits').hidden = !token;
+  knowZone();
   for (const [id, here] of [['nav-polls', view === 'list'], ['nav-visits', view === 'visits']]) {
     if (here) $(id).setAttribute('aria-current', 'page'); else $(id).removeAttribute('aria-current');
   }
@@ -379,7 +384,6 @@ function route(focus = true) {
   say(cur.note);
   cur.note = '';
   if (!token) return show('login', focus);
-  if (!zone) needZone().catch(() => { /* learnt later, or the browser's zone is used */ });
   const m = /^#poll\/([a-z0-9-]{1,64})$/.exec(location.hash);
   const v = /^#visits(?:\/([a-z0-9-]{1,64}))?$/.exec(location.hash);
   if (location.hash === '#new') { show('new', focus); if (!newForm.list.children.length) newForm.reset(); return; }
@@ -487,7 +491,7 @@ class PollForm {
     this.el('question').addEventListener('input', () => this.count());
     this.form.addEventListener('submit', (ev) => { ev.preventDefault(); this.submit(); });
     if (mode === 'new') autoSlug(this.el('question'), this.el('id'));
-    else this.el('undo-all').addEventListener('click', () => { this.fill(this.poll, this.votes); say(''); });
+    else this.el('undo-all').addEventListener('click', () => { if (this.poll) this.fill(this.poll, this.votes); say(''); });
     forms.push(this);
     this.zoneHelp();
   }
@@ -708,6 +712,7 @@ class PollForm {
     return out;
   }
   async submit() {
+    if (this.mode === 'edit' && !this.poll) return; // not loaded yet
     this.clearAll();
     const wrong = this.fields().map((f) => [f, f.check()]).filter(([, m]) => m);
     if (wrong.length) {
@@ -749,7 +754,7 @@ class PollForm {
       const id = (/'([a-z0-9-]+)'/.exec(e.message) || [])[1];
       const li = this.rows().find((x) => x.opt.removed && (x.opt.id === id || (!id && this.votes.get(x.opt.id))));
       const f = li && this.fields().find((x) => x.key === li.opt.n + ':row');
-      if (f) { this.mark(f, lang === 'en' ? e.message + ' ' + t('hasVotes') : t('hasVotes'), true); this.general(t('err_option_has_votes')); this.focusField(f); return; }
+      if (f) { this.mark(f, t('hasVotes'), true); this.general(t('err_option_has_votes')); this.focusField(f); return; }
     }
     this.general(errText(e));
     this.el('error').focus();
@@ -795,6 +800,8 @@ async function openPoll(id, focus) {
     cur.poll = null; cur.res = null;
     $('h-poll').textContent = id;
     for (const x of ['meta', 'bars', 'bars-table', 'line', 'legend', 'line-table', 'stats']) $(x).replaceChildren();
+    editForm.form.reset();
+    editForm.poll = null;
     editForm.list.replaceChildren();
     $('preview').removeAttribute('src');
   }
@@ -1147,6 +1154,7 @@ function applyLang() {
   document.title = t('title');
   for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
   document.querySelector('nav.tools').setAttribute('aria-label', t('tools'));
+  $('preview').title = t('previewTitle');
   const b = $('lang');
   b.textContent = lang === 'vi' ? 'English' : 'Tiếng Việt';
   b.lang = lang === 'vi' ? 'en' : 'vi';

@@ -108,6 +108,9 @@ test('one day of votes is one labelled group of columns with its values, not a l
   assert.deepEqual(await svg.locator('text.cval').allTextContents(), ['3', '2', '1'], 'each value written on its column');
   assert.deepEqual(await svg.locator('text.xtick').allTextContents(), [day], 'the day written in full');
   assert.equal(await svg.locator('polyline').count(), 0);
+  // Shares as the service gives them (whole, or with one decimal: 33.3), written the Vietnamese way.
+  const share = (p) => `${new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 1 }).format(p)}%`;
+  assert.deepEqual(await page.locator('#bars text.val').allTextContents(), r.options.map((o) => `${o.votes} · ${share(o.percent)}`));
   await page.evaluate(() => { // the results and the time chart, one picture
     const box = document.createElement('div');
     box.id = 'shot';
