@@ -404,8 +404,11 @@ static void visits_history_cb(void *arg, const json_t *h)
         json_decref(days);
         return;
     }
+    json_t *sites = json_array();
+    for (size_t i = 0; i < r->srv->cfg->n_sites; i++)
+        json_array_append_new(sites, json_string(r->srv->cfg->sites[i]));
     request_reply_json(r, 200,
-                       json_pack("{ss ss sO so}", "site", q.site, "time_zone",
+                       json_pack("{ss so ss sO so}", "site", q.site, "sites", sites, "time_zone",
                                  r->srv->cfg->timezone, "bases", json_object_get(h, "bases"),
                                  "days", days));
 }

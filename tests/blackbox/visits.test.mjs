@@ -107,7 +107,7 @@ async function history(svc, query, when) {
   const r = await admin(svc, 'GET', `/admin/v1/visits${query}`, { headers: when ? at(when) : {} });
   assert.equal(r.status, 200, `GET /admin/v1/visits${query}: ${r.text}`);
   assertJsonHeaders(r, 'history');
-  assert.deepEqual(Object.keys(r.json).sort(), ['bases', 'days', 'site', 'time_zone'], r.text);
+  assert.deepEqual(Object.keys(r.json).sort(), ['bases', 'days', 'site', 'sites', 'time_zone'], r.text);
   assert.equal(r.json.time_zone, ZONE);
   for (const d of r.json.days) assert.deepEqual(Object.keys(d).sort(), ['bots', 'date', 'visitors', 'visits'], JSON.stringify(d));
   return r.json;
@@ -431,6 +431,7 @@ test('two sites (THAMDO_SITES=xa-a,xa-b) are counted apart; the first is the def
   const hd = await history(two, '?from=2026-07-10&to=2026-07-11', T);
   assert.equal(ha.site, 'xa-a');
   assert.equal(hd.site, 'xa-a');
+  assert.deepEqual(hd.sites, ['xa-a', 'xa-b'], 'the history lists every site, the default first');
   assert.deepEqual(ha.days, [day('2026-07-10', 2, 2, 0)]);
   assert.deepEqual(hd.days, ha.days);
   assert.deepEqual(ha.bases, {});
