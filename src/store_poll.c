@@ -18,6 +18,22 @@
 #include "store_int.h"
 #include "text.h"
 
+/* 1 when reply is an array whose first element is a string: a script's code. */
+static int store_reply_coded(const redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+           reply->element[0]->type == REDIS_REPLY_STRING;
+}
+
+/* The string at element i of an array reply, or fallback. */
+static const char *store_reply_str(const redisReply *reply, size_t i, const char *fallback)
+{
+    return reply->type == REDIS_REPLY_ARRAY && reply->elements > i &&
+                   reply->element[i]->type == REDIS_REPLY_STRING
+               ? reply->element[i]->str
+               : fallback;
+}
+
 /* The poll id of a poll call, from its first key PREFIX{poll:ID}:SUFFIX (for logs). */
 static void store_poll_id(const struct store_call *c, char *buf, size_t size)
 {
@@ -97,14 +113,11 @@ static void store_parse_poll(struct store_call *c, const redisReply *reply)
 
     if (reply == NULL)
         goto unavailable;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-        reply->element[0]->type != REDIS_REPLY_STRING)
+    if (!store_reply_coded(reply))
         goto bad;
     out.code = reply->element[0]->str;
     if (strcmp(out.code, "poll_damaged") == 0) {
-        store_poll_damaged(c, reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
-                                  ? reply->element[1]->str
-                                  : "?");
+        store_poll_damaged(c, store_reply_str(reply, 1, "?"));
         ((store_poll_cb *)c->cb)(c->arg, &out);
         return;
     }
@@ -185,8 +198,7 @@ void store_poll_vote(struct store *st, const char *poll_id,
  * or {'poll_damaged', why} */
 static void store_parse_list(struct store_call *c, const redisReply *reply)
 {
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-        reply->element[0]->type != REDIS_REPLY_STRING) {
+    if (reply == NULL || !store_reply_coded(reply)) {
         if (reply)
             log_error("redis %s: unexpected reply shape", c->what);
         ((store_list_cb *)c->cb)(c->arg, NULL, NULL);
@@ -194,9 +206,7 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
     }
     if (strcmp(reply->element[0]->str, "ok") != 0) {
         log_error("redis poll list: %s; answering poll_damaged",
-                  reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
-                      ? reply->element[1]->str
-                      : "damaged");
+                  store_reply_str(reply, 1, "damaged"));
         ((store_list_cb *)c->cb)(c->arg, "poll_damaged", NULL);
         return;
     }
@@ -243,17 +253,13 @@ void store_poll_list(struct store *st, store_list_cb *cb, void *arg)
 /* {'ok'}, {'poll_exists'} or {'poll_damaged', why}: the code, or NULL (unexpected). */
 static const char *store_import_code(const struct store_call *c, const redisReply *reply)
 {
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-        reply->element[0]->type != REDIS_REPLY_STRING) {
+    if (!store_reply_coded(reply)) {
         log_error("redis %s: unexpected reply shape", c->what);
         return NULL;
     }
     const char *code = reply->element[0]->str;
     if (strcmp(code, "poll_damaged") == 0)
-        log_error("redis %s: %s; nothing written", c->what,
-                  reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
-                      ? reply->element[1]->str
-                      : "damaged");
+        log_error("redis %s: %s; nothing written", c->what, store_reply_str(reply, 1, "damaged"));
     return code;
 }
 
@@ -328,16 +334,13 @@ void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb,
 /* {code[, detail]} */
 static void store_parse_status(struct store_call *c, const redisReply *reply)
 {
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
-        reply->element[0]->type != REDIS_REPLY_STRING) {
+    if (reply == NULL || !store_reply_coded(reply)) {
         if (reply)
             log_error("redis %s: unexpected reply shape", c->what);
         ((store_status_cb *)c->cb)(c->arg, NULL, NULL);
         return;
     }
-    const char *detail = reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
-                             ? reply->element[1]->str
-                             : NULL;
+    const char *detail = store_reply_str(reply, 1, NULL);
     if (strcmp(reply->element[0]->str, "poll_damaged") == 0)
         store_poll_damaged(c, detail ? detail : "?");
     ((store_status_cb *)c->cb)(c->arg, reply->element[0]->str, detail);

@@ -61,36 +61,41 @@ static int text_next_char(const unsigned char *s, size_t len, size_t *i, uint32_
     return 0;
 }
 
-int text_is_utf8(const char *str, size_t len)
+/* 1 when s[0..len) is well-formed UTF-8 and ok() accepts each character. */
+static int text_all_chars(const char *str, size_t len, int (*ok)(uint32_t cp))
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     uint32_t cp;
     while (i < len) {
-        if (text_next_char(s, len, &i, &cp) != 0)
-            return 0;
-        if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7f)
+        if (text_next_char(s, len, &i, &cp) != 0 || !ok(cp))
             return 0;
     }
     return 1;
 }
 
+/* No C0 control other than tab and newline, no DEL. */
+static int text_plain_char(uint32_t cp)
+{
+    return (cp >= 0x20 || cp == '\t' || cp == '\n') && cp != 0x7f;
+}
+
+/* No control at all (C0, DEL, C1), no line or paragraph separator, no
+ * bidirectional embedding, override or isolate. */
+static int text_line_char(uint32_t cp)
+{
+    return cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f) && cp != 0x2028 && cp != 0x2029 &&
+           !(cp >= 0x202a && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069);
+}
+
+int text_is_utf8(const char *str, size_t len)
+{
+    return text_all_chars(str, len, text_plain_char);
+}
+
 int text_is_line(const char *str, size_t len)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    uint32_t cp;
-    while (i < len) {
-        if (text_next_char(s, len, &i, &cp) != 0)
-            return 0;
-        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) /* C0, DEL, C1 */
-            return 0;
-        if (cp == 0x2028 || cp == 0x2029) /* line and paragraph separators */
-            return 0;
-        if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-            return 0; /* bidirectional embeddings, overrides and isolates */
-    }
-    return 1;
+    return text_all_chars(str, len, text_line_char);
 }
 
 int text_parse_int(const char *s, long long min, long long max, long long *out)

@@ -1,36 +1,21 @@
 /* test_limits.c - the edges where untrusted text and times meet output:
  * one-line texts (text_is_line), the 1970..9999 bounds of RFC 3339 parsing
  * and formatting (text.h) and of the local calendar (clock.h, which once read
- * uninitialised fields when localtime_r failed), CSV formula guards and
- * decimals (csv.h), percentages and NULL in HTML (html.h), and form fields
- * decoded with their lengths (form.h). */
+ * uninitialised fields when localtime_r failed), and form fields decoded with
+ * their lengths (form.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
-#include "csv.h"
 #include "form.h"
-#include "html.h"
 #include "text.h"
-
-/* The evbuffer's contents as a NUL-terminated string (freed by the caller). */
-static char *drain(struct evbuffer *b)
-{
-    size_t n = evbuffer_get_length(b);
-    char *s = malloc(n + 1);
-    evbuffer_remove(b, s, n);
-    s[n] = '\0';
-    evbuffer_free(b);
-    return s;
-}
 
 static int is_line(const char *s)
 {
@@ -147,64 +132,6 @@ static void test_clock_day_before_1970_is_refused(void **state)
     assert_int_equal(clock_parse_day_or_time("9999-12-31", &t), 0);
 }
 
-/* ---- csv ---- */
-
-static void test_csv_tab_or_cr_in_front_is_a_formula_too(void **state)
-{
-    (void)state;
-    struct evbuffer *b = evbuffer_new();
-    csv_field(b, "\t=1+2", 0);
-    csv_field(b, "\r=cmd", 0);
-    csv_field(b, "\tplain", 1);
-    char *s = drain(b);
-    assert_string_equal(s, "\"'\t=1+2\",\"'\r=cmd\",\"'\tplain\"\r\n");
-    free(s);
-}
-
-static void test_csv_tenths_have_one_decimal(void **state)
-{
-    (void)state;
-    struct evbuffer *b = evbuffer_new();
-    csv_tenths(b, 333, 0);
-    csv_tenths(b, 1000, 0);
-    csv_tenths(b, 0, 0);
-    csv_tenths(b, 5, 1);
-    char *s = drain(b);
-    assert_string_equal(s, "33.3,100.0,0.0,0.5\r\n");
-    free(s);
-}
-
-/* ---- html ---- */
-
-static void test_html_percent_by_language(void **state)
-{
-    (void)state;
-    char buf[16];
-    html_format_percent(333, 0, buf, sizeof(buf));
-    assert_string_equal(buf, "33,3%");
-    html_format_percent(333, 1, buf, sizeof(buf));
-    assert_string_equal(buf, "33.3%");
-    html_format_percent(500, 0, buf, sizeof(buf));
-    assert_string_equal(buf, "50%");
-    html_format_percent(1000, 1, buf, sizeof(buf));
-    assert_string_equal(buf, "100%");
-    html_format_percent(1, 0, buf, sizeof(buf));
-    assert_string_equal(buf, "0,1%");
-    html_format_percent(0, 1, buf, sizeof(buf));
-    assert_string_equal(buf, "0%");
-}
-
-static void test_html_escape_of_null_writes_nothing(void **state)
-{
-    (void)state;
-    struct evbuffer *b = evbuffer_new();
-    html_escape(b, NULL);
-    html_escape(b, "a&b");
-    char *s = drain(b);
-    assert_string_equal(s, "a&amp;b");
-    free(s);
-}
-
 /* ---- form fields ---- */
 
 struct seen {
@@ -255,10 +182,6 @@ int main(void)
         cmocka_unit_test(test_clock_never_writes_an_unconverted_time),
         cmocka_unit_test(test_clock_last_hours_of_9999_are_written_in_utc),
         cmocka_unit_test(test_clock_day_before_1970_is_refused),
-        cmocka_unit_test(test_csv_tab_or_cr_in_front_is_a_formula_too),
-        cmocka_unit_test(test_csv_tenths_have_one_decimal),
-        cmocka_unit_test(test_html_percent_by_language),
-        cmocka_unit_test(test_html_escape_of_null_writes_nothing),
         cmocka_unit_test(test_form_fields_keep_their_decoded_length),
         cmocka_unit_test(test_form_fields_stop_when_asked_and_read_only_len),
     };
