@@ -57,20 +57,31 @@ static void store_poll_damaged(const struct store_call *c, const char *why)
     log_error("poll %s: the data stored in redis is damaged (%s); answering poll_damaged", id, why);
 }
 
-/* A stored definition read back: a checked object, or NULL (logged). */
-static json_t *store_poll_def(const struct store_call *c, const redisReply *e)
+/* A stored definition read back (the reply element e): a checked object, or
+ * NULL with *why. NUL bytes are allowed in its strings, as the vote script's
+ * JSON reader allows them: both must agree on what is damaged. */
+static json_t *store_poll_load(const redisReply *e, const char **why)
 {
     if (e->type != REDIS_REPLY_STRING) {
-        store_poll_damaged(c, "the definition is not a string");
+        *why = "the definition is not a string";
         return NULL;
     }
-    json_t *def = json_loadb(e->str, e->len, 0, NULL);
-    const char *why = def ? poll_stored_check(def) : "the definition is not JSON";
-    if (why) {
-        store_poll_damaged(c, why);
+    json_t *def = json_loadb(e->str, e->len, JSON_ALLOW_NUL, NULL);
+    *why = def ? poll_stored_check(def) : "the definition is not JSON";
+    if (*why) {
         json_decref(def);
         return NULL;
     }
+    return def;
+}
+
+/* The same for a poll call: NULL is logged. */
+static json_t *store_poll_def(const struct store_call *c, const redisReply *e)
+{
+    const char *why;
+    json_t *def = store_poll_load(e, &why);
+    if (!def)
+        store_poll_damaged(c, why);
     return def;
 }
 
@@ -213,18 +224,16 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
     json_t *list = json_array();
     for (size_t i = 1; i + 4 < reply->elements; i += 5) {
         const redisReply *id = reply->element[i], *problem = reply->element[i + 1];
-        const char *name = id->type == REDIS_REPLY_STRING ? id->str : "?";
+        /* Named in the log only when it is a slug: the set may hold anything. */
+        const char *name = id->type == REDIS_REPLY_STRING && text_is_slug(id->str, id->len)
+                               ? id->str
+                               : "(an id that is not a slug)";
         json_t *def = NULL;
         const char *why = NULL;
         if (problem->type == REDIS_REPLY_STRING && problem->len > 0)
             why = problem->str;
-        else if (reply->element[i + 2]->type != REDIS_REPLY_STRING)
-            why = "the definition is not a string";
-        else if (!(def =
-                       json_loadb(reply->element[i + 2]->str, reply->element[i + 2]->len, 0, NULL)))
-            why = "the definition is not JSON";
         else
-            why = poll_stored_check(def);
+            def = store_poll_load(reply->element[i + 2], &why);
         if (why) {
             log_error("poll %s: the data stored in redis is damaged (%s); left out of the list",
                       name, why);
