@@ -22,48 +22,80 @@ int text_is_slug(const char *s, size_t len)
     return 1;
 }
 
-int text_is_utf8(const char *str, size_t len)
+/* Decodes the character at s[*i] (len bytes in all) into *cp and moves *i past
+ * it. -1 on a malformed sequence (overlong, surrogate, truncated, out of
+ * range). */
+static int text_next_char(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
+{
+    unsigned char c = s[*i];
+    size_t n;
+    if (c < 0x80) {
+        *cp = c;
+        (*i)++;
+        return 0;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+        *cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+        *cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+        *cp = c & 0x07;
+    } else {
+        return -1;
+    }
+    if (len - *i - 1 < n)
+        return -1;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[*i + k] & 0xc0) != 0x80)
+            return -1;
+        *cp = (*cp << 6) | (s[*i + k] & 0x3f);
+    }
+    if ((n == 2 && *cp < 0x800) || (n == 3 && (*cp < 0x10000 || *cp > 0x10ffff)))
+        return -1; /* overlong or out of range */
+    if (*cp >= 0xd800 && *cp <= 0xdfff)
+        return -1; /* surrogate */
+    *i += n + 1;
+    return 0;
+}
+
+/* 1 when s[0..len) is well-formed UTF-8 and ok() accepts each character. */
+static int text_all_chars(const char *str, size_t len, int (*ok)(uint32_t cp))
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
+    uint32_t cp;
     while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n')
-                return 0;
-            if (c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
+        if (text_next_char(s, len, &i, &cp) != 0 || !ok(cp))
             return 0;
-        }
-        if (len - i - 1 < n)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0; /* overlong or out of range */
-        if (cp >= 0xd800 && cp <= 0xdfff)
-            return 0; /* surrogate */
-        i += n + 1;
     }
     return 1;
+}
+
+/* No C0 control other than tab and newline, no DEL. */
+static int text_plain_char(uint32_t cp)
+{
+    return (cp >= 0x20 || cp == '\t' || cp == '\n') && cp != 0x7f;
+}
+
+/* No control at all (C0, DEL, C1), no line or paragraph separator, no
+ * bidirectional embedding, override or isolate. */
+static int text_line_char(uint32_t cp)
+{
+    return cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f) && cp != 0x2028 && cp != 0x2029 &&
+           !(cp >= 0x202a && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069);
+}
+
+int text_is_utf8(const char *str, size_t len)
+{
+    return text_all_chars(str, len, text_plain_char);
+}
+
+int text_is_line(const char *str, size_t len)
+{
+    return text_all_chars(str, len, text_line_char);
 }
 
 int text_parse_int(const char *s, long long min, long long max, long long *out)
@@ -171,15 +203,24 @@ int text_parse_rfc3339(const char *s, int64_t *out)
     if (*p != '\0')
         return -1;
 
-    int64_t t = text_days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec;
-    *out = t - offset;
+    int64_t t = text_days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    if (t < TEXT_TIME_MIN || t > TEXT_TIME_MAX)
+        return -1; /* an offset moved it out of 1970..9999 */
+    *out = t;
     return 0;
 }
 
-void text_format_rfc3339(int64_t t, char *buf, size_t size)
+int text_format_rfc3339(int64_t t, char *buf, size_t size)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (size > 0)
+        buf[0] = '\0';
+    if (t < TEXT_TIME_MIN || t > TEXT_TIME_MAX || gmtime_r(&tt, &tm) == NULL ||
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        if (size > 0)
+            buf[0] = '\0';
+        return -1;
+    }
+    return 0;
 }

@@ -1,7 +1,8 @@
 /* test_support.c - the small helper modules: robots by User-Agent (bots.h),
- * CSV fields (csv.h), HTML escaping and number formatting (html.h), the admin
- * token check (auth.h), and the local calendar of clock.h in Asia/Ho_Chi_Minh
- * and in a zone with daylight saving time (Europe/Berlin). */
+ * CSV fields, their formula guard and decimals (csv.h), HTML escaping, number
+ * and percent formatting (html.h), the admin token check (auth.h), and the
+ * local calendar of clock.h in Asia/Ho_Chi_Minh and in a zone with daylight
+ * saving time (Europe/Berlin). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,60 @@ static void test_html_numbers_by_language(void **state)
     assert_string_equal(buf, "1.000");
 }
 
+static void test_csv_tab_or_cr_in_front_is_a_formula_too(void **state)
+{
+    (void)state;
+    struct evbuffer *b = evbuffer_new();
+    csv_field(b, "\t=1+2", 0);
+    csv_field(b, "\r=cmd", 0);
+    csv_field(b, "\tplain", 1);
+    char *s = drain(b);
+    assert_string_equal(s, "\"'\t=1+2\",\"'\r=cmd\",\"'\tplain\"\r\n");
+    free(s);
+}
+
+static void test_csv_tenths_have_one_decimal(void **state)
+{
+    (void)state;
+    struct evbuffer *b = evbuffer_new();
+    csv_tenths(b, 333, 0);
+    csv_tenths(b, 1000, 0);
+    csv_tenths(b, 0, 0);
+    csv_tenths(b, 5, 1);
+    char *s = drain(b);
+    assert_string_equal(s, "33.3,100.0,0.0,0.5\r\n");
+    free(s);
+}
+
+static void test_html_percent_by_language(void **state)
+{
+    (void)state;
+    char buf[16];
+    html_format_percent(333, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "33,3%");
+    html_format_percent(333, 1, buf, sizeof(buf));
+    assert_string_equal(buf, "33.3%");
+    html_format_percent(500, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "50%");
+    html_format_percent(1000, 1, buf, sizeof(buf));
+    assert_string_equal(buf, "100%");
+    html_format_percent(1, 0, buf, sizeof(buf));
+    assert_string_equal(buf, "0,1%");
+    html_format_percent(0, 1, buf, sizeof(buf));
+    assert_string_equal(buf, "0%");
+}
+
+static void test_html_escape_of_null_writes_nothing(void **state)
+{
+    (void)state;
+    struct evbuffer *b = evbuffer_new();
+    html_escape(b, NULL);
+    html_escape(b, "a&b");
+    char *s = drain(b);
+    assert_string_equal(s, "a&amp;b");
+    free(s);
+}
+
 static void test_auth_accepts_each_configured_token_only(void **state)
 {
     (void)state;
@@ -228,6 +283,10 @@ int main(void)
         cmocka_unit_test(test_csv_plain_fields_and_line_end),
         cmocka_unit_test(test_csv_quotes_commas_quotes_and_newlines),
         cmocka_unit_test(test_csv_formula_is_neutralised),
+        cmocka_unit_test(test_csv_tab_or_cr_in_front_is_a_formula_too),
+        cmocka_unit_test(test_csv_tenths_have_one_decimal),
+        cmocka_unit_test(test_html_percent_by_language),
+        cmocka_unit_test(test_html_escape_of_null_writes_nothing),
         cmocka_unit_test(test_csv_bom_is_utf8),
         cmocka_unit_test(test_html_escape_every_special_character),
         cmocka_unit_test(test_html_numbers_by_language),
