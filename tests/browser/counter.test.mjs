@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis, startThamdo, makePoll, request } from '../blackbox/lib/harness.mjs';
-import { launchBrowser, newPage, screenshot, poll, liveRegion, seedPolls } from './lib.mjs';
+import { launchBrowser, newPage, screenshot, poll, liveRegion, seedPolls, voteRecorded } from './lib.mjs';
 
 const TOKEN = 'counter-test-token-0123456789';
 const CHANGE = makePoll('doi-y-kien', {
@@ -95,7 +95,7 @@ test('change my vote: the recorded choice is checked, the new one replaces it in
   const widget = poll(page, CHANGE.id);
   await widget.getByLabel('Video').check();
   await widget.getByRole('button', { name: 'Bình chọn' }).click();
-  await widget.getByText('Cảm ơn bạn đã tham gia bình chọn!').waitFor();
+  await voteRecorded(widget);
   await widget.getByRole('button', { name: 'Thay đổi lựa chọn' }).click();
   assert.equal(await widget.getByLabel('Video').isChecked(), true, 'the recorded choice is checked');
   await widget.getByLabel('Bài viết').check();

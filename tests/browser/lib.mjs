@@ -32,9 +32,14 @@ after(async () => {
   for (const s of servers) await s();
 });
 
-/** Launches chromium; closed in after(). */
-export async function launchBrowser() {
-  const browser = await chromium.launch(LAUNCH);
+/**
+ * Launches chromium; closed in after(). Its pages are a reader's: navigator.webdriver is false
+ * (the widget reports a browser driven by a program, and the counter counts it as a robot);
+ * with { webdriver: true } it stays true, as Playwright leaves it.
+ */
+export async function launchBrowser({ webdriver = false } = {}) {
+  const args = webdriver ? LAUNCH.args : [...LAUNCH.args, '--disable-blink-features=AutomationControlled'];
+  const browser = await chromium.launch({ ...LAUNCH, args });
   browsers.add(browser);
   return browser;
 }
@@ -61,6 +66,18 @@ export function poll(page, id, lang) {
 /** The widget's aria-live region inside a poll element. */
 export function liveRegion(widget) {
   return widget.locator('[aria-live="polite"]');
+}
+
+export const THANKS = { vi: 'Cảm ơn bạn đã tham gia bình chọn!', en: 'Thank you for voting!' };
+export const RECORDED = { vi: 'Đã ghi nhận bình chọn của bạn.', en: 'Your vote has been recorded.' };
+
+/**
+ * Waits until a widget confirms the vote just cast: "Đã ghi nhận bình chọn của bạn." in its live
+ * region, and only that (the view's thank-you line is for a reader coming back).
+ */
+export async function voteRecorded(widget, lang = 'vi') {
+  await liveRegion(widget).filter({ hasText: RECORDED[lang] }).waitFor();
+  assert.equal(await widget.getByText(THANKS[lang]).count(), 0, 'one confirmation, not a second thank-you line');
 }
 
 /** Adds poll elements to a page that has already loaded widget.js (rendered by its MutationObserver). */
