@@ -121,14 +121,15 @@ export async function startHostServer(pages) {
   return { port, origin: `http://localhost:${port}` };
 }
 
-/** A host page embedding the widget from `serviceUrl` with the given poll elements. */
-export function hostPage(serviceUrl, polls) {
+/** A host page embedding the widget from `serviceUrl` with the given poll elements, then `extra` HTML. */
+export function hostPage(serviceUrl, polls, extra = '') {
   const divs = polls.map((p) => `<div data-thamdo-poll="${p.id}"${p.lang ? ` data-lang="${p.lang}"` : ''}></div>`).join('\n');
   return `<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Trang nhúng thử</title>
 <script src="${serviceUrl}/widget.js" async></script></head>
 <body><main><h1>Trang của một đơn vị khác</h1>
 ${divs}
+${extra}
 </main></body></html>`;
 }
 
