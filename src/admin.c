@@ -50,11 +50,10 @@ static const char *const admin_editable[] = {
 static void admin_time(json_t *obj, const char *key, json_int_t t)
 {
     char buf[40];
-    if (t <= 0) {
+    if (t <= 0 || clock_format_local(t, buf, sizeof(buf)) != 0) {
         json_object_set_new(obj, key, json_null());
         return;
     }
-    clock_format_local(t, buf, sizeof(buf));
     json_object_set_new(obj, key, json_string(buf));
 }
 
@@ -73,18 +72,6 @@ static json_t *admin_view(const json_t *def, long long voters, long long votes, 
     json_object_set_new(v, "voters", json_integer(voters));
     json_object_set_new(v, "votes", json_integer(votes));
     return v;
-}
-
-static long long admin_sum(const json_t *counts)
-{
-    long long total = 0;
-    const char *k;
-    json_t *n;
-    json_object_foreach((json_t *)counts, k, n)
-    {
-        total += json_integer_value(n);
-    }
-    return total;
 }
 
 static void admin_unprocessable(struct request *r, const struct poll_errors *errs)
@@ -160,11 +147,15 @@ void admin_page(struct request *r)
 
 /* ------------------------------------------------------------ list/get --- */
 
-static void admin_list_cb(void *arg, json_t *polls)
+static void admin_list_cb(void *arg, const char *code, json_t *polls)
 {
     struct request *r = arg;
-    if (!polls) {
+    if (!code) {
         request_reply_unavailable(r);
+        return;
+    }
+    if (strcmp(code, "ok") != 0) {
+        api_reply_damaged(r);
         return;
     }
     json_t *list = json_array();
@@ -190,7 +181,8 @@ static void admin_get_cb(void *arg, const struct store_poll_reply *p)
     struct request *r = arg;
     if (!api_poll_or_reply(r, p))
         return;
-    request_reply_json(r, 200, admin_view(p->def, p->voters, admin_sum(p->counts), r->now));
+    request_reply_json(r, 200,
+                       admin_view(p->def, p->voters, poll_total(p->def, p->counts), r->now));
 }
 
 void admin_poll_get(struct request *r)
@@ -207,6 +199,10 @@ static void admin_create_cb(void *arg, const char *code, const char *detail)
     (void)detail;
     if (!code) {
         request_reply_unavailable(r);
+        return;
+    }
+    if (strcmp(code, "poll_damaged") == 0) {
+        api_reply_damaged(r);
         return;
     }
     if (strcmp(code, "ok") != 0) {
@@ -272,6 +268,8 @@ static void admin_update_cb(void *arg, const char *code, const char *detail)
         snprintf(msg, sizeof(msg), "Option '%s' has votes and cannot be removed.",
                  detail ? detail : "?");
         request_reply_error(r, 409, "option_has_votes", msg);
+    } else if (strcmp(code, "poll_damaged") == 0) {
+        api_reply_damaged(r);
     } else {
         request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
     }
@@ -327,7 +325,7 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
             removed[n_removed++] = json_string_value(id);
     }
     json_object_set_new(r->body, "voters", json_integer(p->voters));
-    json_object_set_new(r->body, "votes", json_integer(admin_sum(p->counts)));
+    json_object_set_new(r->body, "votes", json_integer(poll_total(p->def, p->counts)));
     /* removed[] points into p->def, valid until the store call copies it */
     store_poll_update(r->srv->store, r->poll_id, version, def, removed, n_removed, admin_update_cb,
                       r);
@@ -501,7 +499,10 @@ static json_t *admin_series(struct request *r, const struct admin_query *q,
                 json_object_set_new(votes, id, json_integer(n));
                 total += n;
             }
-            clock_format_local(b, buf, sizeof(buf));
+            if (clock_format_local(b, buf, sizeof(buf)) != 0) {
+                json_decref(votes);
+                break; /* cannot happen within 1970..9999; never an unwritten time */
+            }
             json_array_append_new(points, json_pack("{ss so sI}", "start", buf, "votes", votes,
                                                     "total", (json_int_t)total));
         }
@@ -531,17 +532,19 @@ static void admin_results_csv(struct request *r, const struct admin_query *q, co
     csv_field(b, q->english ? "Percent" : "Tỷ lệ (%)", 1);
     size_t i;
     json_t *o;
+    long long total = json_integer_value(json_object_get(res, "total"));
     json_array_foreach(json_object_get(res, "options"), i, o)
     {
+        long long votes = json_integer_value(json_object_get(o, "votes"));
         csv_field(b, json_string_value(json_object_get(o, "id")), 0);
         csv_field(b, json_string_value(json_object_get(o, "label")), 0);
-        csv_number(b, json_integer_value(json_object_get(o, "votes")), 0);
-        csv_number(b, json_integer_value(json_object_get(o, "percent")), 1);
+        csv_number(b, votes, 0);
+        csv_tenths(b, poll_percent_tenths(votes, total), 1); /* 33.3, as in the JSON */
     }
     csv_field(b, "", 0);
     csv_field(b, q->english ? "Total" : "Tổng cộng", 0);
-    csv_number(b, json_integer_value(json_object_get(res, "total")), 0);
-    csv_number(b, json_integer_value(json_object_get(res, "total")) > 0 ? 100 : 0, 1);
+    csv_number(b, total, 0);
+    csv_tenths(b, total > 0 ? 1000 : 0, 1);
     admin_csv_reply(r, b, "results");
 }
 
@@ -580,6 +583,10 @@ static void admin_stats_reply(struct request *r, const struct store_poll_stats *
     struct admin_query q;
     if (!s) {
         request_reply_unavailable(r);
+        return;
+    }
+    if (s->damaged) {
+        api_reply_damaged(r);
         return;
     }
     if (!s->def) {

@@ -1,6 +1,6 @@
 /* api.c - handlers of the public JSON API.
  *
- *   GET  /api/v1/polls                 open polls
+ *   GET  /api/v1/polls                 open and/or closed polls, newest first, paged
  *   GET  /api/v1/polls/:id             definition + this reader's state
  *   POST /api/v1/polls/:id/votes       cast a ballot (JSON or form)
  *   GET  /api/v1/polls/:id/results     results, when visibility allows
@@ -22,6 +22,7 @@
 #include "ballot.h"
 #include "config.h"
 #include "cookie.h"
+#include "form.h"
 #include "http_util.h"
 #include "log.h"
 #include "poll.h"
@@ -46,10 +47,21 @@ static json_t *api_choice(const struct store_poll_reply *p)
 
 /* ------------------------------------------------------------ handlers --- */
 
+void api_reply_damaged(struct request *r)
+{
+    request_reply_error(r, 500, "poll_damaged",
+                        "The data stored for this poll is damaged; it cannot be shown or voted in "
+                        "until it is repaired.");
+}
+
 int api_poll_or_reply(struct request *r, const struct store_poll_reply *p)
 {
     if (!p) {
         request_reply_unavailable(r);
+        return 0;
+    }
+    if (p->code && strcmp(p->code, "poll_damaged") == 0) {
+        api_reply_damaged(r);
         return 0;
     }
     if (!p->def) {
@@ -59,29 +71,65 @@ int api_poll_or_reply(struct request *r, const struct store_poll_reply *p)
     return 1;
 }
 
-static void api_poll_list_cb(void *arg, json_t *polls)
+/* ?status=open|closed|all&limit=1..100&offset=0..100000, each at most once. */
+struct api_list_query {
+    enum poll_list_status status;
+    long long limit, offset;
+    int seen[3];
+    const char *error; /* the message of a bad parameter */
+};
+
+static int api_list_field(void *arg, const char *key, size_t key_len, const char *value,
+                          size_t value_len)
+{
+    static const char *const names[3] = {"status", "limit", "offset"};
+    static const char *const statuses[3] = {"open", "closed", "all"};
+    struct api_list_query *q = arg;
+    size_t k = 0;
+    while (k < 3 && !(strlen(names[k]) == key_len && memcmp(names[k], key, key_len) == 0))
+        k++;
+    if (k == 3)
+        return 0; /* other parameters are not ours */
+    int ok = !q->seen[k] && strlen(value) == value_len;
+    q->seen[k] = 1;
+    if (ok && k == 0) {
+        ok = 0;
+        for (size_t i = 0; i < 3; i++) {
+            if (strcmp(value, statuses[i]) == 0) {
+                q->status = (enum poll_list_status)i;
+                ok = 1;
+            }
+        }
+    } else if (ok) {
+        ok = k == 1 ? text_parse_int(value, 1, 100, &q->limit) == 0
+                    : text_parse_int(value, 0, 100000, &q->offset) == 0;
+    }
+    if (!ok) {
+        q->error = k == 0   ? "status must be open, closed or all (once)."
+                   : k == 1 ? "limit must be a whole number from 1 to 100 (once)."
+                            : "offset must be a whole number from 0 to 100000 (once).";
+        return -1;
+    }
+    return 0;
+}
+
+static void api_poll_list_cb(void *arg, const char *code, json_t *polls)
 {
     struct request *r = arg;
-    if (!polls) {
+    if (!code) {
         request_reply_unavailable(r);
         return;
     }
-    json_t *list = json_array();
-    size_t i;
-    json_t *item;
-    json_array_foreach(polls, i, item)
-    {
-        const json_t *def = json_object_get(item, "def");
-        if (poll_state_at(def, r->now) != POLL_OPEN ||
-            json_is_true(json_object_get(def, "archived")))
-            continue;
-        json_t *view = poll_public_view(def, r->now);
-        json_array_append_new(list, json_pack("{sO sO sO}", "id", json_object_get(view, "id"),
-                                              "question", json_object_get(view, "question"),
-                                              "closes_at", json_object_get(view, "closes_at")));
-        json_decref(view);
+    if (strcmp(code, "ok") != 0) {
+        api_reply_damaged(r);
+        return;
     }
-    request_reply_json(r, 200, json_pack("{so}", "polls", list));
+    json_int_t status = json_integer_value(json_object_get(r->body, "status"));
+    json_int_t limit = json_integer_value(json_object_get(r->body, "limit"));
+    json_int_t offset = json_integer_value(json_object_get(r->body, "offset"));
+    request_reply_json(r, 200,
+                       poll_public_list(polls, r->now, (enum poll_list_status)status, (size_t)limit,
+                                        (size_t)offset));
 }
 
 static void api_poll_get_cb(void *arg, const struct store_poll_reply *p)
@@ -135,7 +183,9 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *p)
     } else if (strcmp(p->code, "poll_not_found") == 0) {
         request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
     } else if (strcmp(p->code, "poll_closed") == 0) {
-        request_reply_error(r, 403, "poll_closed", "This poll is closed.");
+        request_reply_error(
+            r, 403, "poll_closed",
+            "This poll closed before your vote arrived; your vote was not counted.");
     } else if (strcmp(p->code, "poll_not_open") == 0) {
         request_reply_error(r, 403, "poll_not_open", "This poll is not open yet.");
     } else if (strcmp(p->code, "too_many_options") == 0) {
@@ -144,6 +194,8 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *p)
         request_reply_error(r, 400, "too_many_options", msg);
     } else if (strcmp(p->code, "invalid_option") == 0) {
         request_reply_error(r, 400, "invalid_option", "An option is not part of this poll.");
+    } else if (strcmp(p->code, "poll_damaged") == 0) {
+        api_reply_damaged(r);
     } else {
         log_error("vote: unexpected answer from the vote script");
         request_reply_unavailable(r);
@@ -205,6 +257,15 @@ static void api_health(struct request *r, int ready_check)
 
 void api_poll_list(struct request *r)
 {
+    struct api_list_query q = {POLL_LIST_OPEN, 20, 0, {0, 0, 0}, NULL};
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req));
+    if (query && form_each(query, strlen(query), api_list_field, &q) != 0) {
+        request_reply_error(r, 400, "invalid_parameter", q.error);
+        return;
+    }
+    /* The query, checked before Redis is asked, travels with the request. */
+    r->body = json_pack("{si sI sI}", "status", (int)q.status, "limit", (json_int_t)q.limit,
+                        "offset", (json_int_t)q.offset);
     store_poll_list(r->srv->store, api_poll_list_cb, r);
 }
 

@@ -9,8 +9,13 @@ struct request;
 struct store_poll_reply;
 
 /* 1 when the store found the poll; otherwise answers r (503 when Redis is
- * unavailable, 404 poll_not_found) and returns 0: r is gone then. */
+ * unavailable, 404 poll_not_found, 500 poll_damaged) and returns 0: r is
+ * gone then. */
 int api_poll_or_reply(struct request *r, const struct store_poll_reply *p);
+
+/* Answers 500 poll_damaged: what Redis holds for the poll is not what the
+ * service writes (the store has logged which poll). */
+void api_reply_damaged(struct request *r);
 
 void api_poll_list(struct request *r);
 void api_poll_get(struct request *r);

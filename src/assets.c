@@ -1,13 +1,15 @@
 /* assets.c - serving the built-in files of web/.
  *
  * Each file is embedded twice (raw and gzip -9) with an ETag taken from its
- * SHA-256 at build time (scripts/embed_assets.sh). A client that sends a
- * matching If-None-Match gets 304; one that accepts gzip gets the smaller
- * copy. Must not touch the file system or keep state. */
+ * SHA-256 at build time (scripts/embed_assets.sh); the gzip copy has its own
+ * ETag (the same with "-gz"). A client that accepts gzip gets the smaller
+ * copy; one whose If-None-Match names the ETag of the copy it would get
+ * gets 304. Must not touch the file system or keep state. */
 #include "assets.h"
 
 #include <event2/buffer.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -77,16 +79,57 @@ static int assets_accepts_gzip(const char *ae)
     return 1;
 }
 
+/* The validator of the copy sent: the file's ETag for the raw bytes, the
+ * same with "-gz" inside the quotes for the gzip copy, so that a cache
+ * never answers one coding's request with the other's bytes. */
+static void assets_etag(const struct asset_file *a, int gzip, char *buf, size_t size)
+{
+    size_t n = strlen(a->etag); /* "0123456789abcdef0123" */
+    if (!gzip || n < 2 || n + 3 >= size)
+        snprintf(buf, size, "%s", a->etag);
+    else
+        snprintf(buf, size, "%.*s-gz\"", (int)(n - 1), a->etag);
+}
+
+/* 1 when If-None-Match (a list of entity tags, or *) names etag; weak tags
+ * (W/"...") match too, as RFC 9110 wants for If-None-Match. */
+static int assets_none_match(const char *inm, const char *etag)
+{
+    size_t want = strlen(etag);
+    for (const char *p = inm; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t len = n;
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        const char *tag = p;
+        if (len == 1 && tag[0] == '*')
+            return 1;
+        if (len > 2 && tag[0] == 'W' && tag[1] == '/') {
+            tag += 2;
+            len -= 2;
+        }
+        if (len == want && memcmp(tag, etag, want) == 0)
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
 void assets_serve(struct request *r, const char *name)
 {
     const struct asset_file *a = assets_find(name);
+    char etag[64];
     if (!a) {
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
         return;
     }
     const char *type = assets_type(a->name);
     int html = strstr(type, "text/html") != NULL;
-    request_add_header(r, "ETag", a->etag);
+    int gzip = assets_accepts_gzip(request_header(r, "Accept-Encoding"));
+    assets_etag(a, gzip, etag, sizeof(etag));
+    request_add_header(r, "ETag", etag);
     request_add_header(r, "Vary", "Accept-Encoding");
     /* Pages revalidate every time; scripts and styles may be reused for five
      * minutes, so a release reaches readers quickly without a versioned URL. */
@@ -94,12 +137,12 @@ void assets_serve(struct request *r, const char *name)
     request_add_header(r, "X-Content-Type-Options", "nosniff");
 
     const char *inm = request_header(r, "If-None-Match");
-    if (inm && (strcmp(inm, "*") == 0 || strstr(inm, a->etag) != NULL)) {
+    if (inm && assets_none_match(inm, etag)) {
         request_reply_buffer(r, 304, NULL, NULL);
         return;
     }
     struct evbuffer *body = evbuffer_new();
-    if (assets_accepts_gzip(request_header(r, "Accept-Encoding"))) {
+    if (gzip) {
         request_add_header(r, "Content-Encoding", "gzip");
         evbuffer_add_reference(body, a->gz, a->gz_len, NULL, NULL);
     } else {

@@ -1,15 +1,15 @@
 /* ballot.c - reading the chosen options from a JSON or form body.
  *
  * A repeated option counts once. More distinct options than any poll can
- * have is too_many_options. Must not look at the poll itself. */
+ * have is too_many_options. An option is checked with its whole length in
+ * both forms, so an escaped NUL ("tin-tuc\u0000", "tin-tuc%00") makes it
+ * invalid_option rather than "tin-tuc". Must not look at the poll itself. */
 #include "ballot.h"
 
-#include <event2/http.h>
-#include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "form.h"
 
 /* Adds one option; 0 or -1 with *code. */
 static int ballot_add(struct ballot *b, const char *s, size_t len, const char **code)
@@ -64,37 +64,36 @@ done:
     return rc;
 }
 
+struct ballot_form {
+    struct ballot *b;
+    const char **code;
+};
+
+static int ballot_form_field(void *arg, const char *key, size_t key_len, const char *value,
+                             size_t value_len)
+{
+    struct ballot_form *f = arg;
+    if (!((key_len == 6 && memcmp(key, "option", 6) == 0) ||
+          (key_len == 7 && memcmp(key, "options", 7) == 0)))
+        return 0;
+    /* The decoded length: "tin-tuc%00" is 8 bytes, not the slug "tin-tuc". */
+    return ballot_add(f->b, value, value_len, f->code);
+}
+
 static int ballot_parse_form(struct ballot *b, const char *body, size_t len, const char **code)
 {
-    struct evkeyvalq fields;
-    int rc = -1;
-    char *copy = malloc(len + 1);
-    if (!copy)
-        abort();
-    memcpy(copy, body, len);
-    copy[len] = '\0';
-    TAILQ_INIT(&fields);
-    if (memchr(body, '\0', len) != NULL || evhttp_parse_query_str(copy, &fields) != 0) {
+    struct ballot_form f = {b, code};
+    if (memchr(body, '\0', len) != NULL) {
         *code = "invalid_option";
-        goto done;
+        return -1;
     }
-    struct evkeyval *kv;
-    TAILQ_FOREACH(kv, &fields, next)
-    {
-        if (strcmp(kv->key, "option") != 0 && strcmp(kv->key, "options") != 0)
-            continue;
-        if (ballot_add(b, kv->value, strlen(kv->value), code) != 0)
-            goto done;
-    }
+    if (form_each(body, len, ballot_form_field, &f) != 0)
+        return -1;
     if (b->n == 0) {
         *code = "no_option";
-        goto done;
+        return -1;
     }
-    rc = 0;
-done:
-    evhttp_clear_headers(&fields);
-    free(copy);
-    return rc;
+    return 0;
 }
 
 int ballot_parse(struct ballot *b, enum ballot_format format, const char *body, size_t len,

@@ -4,8 +4,9 @@
  *   POST /embed/polls/:id[?lang=en]   form option=...  -> 303 to the page
  * Every text from a poll is escaped (html.c). The reader's state comes from
  * the cookie on each request, so a cached portal page still shows each reader
- * the right state. A POST must come from the service's own page or an allowed
- * origin (cors.c). Must not talk to Redis except through store.h. */
+ * the right state; the page only reads the cookie, the form post mints it.
+ * A POST must come from the service's own page or an allowed origin (cors.c).
+ * Must not talk to Redis except through store.h. */
 #include "embed.h"
 
 #include <event2/buffer.h>
@@ -32,7 +33,10 @@ enum embed_text {
     T_SEE_RESULTS,
     T_BACK,
     T_TOTAL,
-    T_VOTES,
+    T_VOTES_ONE,
+    T_VOTES_MANY,
+    T_VOTERS_ONE,
+    T_VOTERS_MANY,
     T_YOUR_CHOICE,
     T_THANKS,
     T_HIDDEN,
@@ -48,11 +52,12 @@ enum embed_text {
     T_MSG_TOO_MANY,
     T_MSG_INVALID,
     T_MSG_CLOSED,
-    T_MSG_NOT_OPEN,
     T_UNAVAILABLE,
     T_RETRY,
     T_NOT_FOUND,
     T_FORBIDDEN,
+    T_DAMAGED,
+    T_NO_VOTER,
     T_COUNT,
 };
 
@@ -60,8 +65,11 @@ static const char *const embed_texts[T_COUNT][2] = {
     [T_VOTE] = {"Bình chọn", "Vote"},
     [T_SEE_RESULTS] = {"Xem kết quả", "See results"},
     [T_BACK] = {"Quay lại bình chọn", "Back to the poll"},
-    [T_TOTAL] = {"Tổng số phiếu", "Total votes"},
-    [T_VOTES] = {"phiếu", "votes"},
+    [T_TOTAL] = {"Tổng", "Total"},
+    [T_VOTES_ONE] = {"phiếu", "vote"},
+    [T_VOTES_MANY] = {"phiếu", "votes"},
+    [T_VOTERS_ONE] = {"người bình chọn", "voter"},
+    [T_VOTERS_MANY] = {"người bình chọn", "voters"},
     [T_YOUR_CHOICE] = {"lựa chọn của bạn", "your choice"},
     [T_THANKS] = {"Cảm ơn bạn đã tham gia bình chọn!", "Thank you for voting!"},
     [T_HIDDEN] = {"Kết quả sẽ được công bố sau.", "The results will be published later."},
@@ -78,28 +86,36 @@ static const char *const embed_texts[T_COUNT][2] = {
     [T_MSG_TOO_MANY] = {"Bạn đã chọn quá số phương án cho phép.",
                         "You chose more options than allowed."},
     [T_MSG_INVALID] = {"Phương án không hợp lệ.", "That option is not valid."},
-    [T_MSG_CLOSED] = {"Cuộc thăm dò đã kết thúc.", "This poll is closed."},
-    [T_MSG_NOT_OPEN] = {"Cuộc thăm dò chưa bắt đầu.", "This poll has not opened yet."},
+    [T_MSG_CLOSED] = {"Cuộc thăm dò đã kết thúc trước khi phiếu của bạn được gửi; phiếu chưa "
+                      "được tính.",
+                      "This poll closed before your vote arrived; your vote was not counted."},
     [T_UNAVAILABLE] = {"Hệ thống đang bận, vui lòng thử lại sau ít phút.",
                        "The service is busy. Please try again in a few minutes."},
     [T_RETRY] = {"Thử lại", "Try again"},
     [T_NOT_FOUND] = {"Không tìm thấy cuộc thăm dò.", "Poll not found."},
     [T_FORBIDDEN] = {"Không thể bình chọn từ trang này.", "Votes cannot be sent from this page."},
+    [T_DAMAGED] = {"Cuộc thăm dò này tạm thời không hiển thị được do lỗi dữ liệu.",
+                   "This poll cannot be shown right now: its stored data is damaged."},
+    [T_NO_VOTER] = {"Chưa ghi nhận được bình chọn của bạn. Vui lòng thử lại.",
+                    "Your vote could not be recorded. Please try again."},
 };
 
+/* The message of each ?msg= code; a message that tells the poll's state
+ * (closed, not open yet) stands for the state line, which is then left out. */
 static const struct {
     const char *code;
     enum embed_text text;
+    enum embed_text replaces; /* T_COUNT: none */
 } embed_messages[] = {
-    {"voted", T_MSG_VOTED},
-    {"changed", T_MSG_CHANGED},
-    {"already_voted", T_MSG_ALREADY},
-    {"no_option", T_MSG_NO_OPTION},
-    {"too_many_options", T_MSG_TOO_MANY},
-    {"invalid_option", T_MSG_INVALID},
-    {"invalid_json", T_MSG_INVALID},
-    {"poll_closed", T_MSG_CLOSED},
-    {"poll_not_open", T_MSG_NOT_OPEN},
+    {"voted", T_MSG_VOTED, T_COUNT},
+    {"changed", T_MSG_CHANGED, T_COUNT},
+    {"already_voted", T_MSG_ALREADY, T_COUNT},
+    {"no_option", T_MSG_NO_OPTION, T_COUNT},
+    {"too_many_options", T_MSG_TOO_MANY, T_COUNT},
+    {"invalid_option", T_MSG_INVALID, T_COUNT},
+    {"invalid_json", T_MSG_INVALID, T_COUNT},
+    {"poll_closed", T_MSG_CLOSED, T_CLOSED},
+    {"poll_not_open", T_UPCOMING, T_UPCOMING},
 };
 
 static const char *embed_t(const struct request *r, enum embed_text t)
@@ -162,16 +178,29 @@ static void embed_head(struct request *r, struct evbuffer *b, const char *title)
            "</style></head><body>\n");
 }
 
-static void embed_message(struct request *r, struct evbuffer *b, const char *code)
+/* Writes the message of code, if it has one; returns the state line it
+ * stands for (T_COUNT: none). */
+static enum embed_text embed_message(struct request *r, struct evbuffer *b, const char *code)
 {
     for (size_t i = 0; i < sizeof(embed_messages) / sizeof(embed_messages[0]); i++) {
         if (strcmp(embed_messages[i].code, code) == 0) {
             int ok = strcmp(code, "voted") == 0 || strcmp(code, "changed") == 0;
             evbuffer_add_printf(b, "<p class=\"msg%s\" role=\"%s\">%s</p>\n", ok ? " ok" : "",
                                 ok ? "status" : "alert", embed_t(r, embed_messages[i].text));
-            return;
+            return embed_messages[i].replaces;
         }
     }
+    return T_COUNT;
+}
+
+/* "1 vote", "2 votes" (en); "1 phiếu" (vi): n written for the reader's language. */
+static void embed_count(struct request *r, struct evbuffer *b, long long n, enum embed_text one,
+                        enum embed_text many, int strong)
+{
+    char num[32];
+    html_format_number(n, r->lang_en, num, sizeof(num));
+    evbuffer_add_printf(b, strong ? "<strong>%s</strong> %s" : "%s %s", num,
+                        embed_t(r, n == 1 ? one : many));
 }
 
 static int embed_chose(const struct store_poll_reply *p, const char *opt)
@@ -194,30 +223,37 @@ static int embed_chose(const struct store_poll_reply *p, const char *opt)
 static void embed_results(struct request *r, struct evbuffer *b, const struct store_poll_reply *p)
 {
     json_t *res = poll_results(p->def, p->counts, p->voters);
-    char num[32];
+    long long total = json_integer_value(json_object_get(res, "total"));
+    char pct[16], width[16];
     size_t i;
-    json_t *o;
+    const json_t *o;
     evbuffer_add_printf(b, "<ul class=\"res\">\n");
     json_array_foreach(json_object_get(res, "options"), i, o)
     {
         const char *id = json_string_value(json_object_get(o, "id"));
+        long long votes = json_integer_value(json_object_get(o, "votes"));
+        long long tenths = poll_percent_tenths(votes, total);
         int mine = embed_chose(p, id);
-        long long pct = json_integer_value(json_object_get(o, "percent"));
-        html_format_number(json_integer_value(json_object_get(o, "votes")), r->lang_en, num,
-                           sizeof(num));
+        html_format_percent(tenths, r->lang_en, pct, sizeof(pct));
+        html_format_percent(tenths, 1, width, sizeof(width)); /* CSS wants a dot */
         evbuffer_add_printf(b, "<li%s>", mine ? " class=\"mine\"" : "");
         html_escape(b, json_string_value(json_object_get(o, "label")));
         if (mine)
             evbuffer_add_printf(b, " (✓ %s)", embed_t(r, T_YOUR_CHOICE));
+        evbuffer_add_printf(b, "<br><span class=\"muted\">");
+        embed_count(r, b, votes, T_VOTES_ONE, T_VOTES_MANY, 0);
         evbuffer_add_printf(b,
-                            "<br><span class=\"muted\">%s %s (%lld%%)</span>"
-                            "<div class=\"bar\" aria-hidden=\"true\"><span style=\"width:%lld%%\">"
-                            "</span></div></li>\n",
-                            num, embed_t(r, T_VOTES), pct, pct);
+                            " (%s)</span><div class=\"bar\" aria-hidden=\"true\">"
+                            "<span style=\"width:%s\"></span></div></li>\n",
+                            pct, width);
     }
-    html_format_number(json_integer_value(json_object_get(res, "total")), r->lang_en, num,
-                       sizeof(num));
-    evbuffer_add_printf(b, "</ul>\n<p>%s: <strong>%s</strong></p>\n", embed_t(r, T_TOTAL), num);
+    evbuffer_add_printf(b, "</ul>\n<p>%s: ", embed_t(r, T_TOTAL));
+    embed_count(r, b, total, T_VOTES_ONE, T_VOTES_MANY, 1);
+    if (json_integer_value(json_object_get(p->def, "max_choices")) > 1) {
+        evbuffer_add_printf(b, " · ");
+        embed_count(r, b, p->voters, T_VOTERS_ONE, T_VOTERS_MANY, 0);
+    }
+    evbuffer_add_printf(b, "</p>\n");
     json_decref(res);
 }
 
@@ -291,6 +327,10 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
         embed_notice(r, 503, T_UNAVAILABLE, 1);
         return;
     }
+    if (strcmp(p->code, "poll_damaged") == 0) {
+        embed_notice(r, 500, T_DAMAGED, 0);
+        return;
+    }
     if (!p->def) {
         embed_notice(r, 404, T_NOT_FOUND, 0);
         return;
@@ -303,8 +343,7 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
 
     struct evbuffer *b = evbuffer_new();
     embed_head(r, b, json_string_value(json_object_get(p->def, "question")));
-    if (q.msg[0])
-        embed_message(r, b, q.msg);
+    enum embed_text said = q.msg[0] ? embed_message(r, b, q.msg) : T_COUNT;
     int may_change = voted && json_is_true(json_object_get(p->def, "allow_change"));
     if (state == POLL_OPEN && (!voted || (may_change && q.view_change)) && !q.view_results) {
         embed_form(r, b, p);
@@ -315,10 +354,11 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
         evbuffer_add_printf(b, "<h1 style=\"font-size:1em\">");
         html_escape(b, json_string_value(json_object_get(p->def, "question")));
         evbuffer_add_printf(b, "</h1>\n");
-        if (state == POLL_CLOSED)
-            evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_CLOSED));
-        else if (state == POLL_UPCOMING)
-            evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, T_UPCOMING));
+        enum embed_text line = state == POLL_CLOSED     ? T_CLOSED
+                               : state == POLL_UPCOMING ? T_UPCOMING
+                                                        : T_COUNT;
+        if (line != T_COUNT && line != said) /* once: the message may have said it */
+            evbuffer_add_printf(b, "<p>%s</p>\n", embed_t(r, line));
         if (visible)
             embed_results(r, b, p);
         else if (voted)
@@ -337,7 +377,9 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
 
 void embed_page(struct request *r)
 {
-    request_voter(r, 1);
+    /* Reads the cookie, never mints one: only the form post does, so that a
+     * page shown in several frames at once cannot hand out several ids. */
+    request_voter(r, 0);
     store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, embed_page_cb, r);
 }
 
@@ -359,6 +401,10 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
     }
     if (strcmp(p->code, "poll_not_found") == 0) {
         embed_notice(r, 404, T_NOT_FOUND, 0);
+        return;
+    }
+    if (strcmp(p->code, "poll_damaged") == 0) {
+        embed_notice(r, 500, T_DAMAGED, 0);
         return;
     }
     embed_back(r, strcmp(p->code, "ok") == 0 ? "voted" : p->code); /* "changed" too */
@@ -383,6 +429,11 @@ void embed_vote(struct request *r)
         return;
     }
     request_voter(r, 1);
+    if (!r->has_voter) {
+        log_error("embed vote: could not create a voter id");
+        embed_notice(r, 500, T_NO_VOTER, 1);
+        return;
+    }
     store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, r->ballot.ptrs, r->ballot.n,
                     embed_vote_cb, r);
 }

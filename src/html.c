@@ -10,6 +10,8 @@
 
 void html_escape(struct evbuffer *out, const char *s)
 {
+    if (!s)
+        return;
     const char *run = s;
     for (const char *p = s; *p; p++) {
         const char *rep = NULL;
@@ -53,4 +55,14 @@ void html_format_number(long long n, int english, char *buf, size_t size)
             buf[o++] = digits[i];
     }
     buf[o] = '\0';
+}
+
+void html_format_percent(long long tenths, int english, char *buf, size_t size)
+{
+    if (tenths < 0)
+        tenths = 0;
+    if (tenths % 10 == 0)
+        snprintf(buf, size, "%lld%%", tenths / 10);
+    else
+        snprintf(buf, size, "%lld%c%lld%%", tenths / 10, english ? '.' : ',', tenths % 10);
 }

@@ -79,7 +79,9 @@ void http_reply_json(struct evhttp_request *req, int status, json_t *body)
         body = http_error_body("internal_error", "The server could not build its answer.");
     }
     struct evbuffer *buf = evbuffer_new();
-    char *text = json_dumps(body, JSON_COMPACT);
+    /* 15 significant digits: a percent of one decimal is written as it is
+     * (33.3, not 33.299999999999997); integers are not affected. */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
     if (!buf || !text)
         abort();

@@ -42,22 +42,33 @@ static void poll_check_text(const json_t *v, const char *path, const char *what,
     size_t len = json_string_length(v);
     if (len == 0 || len > POLL_TEXT_MAX)
         poll_fail(errs, path, "%s must be 1 to %d bytes long", what, POLL_TEXT_MAX);
-    else if (!text_is_utf8(json_string_value(v), len))
-        poll_fail(errs, path, "%s must be valid UTF-8 text without control characters", what);
+    else if (!text_is_line(json_string_value(v), len))
+        poll_fail(errs, path,
+                  "%s must be one line of UTF-8 text without control characters, line "
+                  "separators or bidirectional controls (U+202A-U+202E, U+2066-U+2069)",
+                  what);
 }
 
-/* An optional time: absent/null -> json null; RFC 3339 or Unix seconds -> integer;
- * anything else -> NULL and an error. */
+static int poll_time_in_range(const json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) >= TEXT_TIME_MIN &&
+           json_integer_value(v) <= TEXT_TIME_MAX;
+}
+
+/* An optional time: absent/null -> json null; RFC 3339 or Unix seconds from
+ * 1970 to 9999 -> integer; anything else -> NULL and an error. */
 static json_t *poll_check_time(const json_t *v, const char *path, struct poll_errors *errs)
 {
     int64_t t;
     if (v == NULL || json_is_null(v))
         return json_null();
-    if (json_is_integer(v) && json_integer_value(v) >= 0)
+    if (poll_time_in_range(v))
         return json_integer(json_integer_value(v));
     if (json_is_string(v) && text_parse_rfc3339(json_string_value(v), &t) == 0)
         return json_integer(t);
-    poll_fail(errs, path, "must be an RFC 3339 time such as 2026-12-01T00:00:00+07:00, or null");
+    poll_fail(errs, path,
+              "must be an RFC 3339 time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z "
+              "such as 2026-12-01T00:00:00+07:00, Unix seconds in that range, or null");
     return NULL;
 }
 
@@ -182,7 +193,18 @@ json_t *poll_validate(const json_t *in, int64_t now, struct poll_errors *errs)
             poll_fail(errs, flag_names[k], "must be true or false");
         flags[k] = json_is_true(f);
     }
-    json_int_t version = json_integer_value(json_object_get(in, "version"));
+    /* The service's own fields (a polls file may carry them): whole numbers,
+     * the times within 1970..9999. */
+    static const char *const own_times[2] = {"created_at", "updated_at"};
+    for (size_t k = 0; k < 2; k++) {
+        const json_t *t = json_object_get(in, own_times[k]);
+        if (t && !json_is_null(t) && !poll_time_in_range(t))
+            poll_fail(errs, own_times[k], "must be Unix seconds from 1970 to 9999");
+    }
+    const json_t *ver = json_object_get(in, "version");
+    if (ver && !json_is_null(ver) && (!json_is_integer(ver) || json_integer_value(ver) < 0))
+        poll_fail(errs, "version", "must be a whole number");
+    json_int_t version = json_integer_value(ver);
     json_int_t updated = json_integer_value(json_object_get(in, "updated_at"));
     json_int_t created = json_integer_value(json_object_get(in, "created_at"));
     if (created <= 0)
@@ -263,6 +285,84 @@ fail:
     return NULL;
 }
 
+/* ----------------------------------------------------- the stored form --- */
+
+/* Integral numbers written as reals (1.0) become integers: the vote script
+ * in Redis cannot tell them apart, so neither may the service. */
+static int poll_stored_number(json_t *def, const char *key, long long min, long long max,
+                              int null_ok)
+{
+    json_t *v = json_object_get(def, key);
+    if (v == NULL || json_is_null(v))
+        return null_ok;
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (!(d >= (double)min && d <= (double)max) || d != (double)(long long)d)
+            return 0;
+        json_object_set_new(def, key, json_integer((json_int_t)d));
+        v = json_object_get(def, key);
+    }
+    return json_is_integer(v) && json_integer_value(v) >= min && json_integer_value(v) <= max;
+}
+
+static int poll_stored_is(const json_t *def, const char *key, int (*is)(const json_t *))
+{
+    const json_t *v = json_object_get(def, key);
+    return v == NULL || json_is_null(v) || is(v);
+}
+
+static int poll_is_string(const json_t *v)
+{
+    return json_is_string(v);
+}
+
+static int poll_is_boolean(const json_t *v)
+{
+    return json_is_boolean(v);
+}
+
+const char *poll_stored_check(json_t *def)
+{
+    if (!json_is_object(def))
+        return "not a JSON object";
+    const json_t *id = json_object_get(def, "id");
+    if (!json_is_string(id) || !text_is_slug(json_string_value(id), json_string_length(id)))
+        return "id is not a slug";
+    if (!json_is_string(json_object_get(def, "question")))
+        return "question is not a string";
+    const json_t *opts = json_object_get(def, "options");
+    if (!json_is_array(opts) || json_array_size(opts) < 1 ||
+        json_array_size(opts) > POLL_OPTIONS_MAX)
+        return "options is not an array of 1 to 50 options";
+    size_t i;
+    const json_t *o;
+    json_array_foreach(opts, i, o)
+    {
+        const json_t *oid = json_object_get(o, "id");
+        if (!json_is_object(o) || !json_is_string(oid) ||
+            !text_is_slug(json_string_value(oid), json_string_length(oid)))
+            return "an option has no slug id";
+        if (!json_is_string(json_object_get(o, "label")))
+            return "an option label is not a string";
+    }
+    if (!poll_stored_number(def, "max_choices", 1, POLL_OPTIONS_MAX, 0))
+        return "max_choices is not a whole number from 1 to 50";
+    static const char *const times[] = {"opens_at", "closes_at", "created_at", "updated_at"};
+    for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++) {
+        if (!poll_stored_number(def, times[k], TEXT_TIME_MIN, TEXT_TIME_MAX, 1))
+            return "a time is not Unix seconds from 1970 to 9999";
+    }
+    if (!poll_stored_number(def, "version", 0, (long long)1 << 52, 1))
+        return "version is not a whole number";
+    if (!poll_stored_is(def, "status", poll_is_string) ||
+        !poll_stored_is(def, "results_visibility", poll_is_string))
+        return "status or results_visibility is not a string";
+    if (!poll_stored_is(def, "allow_change", poll_is_boolean) ||
+        !poll_stored_is(def, "archived", poll_is_boolean))
+        return "allow_change or archived is not true or false";
+    return NULL;
+}
+
 enum poll_state poll_state_at(const json_t *def, int64_t now)
 {
     const char *status = json_string_value(json_object_get(def, "status"));
@@ -291,10 +391,9 @@ int poll_results_visible(const json_t *def, int64_t now, int voted)
 
 static json_t *poll_time_json(const json_t *t)
 {
-    if (!json_is_integer(t))
-        return json_null();
     char buf[40];
-    clock_format_local(json_integer_value(t), buf, sizeof(buf));
+    if (!json_is_integer(t) || clock_format_local(json_integer_value(t), buf, sizeof(buf)) != 0)
+        return json_null();
     return json_string(buf);
 }
 
@@ -319,54 +418,110 @@ json_t *poll_public_view(const json_t *def, int64_t now)
                      json_is_true(json_object_get(def, "allow_change")));
 }
 
+/* The votes of option o in counts, within 0..POLL_VOTES_MAX (a tally
+ * damaged in Redis cannot overflow the sums below). */
+static long long poll_votes_of(const json_t *o, const json_t *counts)
+{
+    const char *id = json_string_value(json_object_get(o, "id"));
+    const json_t *c = id ? json_object_get(counts, id) : NULL;
+    json_int_t v = json_is_integer(c) ? json_integer_value(c) : 0;
+    return v < 0 ? 0 : v > POLL_VOTES_MAX ? POLL_VOTES_MAX : (long long)v;
+}
+
+long long poll_total(const json_t *def, const json_t *counts)
+{
+    long long total = 0;
+    size_t i;
+    const json_t *o;
+    json_array_foreach(json_object_get(def, "options"), i, o)
+    {
+        total += poll_votes_of(o, counts);
+    }
+    return total;
+}
+
+long long poll_percent_tenths(long long votes, long long total)
+{
+    if (total <= 0 || votes <= 0)
+        return 0;
+    if (total > POLL_VOTES_MAX * POLL_OPTIONS_MAX)
+        total = POLL_VOTES_MAX * POLL_OPTIONS_MAX;
+    if (votes > total)
+        votes = total;
+    return (2 * 1000 * votes + total) / (2 * total); /* half up, from integers */
+}
+
+/* ------------------------------------------------------- public list --- */
+
+/* When a poll counts as new: opens_at, or created_at without one. */
+static json_int_t poll_list_key(const json_t *def)
+{
+    const json_t *opens = json_object_get(def, "opens_at");
+    return json_is_integer(opens) ? json_integer_value(opens)
+                                  : json_integer_value(json_object_get(def, "created_at"));
+}
+
+/* Newest first, then by id. */
+static int poll_list_cmp(const void *a, const void *b)
+{
+    const json_t *da = *(const json_t *const *)a, *db = *(const json_t *const *)b;
+    json_int_t ka = poll_list_key(da), kb = poll_list_key(db);
+    if (ka != kb)
+        return ka > kb ? -1 : 1;
+    return strcmp(json_string_value(json_object_get(da, "id")),
+                  json_string_value(json_object_get(db, "id")));
+}
+
+json_t *poll_public_list(const json_t *polls, int64_t now, enum poll_list_status which,
+                         size_t limit, size_t offset)
+{
+    size_t n = 0, i;
+    const json_t *item;
+    const json_t **defs = calloc(json_array_size(polls) + 1, sizeof(*defs));
+    if (!defs)
+        abort();
+    json_array_foreach(polls, i, item)
+    {
+        const json_t *def = json_object_get(item, "def");
+        enum poll_state state = poll_state_at(def, now);
+        if (json_is_true(json_object_get(def, "archived")) || state == POLL_UPCOMING)
+            continue;
+        if ((which == POLL_LIST_OPEN && state != POLL_OPEN) ||
+            (which == POLL_LIST_CLOSED && state != POLL_CLOSED))
+            continue;
+        defs[n++] = def;
+    }
+    qsort(defs, n, sizeof(*defs), poll_list_cmp);
+    json_t *list = json_array();
+    for (i = offset; i < n && i - offset < limit; i++) {
+        const json_t *def = defs[i];
+        json_array_append_new(
+            list, json_pack("{sO sO ss so so}", "id", json_object_get(def, "id"), "question",
+                            json_object_get(def, "question"), "status",
+                            poll_state_at(def, now) == POLL_OPEN ? "open" : "closed", "opens_at",
+                            poll_time_json(json_object_get(def, "opens_at")), "closes_at",
+                            poll_time_json(json_object_get(def, "closes_at"))));
+    }
+    free(defs);
+    return json_pack("{so sI sI sI}", "polls", list, "total", (json_int_t)n, "limit",
+                     (json_int_t)limit, "offset", (json_int_t)offset);
+}
+
 json_t *poll_results(const json_t *def, const json_t *counts, long long voters)
 {
     const json_t *opts = json_object_get(def, "options");
     size_t n = json_array_size(opts);
-    long long *votes = calloc(n ? n : 1, sizeof(*votes));
-    long long *rem = calloc(n ? n : 1, sizeof(*rem));
-    int *pct = calloc(n ? n : 1, sizeof(*pct));
-    if (!votes || !rem || !pct)
-        abort();
-
-    long long total = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *id = json_string_value(json_object_get(json_array_get(opts, i), "id"));
-        const json_t *c = id ? json_object_get(counts, id) : NULL;
-        votes[i] = json_is_integer(c) && json_integer_value(c) > 0 ? json_integer_value(c) : 0;
-        total += votes[i];
-    }
-
-    /* Largest remainder: floor every share, then give the points left over to
-     * the largest remainders (ties to the earlier option). */
-    if (total > 0) {
-        long long given = 0;
-        for (size_t i = 0; i < n; i++) {
-            pct[i] = (int)(votes[i] * 100 / total);
-            rem[i] = votes[i] * 100 % total;
-            given += pct[i];
-        }
-        for (long long left = 100 - given; left > 0; left--) {
-            size_t best = 0;
-            for (size_t i = 1; i < n; i++) {
-                if (rem[i] > rem[best])
-                    best = i;
-            }
-            pct[best]++;
-            rem[best] = -1;
-        }
-    }
+    long long total = poll_total(def, counts);
 
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_array_get(opts, i);
-        json_array_append_new(arr, json_pack("{sO sO sI si}", "id", json_object_get(o, "id"),
+        long long votes = poll_votes_of(o, counts);
+        double percent = (double)poll_percent_tenths(votes, total) / 10.0;
+        json_array_append_new(arr, json_pack("{sO sO sI sf}", "id", json_object_get(o, "id"),
                                              "label", json_object_get(o, "label"), "votes",
-                                             (json_int_t)votes[i], "percent", pct[i]));
+                                             (json_int_t)votes, "percent", percent));
     }
-    free(votes);
-    free(rem);
-    free(pct);
     return json_pack("{sO sI sI so}", "poll_id", json_object_get(def, "id"), "total",
                      (json_int_t)total, "voters", (json_int_t)voters, "options", arr);
 }

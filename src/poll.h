@@ -17,7 +17,8 @@
 
 #define POLL_OPTIONS_MIN 2
 #define POLL_OPTIONS_MAX 50
-#define POLL_TEXT_MAX    500 /* bytes of a question or a label */
+#define POLL_TEXT_MAX    500                /* bytes of a question or a label */
+#define POLL_VOTES_MAX   1000000000000000LL /* votes of one option counted at most (10^15) */
 
 enum poll_state {
     POLL_OPEN = 0, /* accepting votes now */
@@ -51,6 +52,15 @@ json_t *poll_from_input(const json_t *in, int64_t now, struct poll_error *err);
  * forms, or NULL with a one-line reason in err. */
 json_t *poll_load_file(const char *path, char *err, size_t err_size);
 
+/* Checks a definition read back from Redis, which anybody with access to it
+ * may have changed: NULL when it has the stored form's fields with their
+ * types (and times within 1970..9999), else a short reason for the log.
+ * Integral reals (1.0) are rewritten as integers in def. The vote script
+ * (src/lua/poll_vote.lua) makes the same checks before it counts a ballot, so
+ * a ballot is never counted for a definition the service then refuses to
+ * show. Every other function here expects a definition that passed. */
+const char *poll_stored_check(json_t *def);
+
 enum poll_state poll_state_at(const json_t *def, int64_t now);
 
 /* 1 when a reader may see the results now. */
@@ -59,10 +69,34 @@ int poll_results_visible(const json_t *def, int64_t now, int voted);
 /* The public view of a definition (times as RFC 3339, effective status). */
 json_t *poll_public_view(const json_t *def, int64_t now);
 
-/* Results: counts is an object option id -> votes (missing ids count 0).
- * Percentages are integers by largest remainder, adding up to 100 when
- * anybody voted. */
+enum poll_list_status {
+    POLL_LIST_OPEN = 0, /* accepting votes now */
+    POLL_LIST_CLOSED,   /* closed by an editor or past closes_at */
+    POLL_LIST_ALL,      /* either (never upcoming) */
+};
+
+/* The public list, {"polls":[{id, question, status, opens_at, closes_at}],
+ * "total", "limit", "offset"}: of polls ([{"def": checked stored form}]),
+ * those not archived whose state now is which (upcoming polls never), newest
+ * first (opens_at, or created_at without one, descending; then id), limit of
+ * them from offset; total counts them all. */
+json_t *poll_public_list(const json_t *polls, int64_t now, enum poll_list_status which,
+                         size_t limit, size_t offset);
+
+/* Results: counts is an object option id -> votes (missing ids count 0,
+ * ids that are not options of def are ignored). Each percent is a number
+ * with one decimal, poll_percent_tenths(votes, total) / 10. */
 json_t *poll_results(const json_t *def, const json_t *counts, long long voters);
+
+/* The votes of def's options in counts (each within 0..POLL_VOTES_MAX). */
+long long poll_total(const json_t *def, const json_t *counts);
+
+/* One option's share of total in tenths of a percent, rounded half up from
+ * exact integers, each option on its own: (2*1000*votes + total) /
+ * (2*total); 0 when total is 0. 1 of 3 -> 333 (33.3%), 2 of 3 -> 667.
+ * Equal votes always give equal shares; the shares of a poll add up to
+ * 99.9..100.1%. */
+long long poll_percent_tenths(long long votes, long long total);
 
 /* Splits a stored choice "a,b" into a new JSON array of strings. */
 json_t *poll_choice_array(const char *choice, size_t len);

@@ -28,19 +28,24 @@ struct store;
 
 /* What Redis said about one poll for one reader (view and vote). */
 struct store_poll_reply {
-    const char *code;   /* "ok", "already_voted", "poll_not_found", "poll_closed",
-                           "poll_not_open", "too_many_options", "invalid_option" */
-    json_t *def;        /* stored definition; NULL with poll_not_found */
+    const char *code;   /* "ok", "changed", "already_voted", "poll_not_found", "poll_closed",
+                           "poll_not_open", "too_many_options", "invalid_option", or
+                           "poll_damaged": what Redis holds for the poll is not what the
+                           service writes (already logged, naming the poll) */
+    json_t *def;        /* stored definition, checked (poll_stored_check); NULL with
+                           poll_not_found and poll_damaged */
     json_t *counts;     /* object option id -> votes */
     long long voters;   /* ballots cast */
-    const char *choice; /* this voter's options "a,b", or NULL */
+    const char *choice; /* this voter's options "a,b" ("" when the stored ballot is
+                           damaged), or NULL: no ballot */
     size_t choice_len;
-    long long voted_at; /* when that ballot was cast (Unix seconds) */
+    long long voted_at; /* when that ballot was cast (Unix seconds; 0 if unknown) */
 };
 
 /* What an editor's results page needs (store_poll_stats). */
 struct store_poll_stats {
-    json_t *def;    /* NULL: no such poll */
+    int damaged;    /* the poll's keys do not hold what the service writes (logged) */
+    json_t *def;    /* NULL: no such poll, or damaged */
     json_t *counts; /* option id -> votes */
     long long voters;
     json_t *stats; /* first_vote, last_vote, duplicates, changes */
@@ -48,8 +53,10 @@ struct store_poll_stats {
 };
 
 typedef void store_poll_cb(void *arg, const struct store_poll_reply *reply);
-/* polls: [{"def": stored form, "voters": n, "votes": n}], or NULL: unavailable */
-typedef void store_list_cb(void *arg, json_t *polls);
+/* code NULL: unavailable; "poll_damaged": the set of poll ids is damaged (logged);
+ * "ok" with polls: [{"def": checked stored form, "voters": n, "votes": n}] (a poll
+ * whose keys are damaged is left out, and logged). */
+typedef void store_list_cb(void *arg, const char *code, json_t *polls);
 typedef void store_ready_cb(void *arg);
 /* code NULL: unavailable. Else "ok" or the script's refusal, with detail. */
 typedef void store_status_cb(void *arg, const char *code, const char *detail);
@@ -71,11 +78,11 @@ void store_poll_vote(struct store *st, const char *poll_id,
                      const unsigned char voter[COOKIE_ID_LEN], int64_t now,
                      const char *const *options, size_t n, store_poll_cb *cb, void *arg);
 void store_poll_list(struct store *st, store_list_cb *cb, void *arg);
-/* Creates a poll (stored form): "ok" or "poll_exists". */
+/* Creates a poll (stored form): "ok", "poll_exists" or "poll_damaged". */
 void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg);
 /* Replaces a definition if its version is still expected_version and no option
  * in removed has votes: "ok", "poll_not_found", "version_conflict",
- * "option_has_votes" (detail: the option). */
+ * "option_has_votes" (detail: the option), "poll_damaged" (logged). */
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
                        const json_t *def, const char *const *removed, size_t n_removed,
                        store_status_cb *cb, void *arg);

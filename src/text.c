@@ -22,46 +22,73 @@ int text_is_slug(const char *s, size_t len)
     return 1;
 }
 
+/* Decodes the character at s[*i] (len bytes in all) into *cp and moves *i past
+ * it. -1 on a malformed sequence (overlong, surrogate, truncated, out of
+ * range). */
+static int text_next_char(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
+{
+    unsigned char c = s[*i];
+    size_t n;
+    if (c < 0x80) {
+        *cp = c;
+        (*i)++;
+        return 0;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 1;
+        *cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 2;
+        *cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 3;
+        *cp = c & 0x07;
+    } else {
+        return -1;
+    }
+    if (len - *i - 1 < n)
+        return -1;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[*i + k] & 0xc0) != 0x80)
+            return -1;
+        *cp = (*cp << 6) | (s[*i + k] & 0x3f);
+    }
+    if ((n == 2 && *cp < 0x800) || (n == 3 && (*cp < 0x10000 || *cp > 0x10ffff)))
+        return -1; /* overlong or out of range */
+    if (*cp >= 0xd800 && *cp <= 0xdfff)
+        return -1; /* surrogate */
+    *i += n + 1;
+    return 0;
+}
+
 int text_is_utf8(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
+    uint32_t cp;
     while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n')
-                return 0;
-            if (c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
+        if (text_next_char(s, len, &i, &cp) != 0)
             return 0;
-        }
-        if (len - i - 1 < n)
+        if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7f)
             return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0; /* overlong or out of range */
-        if (cp >= 0xd800 && cp <= 0xdfff)
-            return 0; /* surrogate */
-        i += n + 1;
+    }
+    return 1;
+}
+
+int text_is_line(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    uint32_t cp;
+    while (i < len) {
+        if (text_next_char(s, len, &i, &cp) != 0)
+            return 0;
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) /* C0, DEL, C1 */
+            return 0;
+        if (cp == 0x2028 || cp == 0x2029) /* line and paragraph separators */
+            return 0;
+        if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+            return 0; /* bidirectional embeddings, overrides and isolates */
     }
     return 1;
 }
@@ -171,15 +198,24 @@ int text_parse_rfc3339(const char *s, int64_t *out)
     if (*p != '\0')
         return -1;
 
-    int64_t t = text_days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec;
-    *out = t - offset;
+    int64_t t = text_days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    if (t < TEXT_TIME_MIN || t > TEXT_TIME_MAX)
+        return -1; /* an offset moved it out of 1970..9999 */
+    *out = t;
     return 0;
 }
 
-void text_format_rfc3339(int64_t t, char *buf, size_t size)
+int text_format_rfc3339(int64_t t, char *buf, size_t size)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (size > 0)
+        buf[0] = '\0';
+    if (t < TEXT_TIME_MIN || t > TEXT_TIME_MAX || gmtime_r(&tt, &tm) == NULL ||
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        if (size > 0)
+            buf[0] = '\0';
+        return -1;
+    }
+    return 0;
 }

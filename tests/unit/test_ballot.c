@@ -3,7 +3,7 @@
  * Covers: JSON bodies (shape, slugs, duplicates folded in order, the error
  * codes no_option, invalid_json, invalid_option, too_many_options) and form
  * bodies (option= and options=, unknown keys, percent-decoding, empty values,
- * a NUL byte inside the body). */
+ * a NUL byte inside the body, an escaped NUL "%00" inside an option). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -268,6 +268,16 @@ static void test_ballot_form_percent_encoded_slug_is_decoded(void **state)
     assert_options(1, want);
 }
 
+static void test_ballot_form_escaped_nul_in_an_option_is_invalid_option(void **state)
+{
+    (void)state;
+    /* "tin-tuc%00" decodes to 8 bytes: it was once counted as "tin-tuc". */
+    assert_refused(BALLOT_FORM, "option=tin-tuc%00", "invalid_option");
+    assert_refused(BALLOT_FORM, "option=%00tin-tuc", "invalid_option");
+    assert_refused(BALLOT_FORM, "option=a&option=tin-tuc%00x", "invalid_option");
+    assert_refused(BALLOT_FORM, "option%00=a", "no_option"); /* not the option key */
+}
+
 static void test_ballot_form_51_distinct_options_is_too_many(void **state)
 {
     (void)state;
@@ -330,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_ballot_form_empty_option_is_invalid_option),
         cmocka_unit_test(test_ballot_form_non_slug_is_invalid_option),
         cmocka_unit_test(test_ballot_form_percent_encoded_slug_is_decoded),
+        cmocka_unit_test(test_ballot_form_escaped_nul_in_an_option_is_invalid_option),
         cmocka_unit_test(test_ballot_form_51_distinct_options_is_too_many),
         cmocka_unit_test(test_ballot_form_nul_inside_the_body_is_refused),
         cmocka_unit_test(test_ballot_json_raw_nul_byte_is_invalid_json),

@@ -3,7 +3,8 @@
  * Covers: poll_from_input (the stored form and its defaults, the err.path of
  * each invalid field, time zones); poll_state_at at the edges of the voting
  * window; poll_results_visible for the four visibilities; poll_results
- * (largest-remainder percentages, unknown ids, totals); poll_choice_array. */
+ * (percentages with one decimal, each rounded half up on its own; unknown
+ * ids, totals, damaged tallies); poll_choice_array. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -494,7 +495,21 @@ static json_t *poll_with_options(int n)
     return stored(in);
 }
 
-/* Results for votes[0..n) given to o0..o{n-1}; checks the percentages. */
+/* A percent of a result: a real with one decimal, as tenths. */
+static long long pct_tenths(const json_t *o)
+{
+    const json_t *v = json_object_get(o, "percent");
+    if (!json_is_real(v))
+        fail_msg("percent is not a number with a decimal point");
+    double tenths = json_real_value(v) * 10.0;
+    long long rounded = (long long)(tenths + 0.5);
+    if (tenths - (double)rounded > 1e-9 || (double)rounded - tenths > 1e-9)
+        fail_msg("percent %.17g has more than one decimal", json_real_value(v));
+    return rounded;
+}
+
+/* Results for votes[0..n) given to o0..o{n-1}; checks the percentages
+ * (want in tenths: 333 is 33.3%). */
 static void assert_percents(int n, const long long *votes, const int *want)
 {
     json_t *def = poll_with_options(n);
@@ -510,57 +525,60 @@ static void assert_percents(int n, const long long *votes, const int *want)
     assert_non_null(res);
     const json_t *opts = json_object_get(res, "options");
     assert_int_equal(json_array_size(opts), (size_t)n);
-    int sum = 0;
     for (int i = 0; i < n; i++) {
         const json_t *o = json_array_get(opts, (size_t)i);
         char id[16];
         snprintf(id, sizeof(id), "o%d", i);
         assert_string_equal(str_field(o, "id"), id);
         assert_int_equal(int_field(o, "votes"), votes[i]);
-        if (int_field(o, "percent") != want[i])
-            fail_msg("option %d: %lld%%, want %d%%", i, (long long)int_field(o, "percent"),
-                     want[i]);
-        sum += (int)int_field(o, "percent");
+        if (pct_tenths(o) != want[i])
+            fail_msg("option %d: %lld tenths, want %d", i, pct_tenths(o), want[i]);
+        assert_int_equal(poll_percent_tenths(votes[i], total), want[i]);
     }
     assert_int_equal(int_field(res, "total"), total);
-    assert_int_equal(sum, total > 0 ? 100 : 0);
     json_decref(res);
     json_decref(counts);
     json_decref(def);
 }
 
-static void test_poll_results_three_equal_shares_give_34_33_33(void **state)
+static void test_poll_results_three_equal_shares_give_33_3_each(void **state)
 {
     (void)state;
     static const long long votes[] = {1, 1, 1};
-    static const int want[] = {34, 33, 33};
+    static const int want[] = {333, 333, 333}; /* equal votes, equal shares: sum 99.9 */
     assert_percents(3, votes, want);
 }
 
-static void test_poll_results_two_to_one_gives_67_33(void **state)
+static void test_poll_results_two_to_one_gives_66_7_and_33_3(void **state)
 {
     (void)state;
     static const long long votes[] = {2, 1};
-    static const int want[] = {67, 33};
+    static const int want[] = {667, 333};
     assert_percents(2, votes, want);
-}
-
-static void test_poll_results_largest_remainder_wins_not_the_first(void **state)
-{
-    (void)state;
-    static const long long votes[] = {1, 2};
-    static const int want[] = {33, 67};
-    assert_percents(2, votes, want);
-    static const long long votes3[] = {1, 3, 3}; /* 14.29, 42.86, 42.86 */
-    static const int want3[] = {14, 43, 43};
+    static const long long votes3[] = {1, 3, 3}; /* 14.29, 42.86, 42.86: sum 100.1 */
+    static const int want3[] = {143, 429, 429};
     assert_percents(3, votes3, want3);
 }
 
-static void test_poll_results_seven_equal_shares_add_up_to_100(void **state)
+static void test_poll_results_round_half_up_from_integers(void **state)
+{
+    (void)state;
+    static const long long votes[] = {1, 15}; /* 6.25% and 93.75% */
+    static const int want[] = {63, 938};
+    assert_percents(2, votes, want);
+    static const long long few[] = {1, 1999}; /* 0.05% -> 0.1%, 99.95% -> 100.0% */
+    static const int want_few[] = {1, 1000};
+    assert_percents(2, few, want_few);
+    static const long long tiny[] = {1, 2001}; /* 0.04995% -> 0.0% */
+    static const int want_tiny[] = {0, 1000};
+    assert_percents(2, tiny, want_tiny);
+}
+
+static void test_poll_results_seven_equal_shares_are_equal(void **state)
 {
     (void)state;
     static const long long votes[] = {1, 1, 1, 1, 1, 1, 1};
-    static const int want[] = {15, 15, 14, 14, 14, 14, 14};
+    static const int want[] = {143, 143, 143, 143, 143, 143, 143};
     assert_percents(7, votes, want);
 }
 
@@ -568,7 +586,7 @@ static void test_poll_results_exact_shares_are_unchanged(void **state)
 {
     (void)state;
     static const long long votes[] = {3, 1, 0};
-    static const int want[] = {75, 25, 0};
+    static const int want[] = {750, 250, 0};
     assert_percents(3, votes, want);
 }
 
@@ -580,6 +598,20 @@ static void test_poll_results_no_votes_are_all_zero(void **state)
     assert_percents(3, votes, want);
 }
 
+static void test_poll_results_huge_damaged_tallies_do_not_overflow(void **state)
+{
+    (void)state;
+    json_t *def = poll_with_options(2);
+    json_t *counts = json_pack("{sI sI}", "o0", (json_int_t)INT64_MAX, "o1", (json_int_t)INT64_MAX);
+    json_t *res = poll_results(def, counts, 2);
+    assert_int_equal(int_field(res, "total"), 2 * POLL_VOTES_MAX);
+    assert_int_equal(pct_tenths(json_array_get(json_object_get(res, "options"), 0)), 500);
+    assert_int_equal(poll_total(def, counts), 2 * POLL_VOTES_MAX);
+    json_decref(res);
+    json_decref(counts);
+    json_decref(def);
+}
+
 static void test_poll_results_missing_ids_count_zero(void **state)
 {
     (void)state;
@@ -588,8 +620,8 @@ static void test_poll_results_missing_ids_count_zero(void **state)
     json_t *res = poll_results(def, counts, 5);
     const json_t *opts = json_object_get(res, "options");
     assert_int_equal(int_field(json_array_get(opts, 0), "votes"), 0);
-    assert_int_equal(int_field(json_array_get(opts, 0), "percent"), 0);
-    assert_int_equal(int_field(json_array_get(opts, 1), "percent"), 100);
+    assert_int_equal(pct_tenths(json_array_get(opts, 0)), 0);
+    assert_int_equal(pct_tenths(json_array_get(opts, 1)), 1000);
     assert_int_equal(int_field(json_array_get(opts, 2), "votes"), 0);
     json_decref(res);
     json_decref(counts);
@@ -606,8 +638,8 @@ static void test_poll_results_unknown_ids_are_ignored(void **state)
     assert_int_equal(int_field(res, "total"), 2);
     const json_t *opts = json_object_get(res, "options");
     assert_int_equal(json_array_size(opts), 2);
-    assert_int_equal(int_field(json_array_get(opts, 0), "percent"), 50);
-    assert_int_equal(int_field(json_array_get(opts, 1), "percent"), 50);
+    assert_int_equal(pct_tenths(json_array_get(opts, 0)), 500);
+    assert_int_equal(pct_tenths(json_array_get(opts, 1)), 500);
     json_decref(res);
     json_decref(counts);
     json_decref(def);
@@ -626,7 +658,7 @@ static void test_poll_results_report_total_voters_and_poll(void **state)
     assert_int_equal(int_field(res, "voters"), 4);
     const json_t *o = json_array_get(json_object_get(res, "options"), 0);
     assert_string_equal(str_field(o, "label"), "o0");
-    assert_int_equal(int_field(o, "percent"), 50);
+    assert_int_equal(pct_tenths(o), 500);
     json_decref(res);
     json_decref(counts);
     json_decref(def);
@@ -659,6 +691,196 @@ static void test_poll_choice_array_reads_only_len_bytes(void **state)
     (void)state;
     assert_choices("a,b,c", 3, "['a','b']");
     assert_choices("", 0, "[]");
+}
+
+/* ---- times within 1970..9999, one-line texts ---- */
+
+static void test_poll_times_outside_1970_to_9999_are_refused(void **state)
+{
+    (void)state;
+    /* 6.7e16 made localtime_r fail and the list show uninitialised bytes. */
+    assert_refused_at(with("opens_at", json_integer(67000000000000000LL)), "opens_at");
+    assert_refused_at(with("closes_at", json_integer(253402300800LL)), "closes_at");
+    assert_refused_at(with("closes_at", json_integer(-1)), "closes_at");
+    assert_refused_at(with("opens_at", json_string("1970-01-01T00:00:00+07:00")), "opens_at");
+    assert_refused_at(with("closes_at", json_string("9999-12-31T23:59:59-01:00")), "closes_at");
+    assert_refused_at(with("created_at", json_integer(67000000000000000LL)), "created_at");
+    assert_refused_at(with("updated_at", json_string("2026-11-28T10:00:00Z")), "updated_at");
+}
+
+static void test_poll_times_at_the_edges_of_1970_to_9999_are_accepted(void **state)
+{
+    (void)state;
+    json_t *in = valid_input();
+    json_object_set_new(in, "opens_at", json_string("1970-01-01T00:00:00Z"));
+    json_object_set_new(in, "closes_at", json_string("9999-12-31T23:59:59Z"));
+    json_t *def = stored(in);
+    assert_int_equal(int_field(def, "opens_at"), 0);
+    assert_int_equal(int_field(def, "closes_at"), 253402300799LL);
+    json_decref(def);
+    def = stored(with("closes_at", json_integer(253402300799LL)));
+    assert_int_equal(int_field(def, "closes_at"), 253402300799LL);
+    json_decref(def);
+}
+
+static void test_poll_texts_with_bidi_controls_or_separators_are_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "abc\xe2\x80\xae"
+        "cba", /* U+202E right-to-left override */
+        "\xe2\x80\xaa"
+        "x", /* U+202A left-to-right embedding */
+        "x\xe2\x81\xa6"
+        "y",             /* U+2066 left-to-right isolate */
+        "x\xe2\x81\xa9", /* U+2069 pop directional isolate */
+        "line\xe2\x80\xa8"
+        "break",                 /* U+2028 line separator */
+        "para\xe2\x80\xa9",      /* U+2029 paragraph separator */
+        "C1 \xc2\x85 next line", /* U+0085 */
+        "tab\there",
+        "two\nlines",
+        "bell\x07",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_refused_at(with("question", json_string(bad[i])), "question");
+        assert_refused_at(with_option(1, "label", json_string(bad[i])), "options[1].label");
+    }
+    /* Marks are not controls: U+200F right-to-left mark stays allowed. */
+    json_decref(stored(with("question", json_string("\xe2\x80\x8f"
+                                                    "abc"))));
+}
+
+/* ---- poll_stored_check: what Redis holds ---- */
+
+static void assert_damaged(const char *text)
+{
+    json_error_t jerr;
+    json_t *def = json_loads(text, 0, &jerr);
+    if (!def)
+        fail_msg("bad fixture %s: %s", text, jerr.text);
+    if (poll_stored_check(def) == NULL)
+        fail_msg("accepted damaged definition %s", text);
+    json_decref(def);
+}
+
+#define GOOD_OPTS "\"options\":[{\"id\":\"a\",\"label\":\"A\"},{\"id\":\"b\",\"label\":\"B\"}]"
+
+static void test_poll_stored_check_accepts_what_the_service_writes(void **state)
+{
+    (void)state;
+    json_t *def = poll_with_options(3);
+    assert_null(poll_stored_check(def));
+    json_decref(def);
+    /* An older definition without the optional fields, integral reals. */
+    def = J("{'id':'x','question':'Q','options':[{'id':'a','label':'A'}],'max_choices':1.0,"
+            "'closes_at':1796058000.0}");
+    assert_null(poll_stored_check(def));
+    assert_true(json_is_integer(json_object_get(def, "max_choices")));
+    assert_int_equal(int_field(def, "closes_at"), 1796058000);
+    json_decref(def);
+}
+
+static void test_poll_stored_check_refuses_missing_and_mistyped_fields(void **state)
+{
+    (void)state;
+    assert_damaged("[]");
+    assert_damaged("{\"question\":\"Q\"," GOOD_OPTS ",\"max_choices\":1}");
+    assert_damaged("{\"id\":\"Bad Id\",\"question\":\"Q\"," GOOD_OPTS ",\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\"," GOOD_OPTS ",\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":7," GOOD_OPTS ",\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\",\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\",\"options\":{},\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\",\"options\":[],\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\",\"options\":[{\"id\":\"a\"}],"
+                   "\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\",\"options\":[{\"label\":\"A\"}],"
+                   "\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\",\"options\":[null],\"max_choices\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS "}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS ",\"max_choices\":\"1\"}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS ",\"max_choices\":1.5}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS
+                   ",\"max_choices\":1,\"closes_at\":67000000000000000}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS
+                   ",\"max_choices\":1,\"opens_at\":\"2026-01-01T00:00:00Z\"}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS
+                   ",\"max_choices\":1,\"created_at\":-5}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS
+                   ",\"max_choices\":1,\"status\":1}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS
+                   ",\"max_choices\":1,\"allow_change\":\"yes\"}");
+    assert_damaged("{\"id\":\"x\",\"question\":\"Q\"," GOOD_OPTS
+                   ",\"max_choices\":1,\"version\":\"3\"}");
+}
+
+/* ---- poll_public_list ---- */
+
+/* A stored poll for the list: opens (or 0: none), created, status. */
+static json_t *listed(const char *id, json_int_t opens, json_int_t created, const char *status,
+                      int archived)
+{
+    json_t *def = poll_with_options(2);
+    json_object_set_new(def, "id", json_string(id));
+    json_object_set_new(def, "opens_at", opens ? json_integer(opens) : json_null());
+    json_object_set_new(def, "closes_at", json_null());
+    json_object_set_new(def, "created_at", json_integer(created));
+    json_object_set_new(def, "status", json_string(status));
+    json_object_set_new(def, "archived", json_boolean(archived));
+    return json_pack("{so si si}", "def", def, "voters", 0, "votes", 0);
+}
+
+static void assert_list_ids(json_t *list, const char *want_json, json_int_t want_total)
+{
+    json_t *ids = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(list, "polls"), i, p)
+    {
+        json_array_append(ids, json_object_get(p, "id"));
+    }
+    json_t *want = J(want_json);
+    if (!json_equal(ids, want))
+        fail_msg("listed %s, want %s", json_dumps(ids, JSON_COMPACT), want_json);
+    assert_int_equal(int_field(list, "total"), want_total);
+    json_decref(want);
+    json_decref(ids);
+    json_decref(list);
+}
+
+static void test_poll_public_list_newest_first_paged_never_upcoming_or_archived(void **state)
+{
+    (void)state;
+    json_t *polls = json_array();
+    json_array_append_new(polls, listed("old", 0, NOW - 900, "open", 0));
+    json_array_append_new(polls, listed("newer", NOW - 100, NOW - 5000, "open", 0));
+    json_array_append_new(polls, listed("b-tie", 0, NOW - 50, "open", 0));
+    json_array_append_new(polls, listed("a-tie", 0, NOW - 50, "open", 0));
+    json_array_append_new(polls, listed("shut", 0, NOW - 10, "closed", 0));
+    json_array_append_new(polls, listed("soon", NOW + 100, NOW - 1, "open", 0));
+    json_array_append_new(polls, listed("gone", 0, NOW, "open", 1));
+
+    assert_list_ids(poll_public_list(polls, NOW, POLL_LIST_OPEN, 20, 0),
+                    "['a-tie','b-tie','newer','old']", 4);
+    assert_list_ids(poll_public_list(polls, NOW, POLL_LIST_CLOSED, 20, 0), "['shut']", 1);
+    assert_list_ids(poll_public_list(polls, NOW, POLL_LIST_ALL, 20, 0),
+                    "['shut','a-tie','b-tie','newer','old']", 5);
+    assert_list_ids(poll_public_list(polls, NOW, POLL_LIST_ALL, 2, 1), "['a-tie','b-tie']", 5);
+    assert_list_ids(poll_public_list(polls, NOW, POLL_LIST_OPEN, 1, 0), "['a-tie']", 4);
+    assert_list_ids(poll_public_list(polls, NOW, POLL_LIST_OPEN, 20, 4), "[]", 4);
+    assert_list_ids(poll_public_list(polls, NOW, POLL_LIST_OPEN, 20, 100000), "[]", 4);
+
+    json_t *list = poll_public_list(polls, NOW, POLL_LIST_ALL, 1, 0);
+    const json_t *item = json_array_get(json_object_get(list, "polls"), 0);
+    json_t *want = J("{'id':'shut','question':'B\xe1\xba\xa1n quan t\xc3\xa2m chuy\xc3\xaan "
+                     "m\xe1\xbb\xa5"
+                     "c n\xc3\xa0o?','status':'closed','opens_at':null,'closes_at':null}");
+    assert_true(json_equal(item, want));
+    assert_int_equal(int_field(list, "limit"), 1);
+    assert_int_equal(int_field(list, "offset"), 0);
+    json_decref(want);
+    json_decref(list);
+    json_decref(polls);
 }
 
 int main(void)
@@ -698,15 +920,22 @@ int main(void)
         cmocka_unit_test(test_poll_results_after_vote_visible_only_to_voters),
         cmocka_unit_test(test_poll_results_after_close_visible_only_when_closed),
         cmocka_unit_test(test_poll_results_never_visible),
-        cmocka_unit_test(test_poll_results_three_equal_shares_give_34_33_33),
-        cmocka_unit_test(test_poll_results_two_to_one_gives_67_33),
-        cmocka_unit_test(test_poll_results_largest_remainder_wins_not_the_first),
-        cmocka_unit_test(test_poll_results_seven_equal_shares_add_up_to_100),
+        cmocka_unit_test(test_poll_results_three_equal_shares_give_33_3_each),
+        cmocka_unit_test(test_poll_results_two_to_one_gives_66_7_and_33_3),
+        cmocka_unit_test(test_poll_results_round_half_up_from_integers),
+        cmocka_unit_test(test_poll_results_seven_equal_shares_are_equal),
         cmocka_unit_test(test_poll_results_exact_shares_are_unchanged),
         cmocka_unit_test(test_poll_results_no_votes_are_all_zero),
+        cmocka_unit_test(test_poll_results_huge_damaged_tallies_do_not_overflow),
         cmocka_unit_test(test_poll_results_missing_ids_count_zero),
         cmocka_unit_test(test_poll_results_unknown_ids_are_ignored),
         cmocka_unit_test(test_poll_results_report_total_voters_and_poll),
+        cmocka_unit_test(test_poll_times_outside_1970_to_9999_are_refused),
+        cmocka_unit_test(test_poll_times_at_the_edges_of_1970_to_9999_are_accepted),
+        cmocka_unit_test(test_poll_texts_with_bidi_controls_or_separators_are_refused),
+        cmocka_unit_test(test_poll_stored_check_accepts_what_the_service_writes),
+        cmocka_unit_test(test_poll_stored_check_refuses_missing_and_mistyped_fields),
+        cmocka_unit_test(test_poll_public_list_newest_first_paged_never_upcoming_or_archived),
         cmocka_unit_test(test_poll_choice_array_splits_on_commas),
         cmocka_unit_test(test_poll_choice_array_reads_only_len_bytes),
     };

@@ -1,0 +1,50 @@
+/* form.c - walking form fields with libevent's percent-decoder.
+ *
+ * Each field is copied, then decoded by evhttp_uridecode (which reports the
+ * decoded length); nothing is kept after the call. */
+#include "form.h"
+
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A decoded copy of s[0..len) ('+' as a space), its length in *out_len; the
+ * caller frees it. */
+static char *form_decode(const char *s, size_t len, size_t *out_len)
+{
+    char *raw = malloc(len + 1);
+    if (!raw)
+        abort();
+    memcpy(raw, s, len);
+    raw[len] = '\0';
+    char *decoded = evhttp_uridecode(raw, 1, out_len);
+    free(raw);
+    if (!decoded)
+        abort();
+    return decoded;
+}
+
+int form_each(const char *s, size_t len, form_field_fn *fn, void *arg)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '&')
+            continue;
+        size_t n = i - start;
+        const char *field = s + start;
+        start = i + 1;
+        if (n == 0)
+            continue;
+        const char *eq = memchr(field, '=', n);
+        size_t key_raw = eq ? (size_t)(eq - field) : n;
+        size_t key_len, value_len;
+        char *key = form_decode(field, key_raw, &key_len);
+        char *value = form_decode(eq ? eq + 1 : "", eq ? n - key_raw - 1 : 0, &value_len);
+        int rc = fn(arg, key, key_len, value, value_len);
+        free(key);
+        free(value);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
