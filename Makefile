@@ -6,6 +6,7 @@
 #   make deps    install the Debian packages the build, run and tests need
 #                (make run installs only those of the build and run)
 #   make bench   throughput benchmark against the bare evhttp ceiling
+#   make bots    regenerate src/bots_list.h (robot patterns) from node_modules
 
 CC       ?= cc
 PKGS     := libevent hiredis jansson libcrypto
@@ -96,7 +97,16 @@ browser: build/thamdo node_modules/.installed
 	@echo "== browser tests (chromium)"
 	THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/browser/
 
-lint: lint-c lint-api
+lint: lint-c lint-api bots-check
+
+# The robot patterns of bots.c, generated from the npm package crawler-user-agents (pinned in
+# package.json) and committed, so that building needs no node.
+.PHONY: bots bots-check
+bots: node_modules/.installed
+	node scripts/gen_bots.mjs
+
+bots-check: node_modules/.installed
+	node scripts/gen_bots.mjs --check
 
 lint-api: node_modules/.installed
 	npx --no-install redocly lint --format=summary api/openapi.yaml

@@ -56,6 +56,7 @@ static const struct route routes_table[] = {
     {"/readyz", ROUTER_GET, 0, 0, api_readyz},
     {"/embed/polls/:id", ROUTER_GET, 0, ROUTES_POLL, embed_page},
     {"/embed/polls/:id", ROUTER_POST, 0, ROUTES_POLL, embed_vote},
+    {"/embed/visits", ROUTER_GET, 0, 0, visits_embed},
     {"/", ROUTER_GET, 0, 0, routes_demo},
     {"/widget.js", ROUTER_GET, 0, 0, routes_widget},
     {"/static/:name", ROUTER_GET, 0, 0, routes_static},

@@ -101,6 +101,8 @@ struct store_visit_period {
     int day_ttl, week_ttl, month_ttl;
 };
 
+#define STORE_VISIT_BASE_MAX 1000000000000000LL /* 10^15: exact in Lua and in JavaScript */
+
 /* Counter figures: today, yesterday, this_week, this_month, total, online. */
 struct store_visit_counts {
     long long v[6];
@@ -116,10 +118,13 @@ typedef void store_counted_cb(void *arg, int counted);
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
                         const struct store_visit_period *p, int64_t now, int session_seconds,
                         store_counted_cb *cb, void *arg);
+/* The figures, bases added (in 64-bit integers, stopping at LLONG_MAX).
+ * reader (32 hex chars, or NULL): a reader's ping, added to this minute's
+ * readers ("online") in the same step, before the figures are read. */
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
-                      store_visit_cb *cb, void *arg);
+                      const char *reader, store_visit_cb *cb, void *arg);
 void store_visit_history(struct store *st, const char *site, store_history_cb *cb, void *arg);
-/* bases: object field -> integer (set) or null (clear). */
+/* bases: object field -> integer 0..STORE_VISIT_BASE_MAX (set) or null (clear). */
 void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,
                            store_status_cb *cb, void *arg);
 

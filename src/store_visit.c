@@ -6,6 +6,7 @@
  * distinct readers are HyperLogLogs (12 KiB at most each, whatever the
  * traffic). Must not know about HTTP or the calendar: callers pass labels. */
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,22 +65,38 @@ void store_visit_record(struct store *st, const char *site, const char *mode, co
     store_call_send(c);
 }
 
+/* count + base, both as stored: a missing or negative value is 0, and the sum
+ * stops at LLONG_MAX rather than overflow (bases are at most 10^15; a value
+ * stored by an older version may be anything). */
+static long long store_visit_sum(const redisReply *count, const redisReply *base)
+{
+    long long a = store_reply_int(count), b = store_reply_int(base);
+    if (a < 0)
+        a = 0;
+    if (b < 0)
+        b = 0;
+    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
+}
+
 static void store_parse_counts(struct store_call *c, const redisReply *reply)
 {
     struct store_visit_counts out;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 6) {
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 11) {
         if (reply)
             log_error("redis %s: unexpected reply shape", c->what);
         ((store_visit_cb *)c->cb)(c->arg, NULL);
         return;
     }
-    for (size_t i = 0; i < 6; i++)
-        out.v[i] = store_reply_int(reply->element[i]);
+    /* {today, yesterday, this_week, this_month, total, online, then the
+     * bases of the first five in the same order} */
+    for (size_t i = 0; i < 5; i++)
+        out.v[i] = store_visit_sum(reply->element[i], reply->element[6 + i]);
+    out.v[5] = store_reply_int(reply->element[5]);
     ((store_visit_cb *)c->cb)(c->arg, &out);
 }
 
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
-                      store_visit_cb *cb, void *arg)
+                      const char *reader, store_visit_cb *cb, void *arg)
 {
     int minutes = p->online_minutes > 0 && p->online_minutes <= 60 ? p->online_minutes : 5;
     struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_READ, "visit read",
@@ -99,6 +116,8 @@ void store_visit_read(struct store *st, const char *site, const struct store_vis
     store_call_argf(c, "week:%s", p->week);
     store_call_argf(c, "month:%s", p->month);
     store_call_argf(c, "day:%s", p->yesterday);
+    store_call_arg(c, reader ? reader : "", reader ? strlen(reader) : 0);
+    store_call_argf(c, "%d", (p->online_minutes + 1) * 60);
     store_call_send(c);
 }
 

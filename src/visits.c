@@ -1,16 +1,22 @@
 /* visits.c - handlers of the visitor counter.
  *
- *   POST /api/v1/visits[?site=KEY]          record a page view (sendBeacon-friendly: 204, no body)
+ *   POST /api/v1/visits[?site=KEY]          record a page view (sendBeacon-friendly: 204, no body);
+ *                                            body {"webdriver":true}: a robot's view;
+ *                                            {"ping":true}: the reader is still on the page (online
+ *                                            only: no view, no cookie) -> 200 with the figures
  *   GET  /api/v1/visits[?site=KEY]          {"site","today","yesterday","this_week","this_month",
  *                                            "total","online"}
+ *   GET  /embed/visits?site=KEY[&lang=en]   records the view, answers the figures as an HTML page
+ *                                            (embed_visits.c); HEAD reads only
  *   GET  /admin/v1/visits?site=&from=&to=   per-day visits, distinct readers and robots (JSON/CSV)
  *   PUT  /admin/v1/visits/base?site=        take over an old counter: bases for total, today,
  *                                            this week, this month (stored, correctable)
  * A visit is one reader (the signed cookie) per session: seen again within
  * THAMDO_VISIT_SESSION_MINUTES it is the same visit; THAMDO_VISIT_MODE=hits
- * counts every view. Robots (bots.c) are counted apart. Days, ISO weeks and
- * months are those of THAMDO_TIMEZONE. Must not talk to Redis except
- * through store.h, and must not log reader ids or addresses. */
+ * counts every view. Robots (bots.c, or a page driven by WebDriver) are
+ * counted apart. Days, ISO weeks and months are those of THAMDO_TIMEZONE.
+ * Must not talk to Redis except through store.h, and must not log reader
+ * ids or addresses. */
 #include "visits.h"
 
 #include <event2/buffer.h>
@@ -24,7 +30,9 @@
 #include "bots.h"
 #include "clock.h"
 #include "config.h"
+#include "cors.h"
 #include "csv.h"
+#include "embed_visits.h"
 #include "http_util.h"
 #include "request.h"
 #include "server.h"
@@ -38,10 +46,28 @@
 static const char *const visits_fields[6] = {"today",      "yesterday", "this_week",
                                              "this_month", "total",     "online"};
 
+/* Copies a key a client sent (a site, a base) into out, for a message:
+ * printable ASCII only (any other byte, quotes and backslashes become '?'),
+ * at most 64 characters, then "...". */
+static void visits_echo(const char *s, char out[CONFIG_SITE_LEN + 3])
+{
+    size_t i = 0;
+    for (; i < CONFIG_SITE_LEN - 1 && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c >= 0x20 && c < 0x7f && c != '\'' && c != '"' && c != '\\' ? (char)c : '?';
+    }
+    if (s[i]) {
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+}
+
 /* The query parameters these routes read. */
 struct visits_query {
-    char site[CONFIG_SITE_LEN];
-    const char *bad; /* a message when a parameter is wrong */
+    char site[CONFIG_SITE_LEN];      /* the site counted; empty: unknown */
+    char asked[CONFIG_SITE_LEN + 3]; /* an unknown site as asked, printable and shortened */
+    const char *bad;                 /* a message when a parameter is wrong */
     int64_t from, to;
     int has_from, has_to;
     int csv, english;
@@ -70,10 +96,12 @@ static void visits_read_query(struct request *r, struct visits_query *q)
         size_t i = 0;
         while (i < cfg->n_sites && strcmp(cfg->sites[i], site) != 0)
             i++;
-        if (i == cfg->n_sites)
+        if (i == cfg->n_sites) {
             q->site[0] = '\0'; /* unknown: the caller answers unknown_site */
-        else
+            visits_echo(site, q->asked);
+        } else {
             snprintf(q->site, sizeof(q->site), "%s", site);
+        }
     }
     if ((from && clock_parse_day_or_time(from, &q->from) != 0) ||
         (to && clock_parse_day_or_time(to, &q->to) != 0))
@@ -97,8 +125,11 @@ static int visits_query_ok(struct request *r, struct visits_query *q)
         return 0;
     }
     if (q->site[0] == '\0') {
-        request_reply_error(r, 400, "unknown_site",
-                            "This site is not counted here (see THAMDO_SITES).");
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "The site '%s' is not counted here (THAMDO_SITES lists the sites counted).",
+                 q->asked);
+        request_reply_error(r, 400, "unknown_site", msg);
         return 0;
     }
     return 1;
@@ -118,45 +149,45 @@ static void visits_period(const struct request *r, struct store_visit_period *p)
     p->month_ttl = VISITS_MONTH_TTL;
 }
 
-/* --------------------------------------------------------------- record --- */
+/* ------------------------------------------------------- record and read --- */
 
-static void visits_record_cb(void *arg, int counted)
+/* The reader's id as 32 hex characters. */
+static void visits_reader_hex(const struct request *r, char out[2 * COOKIE_ID_LEN + 1])
 {
-    struct request *r = arg;
-    if (counted < 0) {
-        request_reply_unavailable(r);
-        return;
-    }
-    request_add_header(r, "Cache-Control", "no-store");
-    request_reply_buffer(r, 204, NULL, NULL);
+    for (size_t i = 0; i < COOKIE_ID_LEN; i++)
+        snprintf(out + 2 * i, 3, "%02x", r->voter[i]);
 }
 
-void visits_record(struct request *r)
+/* Records one page view of site: a robot's (counted apart, no cookie), or a
+ * reader's, who gets a cookie now when there is none, so that the next page
+ * of the same session is the same visit (without cookies every view is a
+ * visit). cb answers r. */
+static void visits_store_view(struct request *r, const char *site, int robot, store_counted_cb *cb)
 {
-    struct visits_query q;
     struct store_visit_period p;
-    char reader[2 * COOKIE_ID_LEN + 1];
-    const char *mode;
-    if (!visits_query_ok(r, &q))
-        return;
+    char reader[2 * COOKIE_ID_LEN + 1] = "-";
+    const char *mode = "bot";
     visits_period(r, &p);
-    if (bots_is_robot(request_header(r, "User-Agent"))) {
-        mode = "bot";
-        snprintf(reader, sizeof(reader), "-");
-    } else {
-        /* A reader without a cookie gets one now, so that the next page of
-         * the same session is the same visit; without cookies every view is
-         * a visit. */
+    if (!robot) {
         request_voter(r, 1);
-        for (size_t i = 0; i < COOKIE_ID_LEN; i++)
-            snprintf(reader + 2 * i, 3, "%02x", r->voter[i]);
+        visits_reader_hex(r, reader);
         mode = r->srv->cfg->visit_hits ? "hits" : "session";
     }
-    store_visit_record(r->srv->store, q.site, mode, reader, &p, r->now,
-                       r->srv->cfg->session_minutes * 60, visits_record_cb, r);
+    store_visit_record(r->srv->store, site, mode, reader, &p, r->now,
+                       r->srv->cfg->session_minutes * 60, cb, r);
 }
 
-/* ----------------------------------------------------------------- read --- */
+/* Reads the figures of site (kept in r->asset for the answer); with
+ * online_reader, that reader is marked online first. cb answers r. */
+static void visits_store_read(struct request *r, const char *site, const char *online_reader,
+                              store_visit_cb *cb)
+{
+    struct store_visit_period p;
+    visits_period(r, &p);
+    if (site != r->asset)
+        snprintf(r->asset, sizeof(r->asset), "%s", site);
+    store_visit_read(r->srv->store, site, &p, online_reader, cb, r);
+}
 
 static json_t *visits_counts_json(const char *site, const struct store_visit_counts *c)
 {
@@ -173,19 +204,137 @@ static void visits_read_cb(void *arg, const struct store_visit_counts *c)
         request_reply_unavailable(r);
         return;
     }
-    /* r->asset holds the site key for the answer. */
     request_reply_json(r, 200, visits_counts_json(r->asset, c));
+}
+
+static void visits_record_cb(void *arg, int counted)
+{
+    struct request *r = arg;
+    if (counted < 0) {
+        request_reply_unavailable(r);
+        return;
+    }
+    request_add_header(r, "Cache-Control", "no-store");
+    request_reply_buffer(r, 204, NULL, NULL);
+}
+
+/* The optional JSON body of a POST: {"webdriver": true, "ping": true}. */
+struct visits_body {
+    int webdriver; /* the page is driven by WebDriver: a robot's view */
+    int ping;      /* the reader is still on the page: online only */
+};
+
+/* Reads the body. A body that is not a JSON object (a beacon's text, any
+ * type) is no flag at all; in an object, "webdriver" and "ping" must be
+ * booleans. 0, or -1 when r was answered (413, 400). */
+static int visits_read_body(struct request *r, struct visits_body *out)
+{
+    const char *data;
+    size_t len;
+    memset(out, 0, sizeof(*out));
+    if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0) {
+        request_reply_error(r, 413, "body_too_large", "The request body is too large.");
+        return -1;
+    }
+    if (len == 0)
+        return 0;
+    json_t *body = json_loadb(data, len, 0, NULL);
+    if (!json_is_object(body)) {
+        json_decref(body);
+        return 0;
+    }
+    const json_t *webdriver = json_object_get(body, "webdriver");
+    const json_t *ping = json_object_get(body, "ping");
+    int ok = (!webdriver || json_is_boolean(webdriver)) && (!ping || json_is_boolean(ping));
+    out->webdriver = json_is_true(webdriver);
+    out->ping = json_is_true(ping);
+    json_decref(body);
+    if (!ok) {
+        request_reply_error(r, 400, "invalid_json",
+                            "\"webdriver\" and \"ping\" are true or false when given.");
+        return -1;
+    }
+    return 0;
+}
+
+void visits_record(struct request *r)
+{
+    struct visits_query q;
+    struct visits_body body;
+    if (!visits_query_ok(r, &q) || visits_read_body(r, &body) != 0)
+        return;
+    int robot = body.webdriver || bots_is_robot(request_header(r, "User-Agent"));
+    if (body.ping) {
+        /* Online only: no view, no session change, and never a new cookie
+         * (a reader without one, or a robot, just gets the figures). */
+        char reader[2 * COOKIE_ID_LEN + 1];
+        request_voter(r, 0);
+        if (!robot && r->has_voter)
+            visits_reader_hex(r, reader);
+        visits_store_read(r, q.site, !robot && r->has_voter ? reader : NULL, visits_read_cb);
+        return;
+    }
+    visits_store_view(r, q.site, robot, visits_record_cb);
 }
 
 void visits_read(struct request *r)
 {
     struct visits_query q;
-    struct store_visit_period p;
     if (!visits_query_ok(r, &q))
         return;
-    visits_period(r, &p);
+    visits_store_read(r, q.site, NULL, visits_read_cb);
+}
+
+/* ---------------------------------------------------------- no-JS page --- */
+
+static void visits_embed_read_cb(void *arg, const struct store_visit_counts *c)
+{
+    struct request *r = arg;
+    if (!c) {
+        embed_visits_notice(r, EMBED_VISITS_UNAVAILABLE, NULL);
+        return;
+    }
+    embed_visits_page(r, c);
+}
+
+static void visits_embed_recorded_cb(void *arg, int counted)
+{
+    struct request *r = arg;
+    if (counted < 0) {
+        embed_visits_notice(r, EMBED_VISITS_UNAVAILABLE, NULL);
+        return;
+    }
+    visits_store_read(r, r->asset, NULL, visits_embed_read_cb);
+}
+
+void visits_embed(struct request *r)
+{
+    struct visits_query q;
+    visits_read_query(r, &q);
+    r->lang_en = q.english;
+    if (q.bad) {
+        embed_visits_notice(r, EMBED_VISITS_BAD_ADDRESS, NULL);
+        return;
+    }
+    if (q.site[0] == '\0') {
+        embed_visits_notice(r, EMBED_VISITS_UNKNOWN_SITE, q.asked);
+        return;
+    }
+    /* A page that is neither the service's own nor an allowed origin (by its
+     * Referer) may not count views in its readers' names. The counter keeps
+     * no per-page figures: nothing else of the Referer is read, its path and
+     * query are neither stored nor logged. */
+    if (!cors_source_allowed(r)) {
+        embed_visits_notice(r, EMBED_VISITS_REFUSED, NULL);
+        return;
+    }
+    if (r->method == EVHTTP_REQ_HEAD) {
+        visits_store_read(r, q.site, NULL, visits_embed_read_cb); /* a check, not a view */
+        return;
+    }
     snprintf(r->asset, sizeof(r->asset), "%s", q.site);
-    store_visit_read(r->srv->store, q.site, &p, visits_read_cb, r);
+    visits_store_view(r, q.site, bots_is_robot(request_header(r, "User-Agent")),
+                      visits_embed_recorded_cb);
 }
 
 /* -------------------------------------------------------------- history --- */
@@ -278,22 +427,33 @@ void visits_history(struct request *r)
 
 /* ---------------------------------------------------------------- bases --- */
 
-static void visits_bases_read_cb(void *arg, const struct store_visit_counts *c)
-{
-    visits_read_cb(arg, c);
-}
-
 static void visits_bases_cb(void *arg, const char *code, const char *detail)
 {
     struct request *r = arg;
-    struct store_visit_period p;
     (void)detail;
     if (!code) {
         request_reply_unavailable(r);
         return;
     }
-    visits_period(r, &p);
-    store_visit_read(r->srv->store, r->asset, &p, visits_bases_read_cb, r);
+    visits_store_read(r, r->asset, NULL, visits_read_cb);
+}
+
+/* Answers 400 invalid_base naming the base and the site. key: the body's
+ * key; known: it is one of the four bases (then the value was wrong). */
+static void visits_bad_base(struct request *r, const char *site, const char *key, int known)
+{
+    char k[CONFIG_SITE_LEN + 3], msg[256];
+    visits_echo(key, k);
+    if (known)
+        snprintf(msg, sizeof(msg),
+                 "The base %s of site '%s' must be a whole number from 0 to %lld (10^15), or "
+                 "null to clear it.",
+                 k, site, STORE_VISIT_BASE_MAX);
+    else
+        snprintf(msg, sizeof(msg),
+                 "'%s' is not a base of site '%s': give total, today, this_week or this_month.", k,
+                 site);
+    request_reply_error(r, 400, "invalid_base", msg);
 }
 
 void visits_set_bases(struct request *r)
@@ -304,6 +464,7 @@ void visits_set_bases(struct request *r)
     const char *data;
     size_t len;
     char field[32];
+    json_error_t err;
     if (!visits_query_ok(r, &q))
         return;
     if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0) {
@@ -314,14 +475,20 @@ void visits_set_bases(struct request *r)
         request_reply_error(r, 415, "unsupported_media_type", "Send application/json.");
         return;
     }
-    r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL);
+    r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+    if (!r->body && json_error_code(&err) == json_error_numeric_overflow) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "A base of site '%s' is too large: at most %lld (10^15).",
+                 q.site, STORE_VISIT_BASE_MAX);
+        request_reply_error(r, 400, "invalid_base", msg);
+        return;
+    }
     if (!json_is_object(r->body) || json_object_size(r->body) == 0) {
         request_reply_error(r, 400, "invalid_json",
                             "Send an object such as {\"total\": 1777782, \"today\": 923}.");
         return;
     }
-    visits_period(r, &p);
-    json_t *bases = json_object();
+    /* Every key and value is checked before anything is stored. */
     const char *key;
     json_t *v;
     json_object_foreach(r->body, key, v)
@@ -329,25 +496,26 @@ void visits_set_bases(struct request *r)
         size_t k = 0;
         while (k < 4 && strcmp(keys[k], key) != 0)
             k++;
-        if (k == 4 || !(json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 0))) {
-            json_decref(bases);
-            request_reply_error(r, 400, "invalid_base",
-                                "Bases are whole numbers (or null to clear) for total, today, "
-                                "this_week and this_month.");
+        if (k == 4 || !(json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 0 &&
+                                            json_integer_value(v) <= STORE_VISIT_BASE_MAX))) {
+            visits_bad_base(r, q.site, key, k < 4);
             return;
         }
+    }
+    visits_period(r, &p);
+    json_t *bases = json_object();
+    json_object_foreach(r->body, key, v)
+    {
         /* A base belongs to the period it was given in: today's base is
          * today's only. */
-        if (k == 0)
+        if (strcmp(key, "total") == 0)
             snprintf(field, sizeof(field), "total");
+        else if (strcmp(key, "today") == 0)
+            snprintf(field, sizeof(field), "day:%s", p.day);
+        else if (strcmp(key, "this_week") == 0)
+            snprintf(field, sizeof(field), "week:%s", p.week);
         else
-            snprintf(field, sizeof(field), "%s:%s",
-                     k == 1   ? "day"
-                     : k == 2 ? "week"
-                              : "month",
-                     k == 1   ? p.day
-                     : k == 2 ? p.week
-                              : p.month);
+            snprintf(field, sizeof(field), "month:%s", p.month);
         json_object_set(bases, field, v);
     }
     snprintf(r->asset, sizeof(r->asset), "%s", q.site);

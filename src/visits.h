@@ -9,6 +9,8 @@ struct request;
 
 void visits_record(struct request *r);
 void visits_read(struct request *r);
+/* GET (and HEAD) /embed/visits: the counter as an HTML page. */
+void visits_embed(struct request *r);
 void visits_history(struct request *r);
 void visits_set_bases(struct request *r);
 

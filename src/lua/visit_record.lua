@@ -10,8 +10,25 @@
 -- ARGV[2] reader id   ARGV[3] local date "YYYY-MM-DD"   ARGV[4] session length, seconds
 -- ARGV[5] day TTL   ARGV[6] week TTL   ARGV[7] month TTL   ARGV[8] minute TTL (seconds)
 -- ARGV[9] now, Unix seconds by the service's clock (the session marker holds the last view)
--- Returns 1 when a new visit was counted, 0 otherwise.
+-- Returns 1 when a new visit was counted, 0 otherwise. Every argument is checked before the first
+-- write, so a refused call changes nothing.
+if #KEYS ~= 10 or #ARGV ~= 9 then
+  return redis.error_reply('ERR visit_record: wrong number of keys or arguments')
+end
 local mode, reader, day = ARGV[1], ARGV[2], ARGV[3]
+if mode ~= 'session' and mode ~= 'hits' and mode ~= 'bot' then
+  return redis.error_reply('ERR visit_record: mode must be session, hits or bot')
+end
+if reader == '' or not day:match('^%d%d%d%d%-%d%d%-%d%d$') then
+  return redis.error_reply('ERR visit_record: a reader id and a date are needed')
+end
+for i = 4, 9 do
+  local v = tonumber(ARGV[i])
+  if not v or v < (i == 9 and 0 or 1) then
+    return redis.error_reply('ERR visit_record: ARGV[' .. i .. '] must be a positive number')
+  end
+end
+
 if mode == 'bot' then
   redis.call('HINCRBY', KEYS[10], day, 1)
   return 0
