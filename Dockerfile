@@ -21,7 +21,8 @@ COPY --from=build /src/build/thamdo /usr/local/bin/thamdo
 COPY deploy/polls.json /etc/thamdo/polls.json
 ENV THAMDO_LISTEN=0.0.0.0:8080 \
     THAMDO_DATA_DIR=/var/lib/thamdo \
-    THAMDO_POLLS_FILE=/etc/thamdo/polls.json
+    THAMDO_POLLS_FILE=/etc/thamdo/polls.json \
+    THAMDO_DEMO=false
 USER thamdo
 VOLUME /var/lib/thamdo
 EXPOSE 8080

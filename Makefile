@@ -12,6 +12,12 @@ CC       ?= cc
 PKGS     := libevent hiredis jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The Debian package of each pkg-config module, for the message of pkgcheck.
+PKG_DEB_libevent  := libevent-dev
+PKG_DEB_hiredis   := libhiredis-dev
+PKG_DEB_jansson   := libjansson-dev
+PKG_DEB_libcrypto := libssl-dev
+PKG_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(PKG_DEB_$(p)))))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wformat=2 -Wsign-compare -Wtype-limits -Wvla -fno-common
@@ -36,9 +42,22 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
 PREFIX   ?= /usr/local
 
 
-.PHONY: all asan run test unit blackbox browser lint lint-c lint-api format deps deps-run bench clean install
+.PHONY: all asan run test unit blackbox browser lint lint-c lint-api format deps deps-run bench clean install \
+        pkgcheck test-all
 
 all: build/thamdo
+
+# Every compile needs the -dev packages: without them, say which are missing
+# instead of failing inside the compiler. pkg-config itself comes from Debian's
+# pkg-config package.
+pkgcheck:
+ifneq ($(PKG_MISSING),)
+	@echo "thamdo: cannot build: missing Debian packages: $(strip $(if $(shell command -v pkg-config),,pkg-config) $(PKG_MISSING))" >&2
+	@echo "thamdo: run 'make deps' as root (or: apt-get install $(strip $(if $(shell command -v pkg-config),,pkg-config) $(PKG_MISSING)))" >&2
+	@exit 2
+else
+	@:
+endif
 
 build/gen/lua_scripts.h: $(LUA) scripts/embed.sh
 	@mkdir -p $(@D)
@@ -48,14 +67,14 @@ build/gen/web_assets.h: $(WEB) scripts/embed_assets.sh
 	@mkdir -p $(@D)
 	scripts/embed_assets.sh $@ $(WEB)
 
-build/obj/%.o: src/%.c | $(GEN)
+build/obj/%.o: src/%.c | $(GEN) pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/thamdo: $(OBJS)
 	$(CC) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
-build/asan/obj/%.o: src/%.c | $(GEN)
+build/asan/obj/%.o: src/%.c | $(GEN) pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP -c -o $@ $<
 
@@ -75,7 +94,10 @@ deps:
 deps-run:
 	@scripts/deps.sh run
 
-run: deps-run build/thamdo
+# deps-run may install the -dev packages: the build runs in a second make,
+# which reads pkg-config after the install.
+run: deps-run
+	@$(MAKE) --no-print-directory build/thamdo
 	@scripts/run.sh
 
 unit: $(UNIT_BINS)
@@ -118,14 +140,17 @@ lint-c: $(GEN)
 	    --suppress=missingIncludeSystem src/
 	$(MAKE) --no-print-directory build/clang/thamdo
 
-build/clang/thamdo: $(SRCS) $(GEN)
+build/clang/thamdo: $(SRCS) $(GEN) | pkgcheck
 	@mkdir -p $(@D)
 	clang $(CSTD) $(WARN) -O2 $(PKG_CFLAGS) -Ibuild/gen -Isrc -o $@ $(SRCS) $(PKG_LIBS)
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
 
-test: deps lint all asan unit blackbox browser
+test: deps
+	@$(MAKE) --no-print-directory test-all
+
+test-all: lint all asan unit blackbox browser
 
 clean:
 	rm -rf build

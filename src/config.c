@@ -447,6 +447,15 @@ static int config_set_mode(struct config *cfg, const char *v, struct config_err 
     return 0;
 }
 
+static int config_set_demo(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (text_parse_bool(v, &cfg->demo)) {
+        e->why = "expected true or false";
+        return -1;
+    }
+    return 0;
+}
+
 static int config_set_test_clock(struct config *cfg, const char *v, struct config_err *e)
 {
     if (text_parse_bool(v, &cfg->test_clock)) {
@@ -583,6 +592,7 @@ static const struct config_opt config_opts[] = {
      "a reader seen again within this is the same visit (30)", config_set_session},
     {"THAMDO_ONLINE_MINUTES", "online-minutes", "MINUTES",
      "\"online\" counts distinct readers seen within this (5)", config_set_online},
+    {"THAMDO_DEMO", "demo", "BOOL", "serve the demo portal page at / (true)", config_set_demo},
     {"THAMDO_MODE", "mode", "production|test", "test enables test-only settings (production)",
      config_set_mode},
     {"THAMDO_TEST_CLOCK", "test-clock", "BOOL",
@@ -635,6 +645,7 @@ static void config_defaults(struct config *cfg)
     cfg->n_sites = 1;
     cfg->session_minutes = 30;
     cfg->online_minutes = 5;
+    cfg->demo = 1;
     cfg->cookie.samesite = COOKIE_SAMESITE_LAX;
     cfg->cookie.max_age = 34560000;
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "log.h"
 #include "request.h"
 #include "server.h"
 
@@ -91,15 +92,104 @@ void cors_add_headers(struct request *r)
     }
 }
 
+static void cors_add_method_headers(struct request *r)
+{
+    request_add_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    request_add_header(r, "Access-Control-Allow-Headers", "Content-Type");
+    request_add_header(r, "Access-Control-Max-Age", "600");
+}
+
 int cors_add_preflight_headers(struct request *r)
 {
     const char *origin = request_header(r, "Origin");
     if (!origin || !cors_origin_listed(r->srv->cfg, origin))
         return 0;
-    request_add_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    request_add_header(r, "Access-Control-Allow-Headers", "Content-Type");
-    request_add_header(r, "Access-Control-Max-Age", "600");
+    cors_add_method_headers(r);
     return 1;
+}
+
+int cors_origin_refused(const struct request *r)
+{
+    const char *origin = request_header(r, "Origin");
+    return origin && !cors_is_own(origin, request_header(r, "Host")) &&
+           !cors_origin_listed(r->srv->cfg, origin);
+}
+
+/* 1 when s can be echoed as an Origin: "null", or "scheme://host[:port]"
+ * of bounded length. */
+static int cors_echoable(const char *s)
+{
+    char buf[CONFIG_ORIGIN_LEN];
+    size_t len = strlen(s);
+    if (strcmp(s, "null") == 0)
+        return 1;
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len + 1);
+    return cors_normalise_origin(buf) == 0;
+}
+
+void cors_add_refusal_headers(struct request *r, int preflight)
+{
+    const char *origin = request_header(r, "Origin");
+    if (!origin || !cors_echoable(origin))
+        return;
+    request_add_header(r, "Access-Control-Allow-Origin", origin);
+    request_add_header(r, "Access-Control-Allow-Credentials", "true");
+    if (preflight)
+        cors_add_method_headers(r);
+}
+
+/* The origin as it may be logged: printable ASCII, bounded. */
+static void cors_log_text(const char *origin, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = origin; *p && o + 1 < size; p++)
+        out[o++] = (*p > 0x20 && *p < 0x7f && *p != '"') ? *p : '?';
+    out[o] = '\0';
+}
+
+void cors_log_refused(struct cors_log *log, const char *origin, int64_t now)
+{
+    char text[CORS_LOG_ORIGIN_MAX + 1];
+    struct cors_log_slot *match = NULL, *spare = NULL;
+    cors_log_text(origin, text, sizeof(text));
+    for (size_t i = 0; i < CORS_LOG_SLOTS && !match; i++) {
+        struct cors_log_slot *s = &log->slot[i];
+        if (s->origin[0] != '\0' && strcmp(s->origin, text) == 0)
+            match = s;
+        else if (!spare && (s->origin[0] == '\0' || now - s->logged_at >= CORS_LOG_INTERVAL_S))
+            spare = s;
+    }
+    if (match && now - match->logged_at < CORS_LOG_INTERVAL_S) {
+        match->suppressed++;
+        return;
+    }
+    if (match) {
+        log_warn("origin refused: \"%s\" is not in THAMDO_ALLOWED_ORIGINS (%lu more refusals "
+                 "not logged in the last %d minutes)",
+                 text, match->suppressed, CORS_LOG_INTERVAL_S / 60);
+        match->logged_at = now;
+        match->suppressed = 0;
+        return;
+    }
+    if (!spare) {
+        log->overflow++;
+        if (log->overflow_logged_at == 0 || now - log->overflow_logged_at >= CORS_LOG_INTERVAL_S) {
+            log_warn("origin refused: more than %d origins refused within %d minutes; %lu "
+                     "refusals of further origins not logged one by one",
+                     CORS_LOG_SLOTS, CORS_LOG_INTERVAL_S / 60, log->overflow);
+            log->overflow = 0;
+            log->overflow_logged_at = now;
+        }
+        return;
+    }
+    log_warn("origin refused: \"%s\" is not in THAMDO_ALLOWED_ORIGINS; its API requests get 403 "
+             "origin_not_allowed (logged at most once per %d minutes)",
+             text, CORS_LOG_INTERVAL_S / 60);
+    memcpy(spare->origin, text, sizeof(text));
+    spare->logged_at = now;
+    spare->suppressed = 0;
 }
 
 int cors_source_allowed(const struct request *r)

@@ -1,16 +1,38 @@
 /* cors.h - which other web origins may use the API from a browser.
  *
  * THAMDO_ALLOWED_ORIGINS lists them ("https://portal.example.vn,..."). An
- * allowed Origin gets Access-Control-Allow-Origin with credentials; any other
- * gets no CORS headers at all. A POST (API vote, no-JS embed form) from a
- * page that is neither on the list nor the service's own origin is refused,
- * so a foreign page cannot vote in a reader's name. Owns: these decisions
- * and their headers. Must not reply. */
+ * allowed Origin gets Access-Control-Allow-Origin with credentials. An API
+ * request from any other page (an Origin that is neither listed nor the
+ * service's own) is refused with 403 origin_not_allowed, and that refusal
+ * alone is made readable to the page (its Origin echoed), so the widget can
+ * tell its reader and its developer what is wrong instead of retrying; the
+ * refused origin is logged once per origin per interval. A POST without
+ * Origin (no-JS embed form) is checked by its Referer. Owns: these decisions,
+ * their headers and the log of refusals. Must not reply. */
 #ifndef THAMDO_CORS_H
 #define THAMDO_CORS_H
 
+#include <stdint.h>
+
 struct config;
 struct request;
+
+#define CORS_LOG_SLOTS      32
+#define CORS_LOG_INTERVAL_S 600
+#define CORS_LOG_ORIGIN_MAX 100
+
+/* Which refused origins were logged lately (one per event loop). */
+struct cors_log_slot {
+    char origin[CORS_LOG_ORIGIN_MAX + 1]; /* empty: a free slot */
+    int64_t logged_at;                    /* monotonic seconds */
+    unsigned long suppressed;             /* refusals since, not logged */
+};
+
+struct cors_log {
+    struct cors_log_slot slot[CORS_LOG_SLOTS];
+    int64_t overflow_logged_at;
+    unsigned long overflow; /* refusals not logged because every slot was busy */
+};
 
 /* 1 when origin ("scheme://host[:port]") is on the list. */
 int cors_origin_listed(const struct config *cfg, const char *origin);
@@ -26,6 +48,22 @@ int cors_add_preflight_headers(struct request *r);
  * its Referer) is listed or is this service's own origin, or the request
  * carries neither (not from a browser page). */
 int cors_source_allowed(const struct request *r);
+
+/* 1 when the request carries an Origin that is neither listed nor this
+ * service's own ("null" included). */
+int cors_origin_refused(const struct request *r);
+
+/* Makes the refusal readable by the refused page: its Origin echoed with
+ * credentials (only when it has the shape of an origin, or is "null"), and
+ * for a preflight the methods and headers, so that the request itself
+ * reaches its 403. */
+void cors_add_refusal_headers(struct request *r, int preflight);
+
+/* Logs a refused origin at most once per CORS_LOG_INTERVAL_S per origin,
+ * with the count of refusals not logged since; when more origins than
+ * CORS_LOG_SLOTS are refused in one interval, one summary line. now is
+ * monotonic seconds. */
+void cors_log_refused(struct cors_log *log, const char *origin, int64_t now);
 
 /* Checks and normalises one origin in place (lower case, no trailing '/').
  * 0 when it is "http(s)://host[:port]". */

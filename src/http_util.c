@@ -141,9 +141,15 @@ enum http_media http_media_type(struct evhttp_request *req)
 
 void http_log_path(struct evhttp_request *req, char *buf, size_t size)
 {
-    const char *uri = evhttp_request_get_uri(req);
+    /* The parsed path only: an absolute-form request line
+     * ("http://user:pass@host/p?q") must not bring its user, password, host
+     * or query into the log. */
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     size_t o = 0;
-    for (const char *p = uri ? uri : ""; *p && *p != '?' && o + 1 < size; p++)
+    if (!path || !*path)
+        path = "-";
+    for (const char *p = path; *p && o + 1 < size; p++)
         buf[o++] = (*p >= 0x21 && *p < 0x7f) ? *p : '?';
     buf[o] = '\0';
 }

@@ -19,6 +19,32 @@
 #include "log.h"
 #include "server.h"
 
+int request_id_valid(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++) {
+        unsigned char c = (unsigned char)id[n];
+        if (n >= REQUEST_ID_MAX ||
+            !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '.' || c == '_' || c == ':' || c == '-'))
+            return 0;
+    }
+    return n > 0;
+}
+
+/* The client's X-Request-Id when it is a plain token, else "<process
+ * prefix>-<sequence>", unique across the restarts of one host. */
+static void request_take_id(struct request *r)
+{
+    const char *given = request_header(r, "X-Request-Id");
+    if (given && request_id_valid(given)) {
+        memcpy(r->id, given, strlen(given) + 1);
+        return;
+    }
+    snprintf(r->id, sizeof(r->id), "%s-%llx", r->srv->request_id_prefix,
+             (unsigned long long)++r->srv->request_seq);
+}
+
 struct request *request_new(struct server *srv, struct evhttp_request *req)
 {
     struct request *r = calloc(1, sizeof(*r));
@@ -36,8 +62,15 @@ struct request *request_new(struct server *srv, struct evhttp_request *req)
         if (t && text_parse_rfc3339(t, &when) == 0)
             r->now = when;
     }
+    request_take_id(r);
+    request_add_header(r, "X-Request-Id", r->id);
     srv->inflight++;
     return r;
+}
+
+void request_set_error_code(struct request *r, const char *code)
+{
+    snprintf(r->error_code, sizeof(r->error_code), "%s", code);
 }
 
 const char *request_header(const struct request *r, const char *name)
@@ -88,7 +121,9 @@ static void request_prepare(struct request *r, int status)
         double ms = (double)(end.tv_sec - r->started.tv_sec) * 1e3 +
                     (double)(end.tv_nsec - r->started.tv_nsec) / 1e6;
         http_log_path(r->req, path, sizeof(path));
-        log_info("%s %s %d %.1fms", http_method_name(r->method), path, status, ms);
+        const char *code = status >= 400 ? (r->error_code[0] ? r->error_code : "-") : NULL;
+        log_info("%s %s %d%s%s %.1fms id=%s", http_method_name(r->method), path, status,
+                 code ? " " : "", code ? code : "", ms, r->id);
     }
 }
 
@@ -101,6 +136,11 @@ static void request_done(struct request *r)
 
 void request_reply_json(struct request *r, int status, json_t *body)
 {
+    if (body == NULL) { /* a value that could not be built: never crash, and log the 500 */
+        status = 500;
+        body = http_error_body("internal_error", "The server could not build its answer.");
+        request_set_error_code(r, "internal_error");
+    }
     request_prepare(r, status);
     http_reply_json(r->req, status, body);
     request_done(r);
@@ -108,6 +148,7 @@ void request_reply_json(struct request *r, int status, json_t *body)
 
 void request_reply_error(struct request *r, int status, const char *code, const char *message)
 {
+    request_set_error_code(r, code);
     request_reply_json(r, status, http_error_body(code, message));
 }
 

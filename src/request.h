@@ -24,6 +24,9 @@ struct server;
 struct evhttp_request;
 struct evbuffer;
 
+#define REQUEST_ID_MAX   64 /* X-Request-Id longer than this is replaced by one of ours */
+#define REQUEST_CODE_MAX 40
+
 struct request {
     struct server *srv;
     struct evhttp_request *req;
@@ -37,8 +40,10 @@ struct request {
     int minted;    /* the id is new: the reply sets the cookie */
     int lang_en;   /* pages: English instead of Vietnamese */
     struct ballot ballot;
-    json_t *body; /* a parsed JSON body kept across store calls; freed with r */
-    int attempts; /* store round trips made (editors' optimistic updates) */
+    json_t *body;                /* a parsed JSON body kept across store calls; freed with r */
+    int attempts;                /* store round trips made (editors' optimistic updates) */
+    char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or generated */
+    char error_code[REQUEST_CODE_MAX]; /* the error code of a 4xx/5xx answer, for the log */
 };
 
 struct request *request_new(struct server *srv, struct evhttp_request *req);
@@ -46,6 +51,14 @@ struct request *request_new(struct server *srv, struct evhttp_request *req);
 /* Reads the voter id from the Cookie header(s); with mint, makes a new one
  * when none verifies. */
 void request_voter(struct request *r, int mint);
+
+/* Names the error code of a non-JSON error answer (an HTML page) for the
+ * access log; request_reply_error() sets it itself. */
+void request_set_error_code(struct request *r, const char *code);
+
+/* 1 when id is acceptable as a request id: 1 to REQUEST_ID_MAX characters
+ * of [A-Za-z0-9._:-]. */
+int request_id_valid(const char *id);
 
 /* A request header, or NULL. */
 const char *request_header(const struct request *r, const char *name);

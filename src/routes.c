@@ -7,6 +7,7 @@
 
 #include <event2/http.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin.h"
 #include "api.h"
@@ -28,8 +29,13 @@ enum routes_flags {
     ROUTES_ADMIN_PAGE = 1 << 3, /* the dashboard page: 404 when admin is off */
 };
 
+/* The demo portal page; with THAMDO_DEMO=false there is nothing at /. */
 static void routes_demo(struct request *r)
 {
+    if (!r->srv->cfg->demo) {
+        request_reply_error(r, 404, "not_found", "There is nothing at this address.");
+        return;
+    }
     assets_serve(r, "index.html");
 }
 
@@ -78,9 +84,35 @@ static const struct route routes_table[] = {
 
 #define ROUTES_N (sizeof(routes_table) / sizeof(routes_table[0]))
 
+/* Styles and scripts of the pages. The pages themselves have their own
+ * addresses (/ and /admin/), so that THAMDO_DEMO=false really hides the demo. */
 static void routes_static(struct request *r)
 {
+    size_t len = strlen(r->asset);
+    if (len >= 5 && strcmp(r->asset + len - 5, ".html") == 0) {
+        request_reply_error(r, 404, "not_found", "There is nothing at this address.");
+        return;
+    }
     assets_serve(r, r->asset);
+}
+
+/* An API request from a page whose origin is not allowed: the page may read
+ * this refusal (and its preflight passes, so that the request itself gets
+ * it), nothing else. */
+static void routes_refuse_origin(struct request *r)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    cors_log_refused(&r->srv->cors_log, request_header(r, "Origin"), (int64_t)now.tv_sec);
+    int preflight = r->method == EVHTTP_REQ_OPTIONS;
+    cors_add_refusal_headers(r, preflight);
+    if (preflight) {
+        request_reply_buffer(r, 204, NULL, NULL);
+        return;
+    }
+    request_reply_error(r, 403, "origin_not_allowed",
+                        "This page's origin may not use the poll service: its operator can add "
+                        "it to THAMDO_ALLOWED_ORIGINS.");
 }
 
 void routes_handle(struct evhttp_request *req, void *arg)
@@ -99,6 +131,15 @@ void routes_handle(struct evhttp_request *req, void *arg)
     int admin = path && strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/');
     if (admin && r->srv->cfg->n_tokens == 0) {
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
+        return;
+    }
+    if (api && cors_origin_refused(r) &&
+        !(res == ROUTER_NOT_FOUND && r->method == EVHTTP_REQ_OPTIONS)) {
+        if (res == ROUTER_BAD_METHOD) {
+            router_allow_header(m.allow, allow, sizeof(allow));
+            request_add_header(r, "Allow", allow);
+        }
+        routes_refuse_origin(r);
         return;
     }
     if (res == ROUTER_NOT_FOUND) {

@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "config.h"
@@ -37,6 +39,21 @@ static uint64_t server_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Six random characters that set this process's generated request ids
+ * apart from another instance's. */
+static void server_request_id_prefix(struct server *srv)
+{
+    static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+    unsigned char raw[6];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        uint64_t t = server_mono_ms() ^ (uint64_t)getpid() << 20;
+        memcpy(raw, &t, sizeof(raw));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        srv->request_id_prefix[i] = alphabet[raw[i] & 31];
+    srv->request_id_prefix[sizeof(raw)] = '\0';
 }
 
 static void server_store_ready_cb(void *arg)
@@ -111,6 +128,7 @@ int server_run(const struct config *cfg)
     int rc = 1;
     memset(&srv, 0, sizeof(srv));
     srv.cfg = cfg;
+    server_request_id_prefix(&srv);
     srv.base = event_base_new();
     srv.http = srv.base ? evhttp_new(srv.base) : NULL;
     if (!srv.http) {

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "cors.h"
+
 struct config;
 struct event_base;
 struct evhttp;
@@ -24,8 +26,11 @@ struct server {
     struct evhttp_bound_socket *listener;
     struct store *store;
     struct event *sigint_ev, *sigterm_ev, *drain_ev;
-    int inflight; /* requests received and not yet answered */
-    int stopping; /* a stop signal arrived */
+    int inflight;              /* requests received and not yet answered */
+    char request_id_prefix[8]; /* random, per process: generated request ids */
+    unsigned long long request_seq;
+    struct cors_log cors_log; /* refused origins logged lately */
+    int stopping;             /* a stop signal arrived */
     uint64_t drain_deadline_ms;
 };
 

@@ -358,14 +358,23 @@ test('CORS: a listed Origin gets Access-Control-Allow-Origin (exactly it) and -C
   }
 });
 
-test('CORS: an unlisted Origin gets no Access-Control-* header at all, but Vary: Origin', async () => {
+test('CORS: an unlisted Origin gets 403 origin_not_allowed that only it may read (its Origin echoed), Vary: Origin; no Origin: no CORS headers', async () => {
   for (const origin of [EVIL, 'http://localhost:5002', 'https://localhost:5001', 'http://portal.example.vn', 'https://portal.example.vn.evil.example', 'null']) {
-    const r = await request(url, 'GET', pollPath('cors-poll'), { headers: { origin } });
-    assert.equal(r.status, 200, r.text);
-    assertNoCors(r, `GET poll, Origin ${origin}`);
+    for (const p of [pollPath('cors-poll'), `${pollPath('cors-poll')}/results`, '/api/v1/polls', '/api/v1/visits']) {
+      const r = await request(url, 'GET', p, { headers: { origin } });
+      assertError(r, 403, 'origin_not_allowed');
+      assert.match(r.json.error.message, /THAMDO_ALLOWED_ORIGINS/, 'the message names the setting');
+      assertCorsAllowed(r, origin, `GET ${p}, Origin ${origin}: the refusal is readable`);
+    }
   }
+  const bad = await request(url, 'GET', pollPath('cors-poll'), { headers: { origin: 'https://x.example/<script>' } });
+  assertError(bad, 403, 'origin_not_allowed');
+  assertNoCors(bad, 'an Origin that is not an origin is never echoed');
   const none = await request(url, 'GET', pollPath('cors-poll'));
+  assert.equal(none.status, 200);
   assertNoCors(none, 'GET poll without Origin');
+  const ownGet = await request(url, 'GET', pollPath('cors-poll'), { headers: { origin: own } });
+  assert.equal(ownGet.status, 200, 'the service\'s own origin is never refused');
 });
 
 test('CORS: Origin matching is case-insensitive in scheme and host', async () => {
@@ -406,14 +415,19 @@ test('CORS preflight: OPTIONS …/votes from a listed Origin → 204 with Allow-
   assertCorsAllowed(g, LISTED, 'preflight GET poll');
 });
 
-test('CORS preflight from an unlisted Origin → 204 without any Access-Control-Allow-* header', async () => {
+test('CORS preflight from an unlisted Origin → 204 that lets the request through to its 403', async () => {
   const p = `${pollPath('cors-poll')}/votes`;
   for (const origin of [EVIL, 'null', 'http://localhost:5002']) {
     const r = await request(url, 'OPTIONS', p, {
       headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
     assert.equal(r.status, 204, r.text);
-    assertNoCors(r, `preflight from ${origin}`);
+    assertCorsAllowed(r, origin, `preflight from ${origin}`);
+    assert.ok(tokens(r.headers.get('access-control-allow-methods')).includes('post'));
+    const before0 = await resultsOf('cors-poll');
+    const v = await new Voter(url).vote('cors-poll', ['tin-tuc'], { headers: { origin } });
+    assertError(v, 403, 'origin_not_allowed');
+    assert.equal((await resultsOf('cors-poll')).total, before0.total, `a vote from ${origin} is not counted`);
   }
 });
 
