@@ -3,19 +3,18 @@
  *   GET /embed/visits?site=KEY[&lang=en]
  * The same six figures and labels as the widget's counter, numbers written
  * as the widget writes them (1.777.782 in Vietnamese, 1,777,782 in English).
- * The page has no script, no link and no form: inline CSS under the CSP of
- * the poll page, which lets only the service's own pages and the allowed
- * origins frame it. Every
- * answer is Cache-Control: no-store (the figures move, and the view is
- * recorded at each load). Must not talk to Redis. */
+ * The page has no script, no link and no form: inline CSS, answered by
+ * page.c (the CSP that lets only the service's own pages and the allowed
+ * origins frame it; Cache-Control: no-store, for the figures move and the
+ * view is recorded at each load). Must not talk to Redis. */
 #include "embed_visits.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
 
 #include "html.h"
+#include "page.h"
 #include "request.h"
-#include "server.h"
 #include "store.h"
 
 /* Labels in the order of struct store_visit_counts, as the widget writes them. */
@@ -64,23 +63,6 @@ static struct evbuffer *embed_visits_head(const struct request *r)
     return b;
 }
 
-static void embed_visits_send(struct request *r, int status, struct evbuffer *b)
-{
-    char csp[HTML_CSP_MAX];
-    /* The policy of every framed page (the poll page's too); no form here. */
-    html_frame_csp(r->srv->cfg,
-                   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                   "base-uri 'none'",
-                   csp, sizeof(csp));
-    evbuffer_add_printf(b, "</body></html>\n");
-    request_add_header(r, "Content-Security-Policy", csp);
-    request_add_header(r, "Cache-Control", "no-store");
-    request_add_header(r, "X-Content-Type-Options", "nosniff");
-    request_add_header(r, "Referrer-Policy", "same-origin");
-    request_reply_buffer(r, status, "text/html; charset=utf-8", b);
-    evbuffer_free(b);
-}
-
 void embed_visits_page(struct request *r, const struct store_visit_counts *c)
 {
     char num[32];
@@ -92,7 +74,7 @@ void embed_visits_page(struct request *r, const struct store_visit_counts *c)
         evbuffer_add_printf(b, "<dt>%s</dt><dd>%s</dd>\n", embed_visits_labels[i][en], num);
     }
     evbuffer_add_printf(b, "</dl>\n");
-    embed_visits_send(r, 200, b);
+    page_send(r, 200, b);
 }
 
 void embed_visits_notice(struct request *r, enum embed_visits_notice what, const char *site)
@@ -103,5 +85,5 @@ void embed_visits_notice(struct request *r, enum embed_visits_notice what, const
     if (what == EMBED_VISITS_UNKNOWN_SITE)
         html_escape(b, site ? site : "");
     evbuffer_add_printf(b, "%s</p>\n", embed_visits_notices[what].after[en]);
-    embed_visits_send(r, embed_visits_notices[what].status, b);
+    page_send(r, embed_visits_notices[what].status, b);
 }

@@ -66,19 +66,3 @@ void html_format_percent(long long tenths, int english, char *buf, size_t size)
     else
         snprintf(buf, size, "%lld%c%lld%%", tenths / 10, english ? '.' : ',', tenths % 10);
 }
-
-void html_frame_csp(const struct config *cfg, const char *policy, char *buf, size_t size)
-{
-    int n = snprintf(buf, size, "%s; frame-ancestors 'self'", policy);
-    if (n < 0 || (size_t)n >= size)
-        return;
-    size_t o = (size_t)n;
-    for (size_t i = 0; i < cfg->n_origins; i++) {
-        size_t len = strlen(cfg->allowed_origins[i]);
-        if (o + 1 + len >= size)
-            break;
-        buf[o++] = ' ';
-        memcpy(buf + o, cfg->allowed_origins[i], len + 1);
-        o += len;
-    }
-}
