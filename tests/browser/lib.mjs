@@ -44,9 +44,14 @@ export async function launchBrowser({ webdriver = false } = {}) {
   return browser;
 }
 
-/** A new context (a new reader: empty cookie jar) with bounded waits. */
+/**
+ * A new context (a new reader: empty cookie jar) with bounded waits. Its User-Agent is that of
+ * the same Chrome with a window: headless Chromium says "HeadlessChrome", which the counter
+ * rightly counts as a robot.
+ */
 export async function newPage(browser, options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, ...options });
+  const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, userAgent, ...options });
   context.setDefaultTimeout(WAIT_MS);
   context.setDefaultNavigationTimeout(WAIT_MS);
   const page = await context.newPage();

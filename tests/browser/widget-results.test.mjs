@@ -9,6 +9,8 @@ import { launchBrowser, newPage, screenshot, poll, liveRegion, addPolls, castVot
 
 const DAY = 86400e3;
 const TOKEN = 'results-test-token-0123456789';
+// Every poll opened a month ago, but the newest: "latest" must pick that one.
+const MONTH_AGO = rfc3339(Date.now() - 30 * DAY);
 const P = {
   thirds: makePoll('ba-phan-bang-nhau', {
     question: 'Ba phương án, mỗi phương án một phiếu',
@@ -23,11 +25,13 @@ const P = {
   one: makePoll('mot-phieu', { question: 'One vote only', options: ['yes', 'no'] }),
   closing: makePoll('sap-dong', { question: 'Cuộc thăm dò sắp đóng' }),
   hiddenClosing: makePoll('sap-dong-an', { question: 'Kết quả công bố sau khi đóng', results_visibility: 'after_close' }),
-  // For "latest": the newest open poll is the one that opened last, not the first by id.
+  // For "latest": the newest open poll is the one that opened last, not the first by id, nor
+  // one that opens later.
   older: makePoll('a-mo-tu-lau', { question: 'Cuộc thăm dò mở từ lâu', opens_at: rfc3339(Date.now() - 20 * DAY) }),
   newest: makePoll('b-moi-nhat', { question: 'Cuộc thăm dò mới nhất', opens_at: rfc3339(Date.now() - DAY) }),
   future: makePoll('c-sap-mo', { question: 'Chưa mở', opens_at: rfc3339(Date.now() + 5 * DAY) }),
 };
+for (const p of Object.values(P)) p.opens_at = p.opens_at || MONTH_AGO;
 
 let url;
 let browser;
