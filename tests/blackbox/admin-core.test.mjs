@@ -141,7 +141,7 @@ test('results and series after votes spread over hours across a local midnight',
   const res = hourly.json;
   assert.equal(res.total, 6);
   assert.equal(res.voters, 6);
-  assert.deepEqual(res.options.map((o) => [o.id, o.votes, o.percent]), [['toi', 3, 50], ['dem', 3, 50]]);
+  assert.deepEqual(res.options.map((o) => [o.id, o.votes, o.percent]), [['toi', 3, 50.0], ['dem', 3, 50.0]]);
   assert.equal(res.first_vote_at, '2026-03-01T21:10:00+07:00');
   assert.equal(res.last_vote_at, '2026-03-02T02:10:00+07:00');
   const points = res.series.points.map((p) => [p.start, p.votes.toi, p.votes.dem]);
@@ -169,7 +169,7 @@ test('results and series after votes spread over hours across a local midnight',
   const bytes = Buffer.from(await csv.arrayBuffer());
   assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 byte-order mark');
   assert.equal(bytes.subarray(3).toString('utf8'),
-    'Mã phương án,Phương án,Số phiếu,Tỷ lệ (%)\r\ntoi,Buổi tối,3,50\r\ndem,"Nửa đêm, ""khuya""",3,50\r\n,Tổng cộng,6,100\r\n');
+    'Mã phương án,Phương án,Số phiếu,Tỷ lệ (%)\r\ntoi,Buổi tối,3,50.0\r\ndem,"Nửa đêm, ""khuya""",3,50.0\r\n,Tổng cộng,6,100.0\r\n');
   const public_ = await request(a.url, 'GET', '/api/v1/polls/gio-doc-bao/results');
   assert.equal(public_.status, 403, 'the public visibility does not limit editors, only readers');
 });

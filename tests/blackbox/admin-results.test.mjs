@@ -171,13 +171,10 @@ test('results: totals, percentages, first and last vote, duplicates refused, wha
   assert.equal(res.total, 8);
   assert.equal(res.voters, 8);
   assertResults({ poll_id: res.poll_id, total: res.total, voters: res.voters, options: res.options }, MAIN, 'admin results');
-  // thoi-su 4, the-thao 3, giai-tri 1 of 8: 50, 37.5, 12.5 → largest remainder 50, 38, 12 (or 37, 13 on ties)
-  assert.deepEqual(res.options.map((o) => [o.id, o.label, o.votes]), [
-    ['thoi-su', 'Thời sự', 4], ['the-thao', 'Thể thao', 3], ['giai-tri', 'Giải trí', 1],
+  // thoi-su 4, the-thao 3, giai-tri 1 of 8: 50, 37.5, 12.5, exactly, with one decimal.
+  assert.deepEqual(res.options.map((o) => [o.id, o.label, o.votes, o.percent]), [
+    ['thoi-su', 'Thời sự', 4, 50], ['the-thao', 'Thể thao', 3, 37.5], ['giai-tri', 'Giải trí', 1, 12.5],
   ]);
-  assert.equal(res.options[0].percent, 50);
-  assert.equal(res.options[1].percent + res.options[2].percent, 50);
-  assert.ok([[38, 12], [37, 13]].some(([x, y]) => res.options[1].percent === x && res.options[2].percent === y), JSON.stringify(res.options));
   assert.equal(res.first_vote_at, '2026-03-01T22:30:00+07:00');
   assert.equal(res.last_vote_at, '2026-03-02T02:10:00+07:00');
   assert.equal(res.duplicates_refused, 2);
@@ -186,14 +183,14 @@ test('results: totals, percentages, first and last vote, duplicates refused, wha
   assert.equal((await request(svc.url, 'GET', `/api/v1/polls/${MAIN.id}/results`)).status, 403);
 });
 
-test('percentages: largest remainder without ties (4/2/1 of 7 → 57/29/14)', async () => {
+test('percentages: one decimal, each rounded half up on its own (4/2/1 of 7 → 57.1/28.6/14.3)', async () => {
   await createPoll({ id: 'ty-le', question: 'Tỷ lệ?', options: MAIN.options });
   const plan = ['thoi-su', 'thoi-su', 'thoi-su', 'thoi-su', 'the-thao', 'the-thao', 'giai-tri'];
   for (let i = 0; i < plan.length; i++) {
     assert.equal((await voteAt('ty-le', [plan[i]], `2026-03-05T0${i}:00:00+07:00`)).status, 201);
   }
   const res = await results('ty-le');
-  assert.deepEqual(res.options.map((o) => [o.votes, o.percent]), [[4, 57], [2, 29], [1, 14]]);
+  assert.deepEqual(res.options.map((o) => [o.votes, o.percent]), [[4, 57.1], [2, 28.6], [1, 14.3]]);
   assert.deepEqual(res.options.map((o) => o.percent), expectedPercents([4, 2, 1]));
   assert.equal(sumTotals(res.series), 7);
 });
@@ -465,16 +462,16 @@ test('CSV setup: four ballots over two local days', async () => {
 test('results CSV: BOM, CRLF, Vietnamese header, RFC 4180 quoting, the formula guard, the total row, the file name', async () => {
   const expected = [
     'Mã phương án,Phương án,Số phiếu,Tỷ lệ (%)',
-    'co,"Có, nhưng ""ít""",2,50',
-    'cong-thuc,"\'=SUM(A1:A2)",1,25',
-    'khong,Không,1,25',
-    ',Tổng cộng,4,100',
+    'co,"Có, nhưng ""ít""",2,50.0',
+    'cong-thuc,"\'=SUM(A1:A2)",1,25.0',
+    'khong,Không,1,25.0',
+    ',Tổng cộng,4,100.0',
   ].join('\r\n') + '\r\n';
   const byFormat = await csvGet(`/admin/v1/polls/${CSV_POLL.id}/results?format=csv`);
   const a = assertCsv(byFormat, 'xuat-csv-results.csv', 'format=csv');
   assert.equal(a.text, expected);
-  assert.deepEqual(a.rows[1], ['co', 'Có, nhưng "ít"', '2', '50']);
-  assert.deepEqual(a.rows[2], ['cong-thuc', "'=SUM(A1:A2)", '1', '25'], 'a label starting with = is neutralised');
+  assert.deepEqual(a.rows[1], ['co', 'Có, nhưng "ít"', '2', '50.0']);
+  assert.deepEqual(a.rows[2], ['cong-thuc', "'=SUM(A1:A2)", '1', '25.0'], 'a label starting with = is neutralised');
 
   const byAccept = await csvGet(`/admin/v1/polls/${CSV_POLL.id}/results`, { Accept: 'text/csv' });
   const b = assertCsv(byAccept, 'xuat-csv-results.csv', 'Accept: text/csv');
@@ -485,12 +482,31 @@ test('results CSV: BOM, CRLF, Vietnamese header, RFC 4180 quoting, the formula g
   const e = assertCsv(en, 'xuat-csv-results.csv', 'lang=en');
   assert.equal(e.text.split('\r\n')[0], 'Option id,Option,Votes,Percent');
   assert.deepEqual(e.rows.slice(1, 4), a.rows.slice(1, 4), 'the same data rows in English');
-  assert.deepEqual([e.rows[4][0], e.rows[4][2], e.rows[4][3]], ['', '4', '100'], 'the total row');
+  assert.deepEqual([e.rows[4][0], e.rows[4][2], e.rows[4][3]], ['', '4', '100.0'], 'the total row');
 
   // JSON is still the default.
   const json = await admin('GET', `/admin/v1/polls/${CSV_POLL.id}/results`);
   assert.equal(json.status, 200);
   assertJsonHeaders(json, 'results JSON');
+});
+
+test('results CSV: the percent of the JSON with one decimal (1/1/1 → 33.3); a label stored with a leading TAB or CR is neutralised', async () => {
+  await createPoll({ id: 'mot-phan-ba', question: 'Ba phần?', options: [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }, { id: 'c', label: 'C' }] });
+  for (const [i, o] of ['a', 'b', 'c'].entries()) assert.equal((await voteAt('mot-phan-ba', [o], `2026-03-06T0${i}:00:00+07:00`)).status, 201);
+  const json = await results('mot-phan-ba');
+  assert.deepEqual(json.options.map((o) => o.percent), [33.3, 33.3, 33.3]);
+  // Labels are checked when written (no tab, no CR), but a label stored by an older version, or by
+  // hand, is exported as it is: a TAB or CR in front of = would let a spreadsheet run it.
+  const key = 'thamdo:{poll:mot-phan-ba}:def';
+  const def = JSON.parse(await redis.cli('GET', key));
+  def.options[0].label = '\t=1+2';
+  def.options[1].label = '\r=cmd';
+  await redis.cli('SET', key, JSON.stringify(def));
+  const r = await csvGet('/admin/v1/polls/mot-phan-ba/results?format=csv');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(parseCsv(r.bytes.subarray(3).toString('utf8')).slice(1), [
+    ['a', "'\t=1+2", '1', '33.3'], ['b', "'\r=cmd", '1', '33.3'], ['c', 'C', '1', '33.3'], ['', 'Tổng cộng', '3', '100.0'],
+  ]);
 });
 
 test('series CSV: Thời điểm, one column per label, Tổng; the counts of the JSON series; file names by bucket', async () => {

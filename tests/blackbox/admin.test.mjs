@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startRedis, startThamdo, request, Voter, assertError, assertJsonHeaders, assertResults, rfc3339, sleep,
+  startRedis, startThamdo, runThamdo, thamdoEnv, request, Voter, assertError, assertJsonHeaders, assertResults, rfc3339, sleep,
 } from './lib/harness.mjs';
 
 const TOKEN = 'adm-test-token-7c1e94b0d2f35a68';
@@ -243,6 +243,77 @@ test('create: option-level and setting errors carry their paths (options[1].id, 
   const list = await admin('GET', '/admin/v1/polls');
   for (const id of ['loi-chi-tiet', 'loi-thoi-gian', 'loi-trung', 'loi-id-dich-vu']) {
     assert.ok(!list.json.polls.some((p) => p.id === id), `${id} must not have been created`);
+  }
+});
+
+test('create and PATCH: texts with bidi controls, line separators or control characters are refused with the field named', async () => {
+  const bad = {
+    'U+202E right-to-left override': 'Tin t\u202Ec\u1EE9',
+    'U+202A embedding': '\u202Aabc',
+    'U+2066 isolate': 'a\u2066b\u2069',
+    'U+2028 line separator': 'hai\u2028d\u00F2ng',
+    'U+2029 paragraph separator': 'x\u2029',
+    'U+0085 (C1)': 'x\u0085y',
+    'a tab': 'a\tb',
+    'a newline': 'a\nb',
+    'a bell': 'a\u0007',
+  };
+  for (const [what, text] of Object.entries(bad)) {
+    const q = await admin('POST', '/admin/v1/polls', { json: input('van-ban-xau', { question: text }) });
+    assertValidation(q, ['question'], `create, question with ${what}`);
+    const l = await admin('POST', '/admin/v1/polls', {
+      json: input('van-ban-xau', { options: [{ id: 'mot', label: 'Một' }, { id: 'hai', label: text }] }),
+    });
+    assertValidation(l, ['options[1].label'], `create, label with ${what}`);
+  }
+  const p0 = await create('van-ban-tot', { question: 'Bạn đọc tin \u200Fgì?' }); // a mark is not a control
+  for (const [what, text] of Object.entries(bad)) {
+    assertValidation(await admin('PATCH', '/admin/v1/polls/van-ban-tot', { json: { question: text } }), ['question'], `PATCH question with ${what}`);
+    assertValidation(await admin('PATCH', '/admin/v1/polls/van-ban-tot', {
+      json: { options: [{ id: 'mot', label: text }, ...p0.options.slice(1)] },
+    }), ['options[0].label'], `PATCH label with ${what}`);
+  }
+  assert.equal((await admin('GET', '/admin/v1/polls/van-ban-xau')).status, 404, 'nothing created');
+  assert.deepEqual(await getAdmin('van-ban-tot'), p0, 'nothing changed');
+});
+
+test('create and PATCH: times outside 1970..9999 are refused with the field named; the edges are kept', async () => {
+  // An integer time above ~6.7e16 once made localtime_r fail and the public list show garbage dates.
+  const cases = [
+    [{ closes_at: 67000000000000000 }, ['closes_at']],
+    [{ opens_at: 253402300800 }, ['opens_at']],
+    [{ opens_at: -1 }, ['opens_at']],
+    [{ opens_at: '1970-01-01T00:00:00+07:00' }, ['opens_at']],
+    [{ closes_at: '9999-12-31T23:59:59-07:00' }, ['closes_at']],
+    [{ closes_at: '10000-01-01T00:00:00Z' }, ['closes_at']],
+  ];
+  for (const [over, paths] of cases) {
+    assertValidation(await admin('POST', '/admin/v1/polls', { json: input('gio-xau', over) }), paths, `create ${JSON.stringify(over)}`);
+  }
+  const p0 = await create('gio-bien', { opens_at: '1970-01-01T00:00:00Z', closes_at: '9999-12-31T23:59:59Z' });
+  assert.equal(Date.parse(p0.opens_at), 0, p0.opens_at);
+  assert.equal(Date.parse(p0.closes_at), Date.parse('9999-12-31T23:59:59Z'), p0.closes_at);
+  assert.match(p0.closes_at, /^9999-12-31T23:59:59Z$/, 'the last hours of 9999 are written in UTC (year 10000 in +07:00)');
+  for (const [over, paths] of cases) {
+    assertValidation(await admin('PATCH', '/admin/v1/polls/gio-bien', { json: over }), paths, `PATCH ${JSON.stringify(over)}`);
+  }
+  assert.deepEqual(await getAdmin('gio-bien'), p0, 'nothing changed');
+  // The public list writes real dates.
+  const all = await request(a.url, 'GET', '/api/v1/polls?status=all&limit=100');
+  const listed = all.json.polls.find((p) => p.id === 'gio-bien');
+  assert.equal(listed.closes_at, p0.closes_at);
+  assert.equal(listed.opens_at, p0.opens_at);
+});
+
+test('a polls file with a time outside 1970..9999 stops the start naming the field', async () => {
+  for (const [poll, field] of [
+    [input('tep-xau', { closes_at: 67000000000000000 }), 'polls[0].closes_at'],
+    [input('tep-xau', { opens_at: '1969-12-31T23:59:59Z' }), 'polls[0].opens_at'],
+    [{ ...input('tep-xau'), created_at: 67000000000000000 }, 'polls[0].created_at'],
+  ]) {
+    const r = await runThamdo({ env: thamdoEnv({ redis, polls: [poll] }) });
+    assert.equal(r.code, 2, `exit status 2 for ${field}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`THAMDO_POLLS_FILE: .*${field.replace(/[[\]]/g, '\\$&')}: `), r.stderr);
   }
 });
 

@@ -1,7 +1,7 @@
-// Public API behaviour: poll listing (only polls accepting votes), poll definition, the voter
-// cookie (format, attributes, reuse, forged / truncated / wrong version / other secret),
-// voting (JSON and form bodies, with and without cookie, already_voted), results shape and
-// largest-remainder percentages, multiple choice, results visibility, HEAD.
+// Public API behaviour: poll listing (open or closed, newest first, never upcoming), poll
+// definition, the voter cookie (format, attributes, reuse, forged / truncated / wrong version /
+// other secret), voting (JSON and form bodies, with and without cookie, already_voted), results
+// shape and percentages with one decimal, multiple choice, results visibility, HEAD.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -63,21 +63,42 @@ before(async () => {
 
 const sortStr = (a) => [...a].sort();
 
-test('GET /api/v1/polls lists exactly the polls accepting votes, sorted by id', async () => {
+test('GET /api/v1/polls lists the polls accepting votes, newest first, with status, times and a total', async () => {
   const r = await request(url, 'GET', '/api/v1/polls');
   assert.equal(r.status, 200, r.text);
   assertJsonHeaders(r, 'list');
-  assert.deepEqual(Object.keys(r.json), ['polls']);
+  assert.deepEqual(Object.keys(r.json).sort(), ['limit', 'offset', 'polls', 'total']);
+  assert.equal(r.json.limit, 20);
+  assert.equal(r.json.offset, 0);
+  assert.equal(r.json.total, OPEN_IDS.length);
   const ids = r.json.polls.map((p) => p.id);
-  assert.deepEqual(ids, OPEN_IDS, `listed ids: ${ids}`);
+  assert.deepEqual(sortStr(ids), OPEN_IDS, `listed ids: ${ids}`);
+  // Newest first: the polls without opens_at count from their creation (this start), so they come
+  // before the one that opened a day ago, which comes before the one that opened in 2020.
+  assert.deepEqual(ids.slice(-2), ['with-window', 'tz-offset'], `order: ${ids}`);
   for (const p of r.json.polls) {
-    assert.deepEqual(Object.keys(p).sort(), ['closes_at', 'id', 'question'], JSON.stringify(p));
+    assert.deepEqual(Object.keys(p).sort(), ['closes_at', 'id', 'opens_at', 'question', 'status'], JSON.stringify(p));
     const def = ALL.find((d) => d.id === p.id);
     assert.equal(p.question, def.question);
+    assert.equal(p.status, 'open');
   }
   assert.equal(r.json.polls.find((p) => p.id === 'basic').closes_at, null);
+  assert.equal(r.json.polls.find((p) => p.id === 'basic').opens_at, null);
   assertSameLocalTime(r.json.polls.find((p) => p.id === 'with-window').closes_at, P.window.closes_at);
+  assertSameLocalTime(r.json.polls.find((p) => p.id === 'with-window').opens_at, P.window.opens_at);
   assert.equal(typeof r.json.polls.find((p) => p.id === 'tz-offset').closes_at, 'string');
+});
+
+test('GET /api/v1/polls?status=closed|all: closed polls, never upcoming ones', async () => {
+  const closed = await request(url, 'GET', '/api/v1/polls?status=closed&limit=100');
+  assert.equal(closed.status, 200, closed.text);
+  assert.deepEqual(sortStr(closed.json.polls.map((p) => p.id)), ['closed-status', 'expired', 'vis-after-close-closed']);
+  assert.ok(closed.json.polls.every((p) => p.status === 'closed'));
+  assert.equal(closed.json.total, 3);
+  assert.equal(closed.json.polls.at(-1).id, 'expired', 'expired opened 60 days ago: the oldest');
+  const all = await request(url, 'GET', '/api/v1/polls?status=all&limit=100');
+  assert.equal(all.json.total, OPEN_IDS.length + 3);
+  assert.ok(!all.json.polls.some((p) => p.id === 'upcoming'), 'an upcoming poll is never listed');
 });
 
 test('GET poll: definition fields, voted=false, choice=null, cookie issued with attributes', async () => {
@@ -309,7 +330,7 @@ test('results endpoint shape', async () => {
   assert.ok(counts['tin-tuc'] >= 1);
 });
 
-test('percentages: 1/1/1 → 34/33/33; 1/2/4 → 14/29/57 (largest remainder)', async () => {
+test('percentages: 1/1/1 → 33.3 each (equal votes, equal shares); 1/2/4 → 14.3/28.6/57.1; written with one decimal', async () => {
   for (const o of ['opt-a', 'opt-b', 'opt-c']) {
     const v = new Voter(url);
     await v.get('pct');
@@ -321,8 +342,10 @@ test('percentages: 1/1/1 → 34/33/33; 1/2/4 → 14/29/57 (largest remainder)', 
   assertResults(r.json, P.pct);
   assert.equal(r.json.total, 3);
   assert.equal(r.json.voters, 3);
-  assert.deepEqual(r.json.options.map((o) => o.percent).sort((a, b) => b - a), [34, 33, 33]);
+  assert.deepEqual(r.json.options.map((o) => o.percent), [33.3, 33.3, 33.3]);
   assert.deepEqual(r.json.options.map((o) => o.votes), [1, 1, 1]);
+  // The bytes: 33.3 as written, not a binary expansion like 33.299999999999997.
+  assert.equal((r.text.match(/"percent":33\.3[,}]/g) || []).length, 3, r.text);
 
   const want = { 'opt-a': 1, 'opt-b': 2, 'opt-c': 4 };
   for (const [o, n] of Object.entries(want)) {
@@ -336,8 +359,11 @@ test('percentages: 1/1/1 → 34/33/33; 1/2/4 → 14/29/57 (largest remainder)', 
   assert.equal(r.json.total, 7);
   const byId = Object.fromEntries(r.json.options.map((o) => [o.id, o]));
   const exp = expectedPercents([1, 2, 4]);
-  assert.deepEqual(exp, [14, 29, 57]);
+  assert.deepEqual(exp, [14.3, 28.6, 57.1]);
   assert.deepEqual([byId['opt-a'].percent, byId['opt-b'].percent, byId['opt-c'].percent], exp, JSON.stringify(r.json));
+  // Before any vote: every percent is 0.
+  const empty = await request(url, 'GET', '/api/v1/polls/head-poll/results');
+  assert.ok(empty.json.options.every((o) => o.percent === 0), empty.text);
 });
 
 test('multiple choice (max_choices 2): two accepted, three → too_many_options, duplicates count once', async () => {

@@ -17,6 +17,7 @@ const P = {
   expired: makePoll('expired-poll', { opens_at: rfc3339(now - 2 * DAY), closes_at: rfc3339(now - DAY) }),
   upcoming: makePoll('upcoming-poll', { opens_at: rfc3339(now + DAY), closes_at: null }),
   body: makePoll('body-poll', { options: ['x', 'y'] }),
+  closing: makePoll('closing-poll', { closes_at: '2030-06-01T12:00:00+07:00' }),
 };
 
 let redis;
@@ -25,7 +26,9 @@ let url;
 
 before(async () => {
   redis = await startRedis();
-  svc = await startThamdo({ redis, polls: Object.values(P) });
+  // The test clock lets a request say what time it is (X-Thamdo-Test-Now): a poll can close between
+  // a reader's page load and their vote without any waiting.
+  svc = await startThamdo({ redis, polls: Object.values(P), env: { THAMDO_MODE: 'test', THAMDO_TEST_CLOCK: 'true' } });
   url = svc.url;
 });
 
@@ -102,6 +105,14 @@ test('400 invalid_option: a JSON string with an escaped NUL ("tin-tuc\\u0000") i
   assert.equal(await totalOf('main'), 0);
 });
 
+test('400 invalid_option: a form value with an escaped NUL (option=tin-tuc%00) is not "tin-tuc"', async () => {
+  // Once decoded into a C string and counted as tin-tuc; the JSON form was refused.
+  for (const form of ['option=tin-tuc%00', 'option=tin-tuc%00x', 'options=%00tin-tuc', 'option=the-thao&option=tin-tuc%00']) {
+    assertError(await post('main', { form }), 400, 'invalid_option');
+  }
+  assert.equal(await totalOf('main'), 0);
+});
+
 test('400 too_many_options (max_choices 1 and 2)', async () => {
   assertError(await post('main', { json: { options: ['tin-tuc', 'the-thao'] } }), 400, 'too_many_options');
   assertError(await post('main', { form: 'option=tin-tuc&option=giai-tri' }), 400, 'too_many_options');
@@ -116,6 +127,19 @@ test('403 poll_closed (status closed; closes_at passed), 403 poll_not_open (open
   assertError(await post('upcoming-poll', { json: { options: ['opt-a'] } }), 403, 'poll_not_open');
   assertError(await post('upcoming-poll', { form: 'option=opt-b' }), 403, 'poll_not_open');
   for (const id of ['closed-poll', 'expired-poll', 'upcoming-poll']) assert.equal(await totalOf(id), 0, id);
+});
+
+test('403 poll_closed for a vote that arrives after the poll closed: says it was not counted', async () => {
+  const v = new Voter(url);
+  const page = await v.get('closing-poll', { headers: { 'x-thamdo-test-now': '2030-06-01T11:59:00+07:00' } });
+  assert.equal(page.status, 200);
+  assert.equal(page.json.status, 'open', 'open when the reader loaded it');
+  const late = await v.vote('closing-poll', ['opt-a'], { headers: { 'x-thamdo-test-now': '2030-06-01T12:00:00+07:00' } });
+  assertError(late, 403, 'poll_closed');
+  assert.equal(late.json.error.message, 'This poll closed before your vote arrived; your vote was not counted.');
+  const after = await v.get('closing-poll', { headers: { 'x-thamdo-test-now': '2030-06-01T12:00:01+07:00' } });
+  assert.equal(after.json.voted, false);
+  assert.equal(after.json.results.total, 0);
 });
 
 test('404 poll_not_found on GET poll, POST vote, GET results', async () => {

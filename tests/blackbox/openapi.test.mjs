@@ -103,6 +103,9 @@ test('public polls: list, poll, results, HEAD, CORS, preflight', async () => {
   r = await request(url, 'HEAD', '/api/v1/polls');
   assert.equal(r.status, 200);
   assert.equal(r.text, '');
+  r = await get('/api/v1/polls?status=all&limit=2&offset=1');
+  assert.deepEqual([r.json.total, r.json.limit, r.json.offset, r.json.polls.length], [4, 2, 1, 2]);
+  assertError(await get('/api/v1/polls?limit=0'), 400, 'invalid_parameter');
 
   const v = new Voter(url);
   r = await v.get('chuyen-muc');

@@ -37,6 +37,9 @@ const P = {
   never: makePoll('never-poll', { results_visibility: 'never', options: ['a', 'b'] }),
   shared: makePoll('shared-poll', { options: ['a', 'b', 'c'] }),
   shared2: makePoll('shared-poll-2', { options: ['a', 'b', 'c'] }),
+  thirds: makePoll('thirds-poll', { options: ['a', 'b', 'c'] }),
+  three: makePoll('three-choices', { max_choices: 3, options: ['a', 'b', 'c'] }),
+  soon: makePoll('soon-poll', { opens_at: '2099-01-01T00:00:00Z', options: ['a', 'b'] }),
 };
 
 let redis;
@@ -196,6 +199,22 @@ function assertVoteForm(html, poll, type, what) {
 const listItems = (html) => [...html.matchAll(/<li\b[^>]*>([\s\S]*?)<\/li>/gi)].map((m) => m[0]);
 
 const embedPath = (id, q = '') => `/embed/polls/${id}${q}`;
+
+/** The text of a page as a reader sees it: tags dropped, entities decoded, spaces folded. */
+const visibleText = (html) => decode(html.replace(/<style>[\s\S]*?<\/style>/g, '').replace(/<title>[\s\S]*?<\/title>/g, '')
+  .replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+
+/** No line of the page (a <p>, <h1>, <legend> or <li>) is said twice. */
+function assertNoRepeatedLines(html, what) {
+  const lines = [...html.matchAll(/<(p|h1|legend|li)\b[^>]*>([\s\S]*?)<\/\1>/gi)].map((m) => visibleText(m[2]));
+  const seen = new Set();
+  for (const l of lines) {
+    assert.ok(!seen.has(l), `${what}: the line ${JSON.stringify(l)} is said twice`);
+    seen.add(l);
+  }
+}
+
+const count = (text, sub) => text.split(sub).length - 1;
 const pollPath = (id) => `/api/v1/polls/${id}`;
 
 // ------------------------------------------------------------------ assets
@@ -205,7 +224,7 @@ const haveWidget = () => fs.existsSync(webFile('widget.js'));
 const haveIndex = () => fs.existsSync(webFile('index.html'));
 const sha20 = (buf) => `"${crypto.createHash('sha256').update(buf).digest('hex').slice(0, 20)}"`;
 
-test('GET /widget.js: JavaScript, ETag, Cache-Control public max-age=300, Vary Accept-Encoding; 304; gzip (raw socket)', async (t) => {
+test('GET /widget.js: JavaScript, ETag, Cache-Control public max-age=300, Vary Accept-Encoding; 304; gzip with its own ETag (raw socket)', async (t) => {
   if (!haveWidget()) {
     t.skip('web/widget.js does not exist (yet): no widget to serve');
     return;
@@ -228,15 +247,17 @@ test('GET /widget.js: JavaScript, ETag, Cache-Control public max-age=300, Vary A
   const viaFetch = await request(url, 'GET', '/widget.js');
   assert.equal(viaFetch.status, 200);
   assert.equal(viaFetch.text, plain.text);
-  assert.equal(viaFetch.headers.get('etag'), etag);
+  assert.equal(viaFetch.headers.get('etag'), `${etag.slice(0, -1)}-gz"`, 'fetch asked for gzip');
 
-  // gzip: Content-Encoding gzip, smaller, gunzips to exactly the raw bytes; same ETag.
+  // gzip: Content-Encoding gzip, smaller, gunzips to exactly the raw bytes; its own ETag, so a
+  // cache never answers a request without gzip with the gzip bytes (they once shared one).
+  const gzEtag = `${etag.slice(0, -1)}-gz"`;
   for (const ae of ['gzip', 'gzip, deflate, br', 'br;q=1.0, gzip;q=0.8']) {
     const gz = await rawHttp('GET', '/widget.js', { 'Accept-Encoding': ae });
     assert.equal(gz.status, 200, ae);
     assert.equal(gz.headers.get('content-encoding'), 'gzip', `Accept-Encoding: ${ae}`);
     assert.equal(gz.headers.get('content-type'), 'application/javascript; charset=utf-8');
-    assert.equal(gz.headers.get('etag'), etag);
+    assert.equal(gz.headers.get('etag'), gzEtag);
     assert.equal(gz.headers.get('cache-control'), 'public, max-age=300');
     assertVaryHas(gz, 'Accept-Encoding', `gzip (${ae})`);
     const un = zlib.gunzipSync(gz.body);
@@ -249,17 +270,31 @@ test('GET /widget.js: JavaScript, ETag, Cache-Control public max-age=300, Vary A
   assert.equal(q0.headers.get('content-encoding'), null, 'gzip;q=0 → raw');
   assert.ok(q0.body.equals(plain.body));
 
-  // Conditional: matching If-None-Match → 304, no body; a stale one → 200.
-  for (const [inm, ae] of [[etag, undefined], [etag, 'gzip'], [`"0000000000000000000a", ${etag}`, undefined], ['*', undefined]]) {
+  // Conditional: If-None-Match naming the ETag of the copy this request would get → 304, no body.
+  for (const [inm, ae, want] of [
+    [etag, undefined, etag], [gzEtag, 'gzip', gzEtag], [`"0000000000000000000a", ${etag}`, undefined, etag],
+    [`W/${gzEtag}`, 'gzip', gzEtag], [`${etag}, ${gzEtag}`, 'gzip', gzEtag], ['*', undefined, etag],
+  ]) {
     const h = { 'If-None-Match': inm };
     if (ae) h['Accept-Encoding'] = ae;
     const nm = await rawHttp('GET', '/widget.js', h);
-    assert.equal(nm.status, 304, `If-None-Match: ${inm}`);
+    assert.equal(nm.status, 304, `If-None-Match: ${inm} (Accept-Encoding: ${ae})`);
     assert.equal(nm.body.length, 0, `304 has no body (If-None-Match: ${inm})`);
-    assert.equal(nm.headers.get('etag'), etag);
+    assert.equal(nm.headers.get('etag'), want);
+    assertVaryHas(nm, 'Accept-Encoding', `304 (${inm})`);
     assert.equal(nm.headers.get('cache-control'), 'public, max-age=300');
   }
-  const f304 = await request(url, 'GET', '/widget.js', { headers: { 'if-none-match': etag } });
+  // The other coding's ETag does not match: a client holding the gzip copy that now asks without
+  // gzip gets the raw bytes, and the other way round.
+  const crossRaw = await rawHttp('GET', '/widget.js', { 'If-None-Match': gzEtag });
+  assert.equal(crossRaw.status, 200, 'the gzip ETag does not validate the raw copy');
+  assert.equal(crossRaw.headers.get('content-encoding'), null);
+  assert.ok(crossRaw.body.equals(plain.body));
+  const crossGz = await rawHttp('GET', '/widget.js', { 'If-None-Match': etag, 'Accept-Encoding': 'gzip' });
+  assert.equal(crossGz.status, 200, 'the raw ETag does not validate the gzip copy');
+  assert.equal(crossGz.headers.get('content-encoding'), 'gzip');
+  assert.equal(crossGz.headers.get('etag'), gzEtag);
+  const f304 = await request(url, 'GET', '/widget.js', { headers: { 'if-none-match': gzEtag } });
   assert.equal(f304.status, 304);
   assert.equal(f304.text, '');
   const stale = await rawHttp('GET', '/widget.js', { 'If-None-Match': '"0000000000000000000a"' });
@@ -283,8 +318,8 @@ test('GET / is the demo page: text/html, Cache-Control no-cache, ETag, holds dat
   assert.equal(r.headers.get('content-type'), 'text/html; charset=utf-8');
   assert.equal(r.headers.get('cache-control'), 'no-cache');
   assertVaryHas(r, 'Accept-Encoding', 'GET /');
-  const etag = r.headers.get('etag');
-  assert.match(etag || '', /^"[0-9a-f]{20}"$/);
+  assert.match(r.headers.get('etag') || '', /^"[0-9a-f]{20}-gz"$/, 'fetch asks for gzip: the gzip copy\'s ETag');
+  const etag = r.headers.get('etag').replace('-gz"', '"');
   assert.match(r.text, /data-thamdo-poll/, 'the demo page holds a poll element');
   assert.match(r.text, /<script\b[^>]*\bsrc\s*=\s*["']?\/widget\.js/i, 'the demo page loads /widget.js');
   const raw = await rawHttp('GET', '/');
@@ -292,6 +327,7 @@ test('GET / is the demo page: text/html, Cache-Control no-cache, ETag, holds dat
   assert.equal(sha20(raw.body), etag);
   const gz = await rawHttp('GET', '/', { 'Accept-Encoding': 'gzip' });
   assert.equal(gz.headers.get('content-encoding'), 'gzip');
+  assert.equal(gz.headers.get('etag'), r.headers.get('etag'));
   assert.ok(zlib.gunzipSync(gz.body).equals(raw.body));
   const nm = await rawHttp('GET', '/', { 'If-None-Match': etag });
   assert.equal(nm.status, 304);
@@ -491,15 +527,18 @@ test('vote source check: listed Origin, own origin, listed Referer, and no Origi
 
 // ------------------------------------------------------------------ the no-JS embed page
 
-test('embed page: 200 text/html, CSP frame-ancestors \'self\' + listed origins, no-store, radio form, voter cookie; vi and en', async () => {
+test('embed page: 200 text/html, CSP frame-ancestors \'self\' + listed origins, no-store, radio form, never a new cookie; vi and en', async () => {
   const v = new Voter(url);
   const r = await v.req('GET', embedPath('emb-poll'));
   assertHtmlPage(r, 200, 'embed page');
   assertEmbedCsp(r, 'embed page');
   assert.equal(r.headers.get('access-control-allow-origin'), null, 'no CORS on the embed page');
-  assert.ok(r.issued, 'a voter cookie is issued');
-  assert.equal(r.issued.name, COOKIE_NAME);
-  assert.match(r.issued.value, COOKIE_RE);
+  // The page only reads the cookie: several frames loading at once would each mint another id.
+  assert.equal(r.issued, null, 'no voter cookie is issued by the page');
+  assert.equal(r.headers.get('set-cookie'), null, 'no Set-Cookie at all');
+  assert.equal((await v.req('HEAD', embedPath('emb-poll'))).headers.get('set-cookie'), null, 'nor on HEAD');
+  await v.get('emb-poll'); // the API issues one
+  assert.match(v.cookie, COOKIE_RE);
   assertVoteForm(r.text, P.emb, 'radio', 'embed page (vi)');
   assert.match(r.text, /<html\b[^>]*\blang="vi"/);
   assert.match(r.text, /Bình chọn/, 'Vietnamese submit button');
@@ -553,7 +592,9 @@ test('embed vote: 303 ?msg=voted, then results with the choice marked and no for
   const before0 = await resultsOf('emb-poll');
   const v = new Voter(url);
   const page = await v.req('GET', embedPath('emb-poll'));
-  assert.ok(v.cookie, 'cookie from the page');
+  assert.equal(v.cookie, null, 'no cookie from the page');
+  await v.get('emb-poll');
+  assert.ok(v.cookie, 'cookie from the API');
   const cookie = v.cookie;
 
   const post = await v.req('POST', embedPath('emb-poll'), { form: [['option', 'b']], headers: { origin: own } });
@@ -579,7 +620,7 @@ test('embed vote: 303 ?msg=voted, then results with the choice marked and no for
     const li = items.find((x) => x.includes(o.label));
     assert.ok(li, `a result item for ${o.label}`);
     const votes = mid.counts[o.id];
-    assert.match(li, new RegExp(`\\b${votes} phiếu \\(\\d+%\\)`), `${o.label}: "${votes} phiếu (N%)" in ${li}`);
+    assert.match(li, new RegExp(`\\b${votes} phiếu \\(\\d+(,\\d)?%\\)`), `${o.label}: "${votes} phiếu (N%)" in ${li}`);
     if (o.id === 'b') assert.ok(li.includes('✓'), `the reader's choice is marked with a check mark: ${li}`);
     else assert.ok(!li.includes('✓'), `only the reader's choice is marked: ${li}`);
   }
@@ -691,7 +732,7 @@ test('embed page: results_visibility never → after voting only the thank-you, 
     assertHtmlPage(r, 200, `never poll after the vote ${q}`);
     assert.equal(postForms(r.text).length, 0, 'no form after voting');
     assert.ok(r.text.includes('Cảm ơn bạn đã tham gia bình chọn!'), 'the thank-you');
-    assert.ok(!/\d[\d.]*\s*phiếu/.test(r.text) && !r.text.includes('Tổng số phiếu'), `no vote counts (${q}): ${r.text}`);
+    assert.ok(!/\d[\d.]*\s*phiếu/.test(r.text) && !r.text.includes('Tổng'), `no vote counts (${q}): ${r.text}`);
     assert.ok(!/\d+%/.test(r.text.replace(/<style>[\s\S]*?<\/style>/g, '')), `no percentages (${q})`);
     assert.equal(listItems(r.text).length, 0, 'no results list');
   }
@@ -701,6 +742,75 @@ test('embed page: results_visibility never → after voting only the thank-you, 
   // A reader who has not voted does not get the counts either.
   const other = await new Voter(url).req('GET', embedPath('never-poll', '?view=results'));
   assert.ok(!/\d+ phiếu/.test(other.text), 'no counts for a reader who did not vote');
+});
+
+test('embed page: percentages with a decimal comma (vi) or point (en), bars as wide, "1 vote"/"2 votes"', async () => {
+  for (const o of ['a', 'b', 'c']) assert.equal((await new Voter(url).vote('thirds-poll', [o])).status, 201);
+  const v = new Voter(url);
+  assert.equal((await v.vote('thirds-poll', ['a'])).status, 201); // 2/1/1 of 4
+  for (const [q, want, total] of [
+    ['', ['2 phiếu (50%)', '1 phiếu (25%)', '1 phiếu (25%)'], 'Tổng: 4 phiếu'],
+    ['?lang=en', ['2 votes (50%)', '1 vote (25%)', '1 vote (25%)'], 'Total: 4 votes'],
+  ]) {
+    const r = await v.req('GET', embedPath('thirds-poll', q));
+    assertHtmlPage(r, 200, `results${q}`);
+    const items = listItems(r.text).map(visibleText);
+    want.forEach((w, i) => assert.ok(items[i].includes(w), `${q} item ${i}: ${JSON.stringify(items[i])} should say ${w}`));
+    assert.ok(visibleText(r.text).includes(total), `${q}: "${total}" in ${visibleText(r.text)}`);
+    assert.ok(!visibleText(r.text).includes('·'), 'single choice: no voters beside the votes');
+    assertNoRepeatedLines(r.text, `results${q}`);
+  }
+  // 1/1/1 of 3 (a fresh poll state through a second poll would do; here: thirds of the three-choice poll).
+  const w = new Voter(url);
+  assert.equal((await w.vote('three-choices', ['a', 'b', 'c'])).status, 201);
+  const vi = await w.req('GET', embedPath('three-choices'));
+  const viItems = listItems(vi.text);
+  for (const li of viItems) {
+    assert.ok(visibleText(li).includes('1 phiếu (33,3%)'), `vi: decimal comma in ${visibleText(li)}`);
+    assert.match(li, /style="width:33\.3%"/, `the bar is as wide as the percent: ${li}`);
+  }
+  assert.ok(visibleText(vi.text).includes('Tổng: 3 phiếu · 1 người bình chọn'), visibleText(vi.text));
+  const en = await w.req('GET', embedPath('three-choices', '?lang=en'));
+  for (const li of listItems(en.text)) assert.ok(visibleText(li).includes('1 vote (33.3%)'), `en: ${visibleText(li)}`);
+  assert.ok(visibleText(en.text).includes('Total: 3 votes · 1 voter'), visibleText(en.text));
+  assert.equal((await new Voter(url).vote('three-choices', ['a'])).status, 201);
+  const en2 = await w.req('GET', embedPath('three-choices', '?lang=en'));
+  assert.ok(visibleText(en2.text).includes('Total: 4 votes · 2 voters'), visibleText(en2.text));
+  assert.ok(visibleText(listItems(en2.text)[0]).includes('2 votes (50%)'), visibleText(en2.text));
+  const vi2 = await w.req('GET', embedPath('three-choices'));
+  assert.ok(visibleText(vi2.text).includes('Tổng: 4 phiếu · 2 người bình chọn'), visibleText(vi2.text));
+});
+
+test('embed page: each state is said once; a vote that arrives after the close is said not to be counted', async () => {
+  // A closed poll says "Cuộc thăm dò đã kết thúc." once (it once said it twice with msg=poll_closed).
+  const plain = await new Voter(url).req('GET', embedPath('closed-poll'));
+  assert.equal(count(visibleText(plain.text), 'Cuộc thăm dò đã kết thúc'), 1, visibleText(plain.text));
+  assertNoRepeatedLines(plain.text, 'closed poll');
+
+  const v = new Voter(url);
+  const post = await v.req('POST', embedPath('closed-poll'), { form: 'option=a', headers: { origin: own } });
+  assert.equal(post.headers.get('location'), '/embed/polls/closed-poll?msg=poll_closed');
+  for (const [q, msg, state] of [
+    ['', 'Cuộc thăm dò đã kết thúc trước khi phiếu của bạn được gửi; phiếu chưa được tính.', 'Cuộc thăm dò đã kết thúc'],
+    ['&lang=en', 'This poll closed before your vote arrived; your vote was not counted.', 'This poll is closed.'],
+  ]) {
+    const r = await v.req('GET', `${post.headers.get('location')}${q}`);
+    assertHtmlPage(r, 200, `closed with msg${q}`);
+    const text = visibleText(r.text);
+    assert.ok(text.includes(msg), `${q}: the message "${msg}" in ${text}`);
+    assert.equal(count(text, state), q ? 0 : 1, `${q}: the state is said once, by the message: ${text}`);
+    assertNoRepeatedLines(r.text, `closed with msg${q}`);
+  }
+  assert.equal((await resultsOf('closed-poll')).total, 0, 'not counted');
+
+  // Not open yet: the same, once.
+  const soon = await new Voter(url).req('POST', embedPath('soon-poll'), { form: 'option=a', headers: { origin: own } });
+  assert.equal(soon.headers.get('location'), '/embed/polls/soon-poll?msg=poll_not_open');
+  const page = await new Voter(url).req('GET', soon.headers.get('location'));
+  assert.equal(count(visibleText(page.text), 'Cuộc thăm dò chưa bắt đầu.'), 1, visibleText(page.text));
+  assertNoRepeatedLines(page.text, 'upcoming with msg');
+  const en = await new Voter(url).req('GET', `${soon.headers.get('location')}&lang=en`);
+  assert.equal(count(visibleText(en.text), 'This poll has not opened yet.'), 1, visibleText(en.text));
 });
 
 // ------------------------------------------------------------------ one ballot for embed and API

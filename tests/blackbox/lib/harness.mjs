@@ -500,6 +500,16 @@ export function assertError(r, status, code, { extraKeys = [] } = {}) {
   assertJsonHeaders(r, `error ${status} ${code}`);
 }
 
+/**
+ * The percent of `votes` out of `total` by the contract: one decimal, each option rounded half up on
+ * its own from exact integers, tenths = (2*1000*votes + total) / (2*total) (integer division).
+ */
+export function contractPercent(votes, total) {
+  if (total <= 0) return 0;
+  const tenths = (2n * 1000n * BigInt(votes) + BigInt(total)) / (2n * BigInt(total));
+  return Number(tenths) / 10;
+}
+
 /** Checks RESULTS shape and internal consistency; returns {optionId: votes}. */
 export function assertResults(res, pollDef, what = 'results') {
   assert.ok(res && typeof res === 'object', `${what}: not an object: ${JSON.stringify(res)}`);
@@ -511,33 +521,32 @@ export function assertResults(res, pollDef, what = 'results') {
   assert.deepEqual(res.options.map((o) => o.id).sort(), pollDef.options.map((o) => o.id).sort(), `${what}: option ids`);
   const counts = {};
   let sum = 0;
-  let pct = 0;
+  let tenths = 0;
   for (const o of res.options) {
     assert.deepEqual(Object.keys(o).sort(), ['id', 'label', 'percent', 'votes'], `${what}: option keys ${JSON.stringify(o)}`);
     const def = pollDef.options.find((d) => d.id === o.id);
     assert.equal(o.label, def.label, `${what}: label of ${o.id}`);
     assert.ok(Number.isInteger(o.votes) && o.votes >= 0, `${what}: votes ${JSON.stringify(o)}`);
-    assert.ok(Number.isInteger(o.percent) && o.percent >= 0 && o.percent <= 100, `${what}: percent ${JSON.stringify(o)}`);
+    assert.ok(typeof o.percent === 'number' && o.percent >= 0 && o.percent <= 100, `${what}: percent ${JSON.stringify(o)}`);
+    assert.ok(Number.isInteger(Math.round(o.percent * 10)) && Math.abs(o.percent * 10 - Math.round(o.percent * 10)) < 1e-9,
+      `${what}: percent with more than one decimal ${JSON.stringify(o)}`);
     counts[o.id] = o.votes;
     sum += o.votes;
-    pct += o.percent;
+    tenths += Math.round(o.percent * 10);
   }
   assert.equal(res.total, sum, `${what}: total != sum of votes: ${JSON.stringify(res)}`);
-  if (res.total > 0) assert.equal(pct, 100, `${what}: percents sum to ${pct}: ${JSON.stringify(res)}`);
-  else assert.equal(pct, 0, `${what}: percents with total 0: ${JSON.stringify(res)}`);
+  for (const o of res.options) {
+    assert.equal(o.percent, contractPercent(o.votes, res.total), `${what}: percent of ${o.id}: ${JSON.stringify(res)}`);
+  }
+  if (res.total > 0) assert.ok(tenths >= 999 && tenths <= 1001, `${what}: percents sum to ${tenths / 10}: ${JSON.stringify(res)}`);
+  else assert.equal(tenths, 0, `${what}: percents with total 0: ${JSON.stringify(res)}`);
   return counts;
 }
 
-/** Largest-remainder percentages (for expectations). */
+/** The contract's percentages of a list of votes (for expectations). */
 export function expectedPercents(votes) {
   const total = votes.reduce((a, b) => a + b, 0);
-  if (total === 0) return votes.map(() => 0);
-  const raw = votes.map((v) => (v * 100) / total);
-  const floor = raw.map(Math.floor);
-  let rest = 100 - floor.reduce((a, b) => a + b, 0);
-  const order = raw.map((r, i) => [r - Math.floor(r), i]).sort((a, b) => b[0] - a[0]);
-  for (const [, i] of order) { if (rest <= 0) break; floor[i]++; rest--; }
-  return floor;
+  return votes.map((v) => contractPercent(v, total));
 }
 
 /** Polls readyz until it answers `status` (bounded). Returns the last response. */
