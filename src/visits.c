@@ -225,18 +225,15 @@ struct visits_body {
 };
 
 /* Reads the body. A body that is not a JSON object (a beacon's text, any
- * type) is no flag at all; in an object, "webdriver" and "ping" must be
- * booleans. 0, or -1 when r was answered (413, 400). */
+ * type), or is larger than THAMDO_MAX_BODY, is no flag at all: a plain view,
+ * as before bodies were read. In an object, "webdriver" and "ping" must be
+ * booleans. 0, or -1 when r was answered (400). */
 static int visits_read_body(struct request *r, struct visits_body *out)
 {
     const char *data;
     size_t len;
     memset(out, 0, sizeof(*out));
-    if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0) {
-        request_reply_error(r, 413, "body_too_large", "The request body is too large.");
-        return -1;
-    }
-    if (len == 0)
+    if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0 || len == 0)
         return 0;
     json_t *body = json_loadb(data, len, 0, NULL);
     if (!json_is_object(body)) {
@@ -262,7 +259,7 @@ void visits_record(struct request *r)
     struct visits_query q;
     struct visits_body body;
     if (!visits_query_ok(r, &q) || visits_read_body(r, &body) != 0)
-        return;
+        return; /* answered */
     int robot = body.webdriver || bots_is_robot(request_header(r, "User-Agent"));
     if (body.ping) {
         /* Online only: no view, no session change, and never a new cookie

@@ -191,6 +191,25 @@ test('visitor counter: record (204), read, sites, robots, every 400/403 code', a
   assertError(await request(url, 'PUT', '/api/v1/visits', { json: {} }), 405, 'method_not_allowed');
 });
 
+test('visitor counter: a ping (200 with the figures), its 400, the no-JS counter page and its OPTIONS', async () => {
+  const v = new Voter(url);
+  let r = await v.req('POST', '/api/v1/visits?site=cong-2', { headers: { 'user-agent': BROWSER } });
+  assert.equal(r.status, 204);
+  r = await v.req('POST', '/api/v1/visits?site=cong-2', { headers: { 'user-agent': BROWSER }, json: { ping: true } });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.site, 'cong-2');
+  assertError(await request(url, 'POST', '/api/v1/visits', { headers: { 'user-agent': BROWSER }, json: { ping: 'yes' } }), 400, 'invalid_json');
+  r = await v.req('GET', '/embed/visits?site=cong-2', { headers: { 'user-agent': BROWSER } });
+  assert.equal(r.status, 200);
+  assert.match(r.text, /<dt>Hôm nay<\/dt>/);
+  assert.equal((await request(url, 'HEAD', '/embed/visits')).status, 200);
+  assert.equal((await get('/embed/visits?site=khac')).status, 404);
+  assert.equal((await get('/embed/visits?from=hom-qua')).status, 400);
+  assert.equal((await get('/embed/visits', { headers: { referer: `${EVIL}/` } })).status, 403);
+  assert.equal((await request(url, 'OPTIONS', '/embed/visits')).status, 204);
+  assertError(await request(url, 'POST', '/embed/visits'), 405, 'method_not_allowed');
+});
+
 test('health probes, unknown paths, OPTIONS outside /api', async () => {
   assert.equal((await get('/healthz')).status, 200);
   assert.equal((await get('/readyz')).status, 200);

@@ -185,6 +185,27 @@ test('robots (curl, Googlebot, HeadlessChrome): the page, no cookie, counted per
   assert.deepEqual(await historyDays(site), [{ date: '2026-10-05', visits: 0, visitors: 0, bots: 3 }]);
 });
 
+test('Redis down: a 503 page (Vietnamese and English), Retry-After: 1; back to the figures when Redis is back', async () => {
+  await redis.stop();
+  try {
+    for (const [q, text] of [['', 'Chưa tải được số lượt truy cập.'], ['&lang=en', 'The visitor counter could not be loaded.']]) {
+      const r = await page(`?site=nojs${q}`, T('16:00:00'));
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get('retry-after'), '1');
+      assert.ok(r.text.includes(text), r.text);
+    }
+  } finally {
+    redis = await startRedis({ port: redis.port });
+  }
+  let r;
+  for (let i = 0; i < 100; i++) {
+    r = await page('?site=nojs', T('16:01:00'));
+    if (r.status === 200) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.equal(r.status, 200, 'the page comes back with Redis (bounded: 10 s)');
+});
+
 test('graceful stop: exits 0 without sanitizer output', async () => {
   await svc.stop();
   await redis.stop();

@@ -175,10 +175,12 @@ test('"webdriver": true makes the view a robot\'s (no visit, no cookie, counted 
   // Bodies that are not a JSON object are a beacon's: a reader's view, as before.
   await view(site, T('14:00:04'), { body: 'hello', headers: { 'content-type': 'text/plain' } });
   await view(site, T('14:00:05'), { json: [true] });
+  // A body over THAMDO_MAX_BODY (4096) is not read either: a plain view, not a ping.
+  await view(site, T('14:00:06'), { json: { ping: true, pad: 'z'.repeat(5000) } });
   const c = await counter(site, T('14:00:30'));
-  assert.deepEqual(figures(c), { today: 3, this_week: 3, this_month: 3, total: 3, online: 3 }, JSON.stringify(c));
+  assert.deepEqual(figures(c), { today: 4, this_week: 4, this_month: 4, total: 4, online: 4 }, JSON.stringify(c));
   const days = await historyDays(site, '2026-09-14', '2026-09-15');
-  assert.deepEqual(days, [{ date: '2026-09-14', visits: 3, visitors: 3, bots: 4 }]);
+  assert.deepEqual(days, [{ date: '2026-09-14', visits: 4, visitors: 4, bots: 4 }]);
 });
 
 test('webdriver or ping that is not a boolean: 400 invalid_json, nothing counted', async () => {
