@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bots.h"
 #include "clock.h"
 #include "config.h"
 #include "datadir.h"
@@ -72,6 +73,9 @@ int main(int argc, char **argv)
     }
     if (cfg.polls == NULL)
         log_info("no THAMDO_POLLS_FILE: serving the polls already in Redis");
+    /* Before the first request, so no reader waits for the robot patterns. */
+    if (bots_init() == 0)
+        log_debug("robot patterns: %zu from %s", bots_pattern_count(), bots_source());
 
     rc = server_run(&cfg);
 
