@@ -1,29 +1,13 @@
-/* widget.js - the thamdo poll widget and visitor counter, served as /widget.js.
- *
- * Owns: finding every element with data-thamdo-poll or data-thamdo-visits (at
- * load and when added later), rendering its poll (or counter) in an open shadow root (the CSS below, texts in
- * Vietnamese or, with data-lang="en", English), and voting through the JSON
- * API with the reader's cookie (credentials: 'include'). The reader's state
- * comes only from the API, never from the host page. Every poll text goes in
- * with textContent, never as HTML.
- *
- * Views of one widget: loading -> form (not voted, poll open) or results
- * (voted, or poll closed/upcoming); the form's "Xem kết quả" shows the
- * results with a way back; a poll with allow_change offers "Thay đổi lựa
- * chọn" (change my vote) after voting. A counter records this page view
- * (POST /api/v1/visits, data-site picks the site) and then shows the figures.
- * Messages (errors, "vote recorded") go to one
- * aria-live region under the view; a failure of the service adds a Retry
- * button that repeats the action that failed.
- *
- * Plain ES2018, one IIFE, no globals, no build step; keep it under 8 KiB
- * gzipped (the browser tests check). */
+/* widget.js - the thamdo poll and visitor counter widgets: each [data-thamdo-poll] and
+ * [data-thamdo-visits] element in a shadow root, voting and counting through the JSON API with
+ * the reader's cookie. Never trusts the host page: the reader's state comes from the API, texts
+ * go in as textContent. Plain ES2018, one global (window.__thamdo), under 8 KiB gzipped. */
 (() => {
   'use strict';
 
   const script = document.currentScript;
   const SCRIPT_ORIGIN = script && script.src ? new URL(script.src).origin : '';
-  const TIMEOUT_MS = 15000; // a slow mobile network, not a dead one
+  const TIMEOUT_MS = 15000;
 
   const TEXTS = {
     vi: {
@@ -33,9 +17,9 @@
       see: 'Xem kết quả',
       back: 'Quay lại bình chọn',
       max: (n) => `Chọn tối đa ${n} phương án.`,
-      none: 'Vui lòng chọn một phương án.',
       votes: (s) => `${s} phiếu`,
       total: (s) => `Tổng: ${s} phiếu`,
+      voters: (s) => `${s} người bình chọn`,
       mine: 'Bạn đã chọn',
       thanks: 'Cảm ơn bạn đã tham gia bình chọn!',
       later: 'Kết quả sẽ được công bố sau.',
@@ -44,9 +28,10 @@
       recorded: 'Đã ghi nhận bình chọn của bạn.',
       changed: 'Đã cập nhật lựa chọn của bạn.',
       change: 'Thay đổi lựa chọn',
-      counter: [['today', 'Hôm nay'], ['yesterday', 'Hôm qua'], ['this_week', 'Tuần này'],
-        ['this_month', 'Tháng này'], ['total', 'Tất cả'], ['online', 'Đang truy cập']],
+      counter: ['Hôm nay', 'Hôm qua', 'Tuần này', 'Tháng này', 'Tất cả', 'Đang truy cập'],
       counterFailed: 'Chưa tải được số lượt truy cập.',
+      counterRefused: 'Bộ đếm truy cập không hiển thị được trên trang này.',
+      unknownSite: (s) => `Không tìm thấy trang '${s}' trong cấu hình bộ đếm.`,
       counting: 'Đang tải…',
       retry: 'Thử lại',
       retrying: 'Đang thử lại…',
@@ -56,7 +41,9 @@
         no_option: 'Vui lòng chọn một phương án.',
         invalid_option: 'Phương án đã chọn không còn trong cuộc thăm dò. Vui lòng tải lại trang.',
         poll_not_found: 'Không tìm thấy cuộc thăm dò.',
-        origin_not_allowed: 'Không thể bình chọn từ trang này.',
+        empty: 'Hiện chưa có cuộc thăm dò nào.',
+        poll_closed: 'Cuộc thăm dò đã kết thúc trước khi phiếu của bạn được gửi; phiếu chưa được tính.',
+        origin_not_allowed: 'Cuộc thăm dò không hiển thị được trên trang này.',
         busy: 'Hệ thống đang bận, vui lòng thử lại sau ít phút.',
         other: 'Không gửi được bình chọn. Vui lòng tải lại trang và thử lại.',
       },
@@ -68,9 +55,9 @@
       see: 'See results',
       back: 'Back to the poll',
       max: (n) => `Choose up to ${n} options.`,
-      none: 'Please choose an option.',
-      votes: (s, n) => `${s} ${n === 1 ? 'vote' : 'votes'}`,
-      total: (s, n) => `Total: ${s} ${n === 1 ? 'vote' : 'votes'}`,
+      votes: (s, n) => `${s} vote${n === 1 ? '' : 's'}`,
+      total: (s, n) => `Total: ${s} vote${n === 1 ? '' : 's'}`,
+      voters: (s, n) => `${s} voter${n === 1 ? '' : 's'}`,
       mine: 'Your choice',
       thanks: 'Thank you for voting!',
       later: 'The results will be published later.',
@@ -79,9 +66,10 @@
       recorded: 'Your vote has been recorded.',
       changed: 'Your vote has been changed.',
       change: 'Change my vote',
-      counter: [['today', 'Today'], ['yesterday', 'Yesterday'], ['this_week', 'This week'],
-        ['this_month', 'This month'], ['total', 'Total'], ['online', 'Online now']],
+      counter: ['Today', 'Yesterday', 'This week', 'This month', 'Total', 'Online now'],
       counterFailed: 'The visitor counter could not be loaded.',
+      counterRefused: 'The visitor counter cannot be shown on this page.',
+      unknownSite: (s) => `Unknown counter site '${s}'.`,
       counting: 'Loading…',
       retry: 'Try again',
       retrying: 'Trying again…',
@@ -91,15 +79,16 @@
         no_option: 'Please choose an option.',
         invalid_option: 'The option you chose is no longer in this poll. Please reload the page.',
         poll_not_found: 'Poll not found.',
-        origin_not_allowed: 'Votes cannot be sent from this page.',
+        empty: 'There is no open poll right now.',
+        poll_closed: 'This poll closed before your vote arrived; your vote was not counted.',
+        origin_not_allowed: 'This poll cannot be shown on this page.',
         busy: 'The service is busy. Please try again in a few minutes.',
         other: 'Your vote could not be sent. Please reload the page and try again.',
       },
     },
   };
 
-  // Colours: text #1f2933 and muted #52606d on white are 14.7:1 and 6.4:1,
-  // white on the accent #0b5394 is 8.2:1, the error red #a61b1b is 7.4:1.
+  // Contrast on white: text 14.7:1, muted 6.4:1, accent 8.2:1, error 7.4:1.
   const CSS = `
 :host{display:block;color:var(--thamdo-text,#1f2933);font-family:var(--thamdo-font,inherit);
 --a:var(--thamdo-accent,#0b5394);--at:var(--thamdo-accent-text,#fff);
@@ -140,7 +129,7 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
 @media (forced-colors:active){.bar{border:1px solid CanvasText}.bar span{background:CanvasText}}
 `;
 
-  let sheet = null; // one constructed stylesheet shared by every widget (no CSP trouble)
+  let sheet = null; // shared by every widget
   function addStyle(root) {
     try {
       if (!sheet) {
@@ -155,41 +144,64 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     }
   }
 
-  /** h('p', {class: 'm'}, 'text', child, [children]) - an element; null/false children are skipped. */
+  /** h('p', {class: 'm'}, 'text', node, [nodes]): an element; null/false kids are skipped. */
   function h(tag, attrs, ...kids) {
     const el = document.createElement(tag);
     for (const k in attrs || {}) {
       const v = attrs[k];
-      if (v === null || v === undefined || v === false) continue;
+      if (v == null || v === false) continue;
       if (typeof v === 'function') el.addEventListener(k.slice(2), v);
       else el.setAttribute(k, v === true ? '' : v);
     }
     const add = (kid) => {
       if (Array.isArray(kid)) kid.forEach(add);
-      else if (kid !== null && kid !== undefined && kid !== false) el.append(kid);
+      else if (kid != null && kid !== false) el.append(kid);
     };
     kids.forEach(add);
     return el;
   }
 
-  /** One request to the API; resolves {status, data} (status 0: network error or timeout). */
-  async function api(base, method, path, body) {
-    const ctl = typeof AbortController === 'function' ? new AbortController() : null;
-    const timer = setTimeout(() => ctl && ctl.abort(), TIMEOUT_MS);
+  // One voter id per reader: parallel answers would each set another id, so requests wait for
+  // the first answer that may set it (or its failure). Shared by every copy of widget.js.
+  let shared = window.__thamdo;
+  if (!shared || shared.v !== 1) {
+    shared = { v: 1, open: false, first: null, told: {} };
+    if (!window.__thamdo) window.__thamdo = shared; // another version's is left alone
+  }
+
+  /** console.error of a setup mistake, once a page. */
+  function tell(text) {
+    if (!shared.told[text]) console.error(`thamdo: ${text}`);
+    shared.told[text] = 1;
+  }
+
+  /** An API request: {status, data} (status 0: no answer); mints: its answer may set the cookie. */
+  async function api(base, method, path, body, mints) {
+    while (!shared.open && shared.first) await shared.first;
+    if (shared.open || !mints) return send(base, method, path, body);
+    let done;
+    shared.first = new Promise((resolve) => { done = resolve; });
     try {
-      const init = { method, credentials: 'include', signal: ctl ? ctl.signal : undefined };
-      if (body) {
-        init.headers = { 'Content-Type': 'application/json' };
-        init.body = JSON.stringify(body);
-      }
-      const res = await fetch(base + path, init);
-      let data = null;
-      try {
-        data = await res.json();
-      } catch (e) {
-        // not JSON (a proxy's error page): the status decides
-      }
-      return { status: res.status, data };
+      return await send(base, method, path, body);
+    } finally {
+      shared.open = true;
+      shared.first = null;
+      done();
+    }
+  }
+
+  async function send(base, method, path, body) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+    try {
+      const res = await fetch(base + path, {
+        method,
+        credentials: 'include',
+        signal: ctl.signal,
+        headers: body ? { 'Content-Type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : null,
+      });
+      return { status: res.status, data: await res.json().catch(() => null) };
     } catch (e) {
       return { status: 0, data: null };
     } finally {
@@ -205,43 +217,58 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     return (r.data && r.data.error && r.data.error.code) || 'other';
   }
 
-  // ------------------------------------------------------------ one widget
-  function mount(el) {
+  /** el's shadow root: {T texts, wrap, nf, pf (percent) formats, base URL}; null if it had one. */
+  function setup(el) {
     let root;
     try {
       root = el.attachShadow({ mode: 'open' });
     } catch (e) {
-      return; // already has a shadow root (widget.js loaded twice) or cannot have one
+      return null;
     }
     addStyle(root);
-    const id = el.getAttribute('data-thamdo-poll') || '';
     const lang = /^en\b/i.test(el.getAttribute('data-lang') || '') ? 'en' : 'vi';
     const T = TEXTS[lang];
-    const nf = new Intl.NumberFormat(lang === 'en' ? 'en-US' : 'vi-VN');
-    const base = (el.getAttribute('data-thamdo-base') || SCRIPT_ORIGIN || location.origin).replace(/\/+$/, '');
-    const path = `/api/v1/polls/${encodeURIComponent(id)}`;
+    const wrap = h('div', { class: 'w', lang });
+    root.append(wrap);
+    return {
+      T,
+      wrap,
+      nf: new Intl.NumberFormat(lang),
+      pf: new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }),
+      base: (el.getAttribute('data-thamdo-base') || SCRIPT_ORIGIN || location.origin).replace(/\/+$/, ''),
+    };
+  }
+
+  const refused = (base) => tell(`${base} refuses this page: add ${location.origin} to its THAMDO_ALLOWED_ORIGINS.`);
+
+  // A poll: loading -> form, or results (voted, closed, upcoming); messages in one aria-live
+  // region, with Retry when the service failed.
+  function mount(el) {
+    const ui = setup(el);
+    if (!ui) return;
+    const { T, wrap, nf, pf, base } = ui;
+    const id = el.getAttribute('data-thamdo-poll') || '';
+    let path = '';
 
     const view = h('div', null, h('p', { class: 'm' }, T.loading));
     const msg = h('p', { class: 'msg', 'aria-live': 'polite' });
-    const retry = h('button', { type: 'button', class: 's', hidden: true, onclick: onRetry }, T.retry);
-    const wrap = h('div', { class: 'w', lang, 'aria-busy': 'true' }, view, msg, retry);
-    root.append(wrap);
+    const button = (text, onclick) => h('button', { type: 'button', class: 's', onclick }, text);
+    const retry = button(T.retry, onRetry);
+    retry.hidden = true;
+    wrap.append(view, msg, retry);
 
     let poll = null; // the GET answer, updated by votes
-    let form = null; // kept while the reader switches to the results and back
+    let form = null;
     let inputs = [];
     let submit = null;
     let busy = false;
-    let again = null; // the action the Retry button repeats
-    let unsure = false; // a vote failed on the way: it may have been counted all the same
+    let again = null; // what Retry repeats
+    let unsure = false; // a vote failed on the way: it may have been counted
 
-    let shown = view; // the element now in the view's place
-    /**
-     * Replaces the view and clears the message and Retry; moves focus into the new view (or to
-     * target) when focus was in the widget, so that keyboard and screen reader users follow.
-     */
+    let shown = view;
+    /** Replaces the view, clears message and Retry; focus follows if it was in the widget. */
     function replaceView(node, target) {
-      const hadFocus = !!root.activeElement;
+      const hadFocus = !!wrap.getRootNode().activeElement;
       wrap.replaceChild(node, shown);
       shown = node;
       if (hadFocus) (target || node).focus();
@@ -250,18 +277,24 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     }
 
     let sayTimer = 0;
-    /** Shows and announces a message (kind 'err' or 'ok'); '' clears it. */
+    /** Shows and announces a message (kind 'err', 'ok', 'm'); '' clears it. */
     function say(text, kind) {
       clearTimeout(sayTimer);
-      msg.textContent = ''; // emptied first so that the same text is announced again
+      msg.textContent = ''; // so that the same text is announced again
       msg.className = kind ? `msg ${kind}` : 'msg';
       if (text) sayTimer = setTimeout(() => { msg.textContent = text; }, 60);
     }
 
+    /** Says what failed; Retry (repeats action) only if the service was busy. */
     function fail(code, action) {
       const e = T.err;
-      const text = code === 'too_many_options' ? e.too_many_options(nf.format(poll.max_choices)) : e[code] || e.other;
-      say(text, 'err');
+      const calm = code === 'origin_not_allowed' || code === 'empty';
+      view.textContent = '';
+      if (code === 'origin_not_allowed') {
+        refused(base);
+        replaceView(h('div'));
+      }
+      say(code === 'too_many_options' ? e.too_many_options(nf.format(poll.max_choices)) : e[code] || e.other, calm ? 'm' : 'err');
       again = code === 'busy' ? action : null;
       retry.hidden = !again;
     }
@@ -275,18 +308,36 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       retry.textContent = T.retry;
     }
 
-    async function load() {
+    async function call(method, p, body, mints) {
       busy = true;
       wrap.setAttribute('aria-busy', 'true');
-      const r = await api(base, 'GET', path);
+      const r = await api(base, method, p, body, mints);
       busy = false;
       wrap.setAttribute('aria-busy', 'false');
+      return r;
+    }
+
+    /** data-thamdo-poll="latest": the newest open poll. */
+    async function findLatest() {
+      const r = await call('GET', '/api/v1/polls?status=open&limit=1');
+      const list = r.status === 200 && r.data && r.data.polls;
+      if (list && list[0]) start(list[0].id);
+      else fail(list ? 'empty' : errorCode(r), findLatest);
+    }
+
+    function start(pollId) {
+      path = `/api/v1/polls/${pollId}`;
+      return load();
+    }
+
+    /** Loads the poll and shows it; note: what happened to a vote (the results are shown). */
+    async function load(note) {
+      const r = await call('GET', path, null, true);
       if (r.status === 200 && r.data && Array.isArray(r.data.options)) {
         poll = r.data;
-        if (poll.voted || poll.status !== 'open') showResults(false);
+        if (poll.voted || poll.status !== 'open' || note) showResults(false, note, 'err');
         else showForm();
       } else {
-        view.textContent = ''; // no "loading" any more; load() runs only while view is shown
         fail(errorCode(r), load);
       }
     }
@@ -294,7 +345,7 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     function showForm() {
       if (!form) form = buildForm();
       if (poll.voted) {
-        // changing a vote (allow_change): start from the recorded choice
+        // allow_change: start from the recorded choice
         inputs.forEach((i) => { i.checked = (poll.choice || []).indexOf(i.value) >= 0; });
         form.dispatchEvent(new Event('change'));
       }
@@ -307,7 +358,6 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       inputs = poll.options.map((o) => h('input', { type: multi ? 'checkbox' : 'radio', name: 'option', value: o.id }));
       const labels = poll.options.map((o, i) => h('label', { class: 'opt' }, inputs[i], h('span', null, o.label)));
       const limit = () => {
-        // at most max checked: the other boxes are disabled until one is unchecked
         const full = inputs.filter((i) => i.checked).length >= max;
         inputs.forEach((i) => {
           i.disabled = full && !i.checked;
@@ -315,22 +365,21 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
         });
       };
       submit = h('button', { type: 'submit' }, T.vote);
-      return h('form', { novalidate: true, tabindex: '-1', onsubmit: onSubmit, onchange: multi ? limit : null },
+      const onsubmit = (ev) => {
+        ev.preventDefault();
+        sendChoice();
+      };
+      return h('form', { novalidate: true, tabindex: '-1', onsubmit, onchange: multi ? limit : null },
         h('fieldset', { 'aria-describedby': multi ? 'hint' : null },
           h('legend', null, poll.question),
           multi ? h('p', { class: 'm', id: 'hint' }, T.max(nf.format(max))) : null,
           labels),
         h('div', { class: 'act' },
           submit,
-          poll.results ? h('button', { type: 'button', class: 's', onclick: () => showResults(true) }, T.see) : null));
+          poll.results ? button(T.see, () => showResults(true)) : null));
     }
 
-    function onSubmit(ev) {
-      ev.preventDefault();
-      sendChoice();
-    }
-
-    /** Sends what is checked in the form now (Retry comes back here: the choice is kept). */
+    /** Sends what is checked now (Retry comes back here). */
     function sendChoice() {
       if (busy) return undefined;
       const chosen = inputs.filter((i) => i.checked).map((i) => i.value);
@@ -343,64 +392,56 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     }
 
     async function vote(chosen) {
-      busy = true;
-      say(''); // Retry stays (disabled while it runs) and keeps the focus it may have
+      say(''); // Retry stays, disabled, with its focus
       submit.setAttribute('aria-disabled', 'true');
       submit.textContent = T.sending;
-      wrap.setAttribute('aria-busy', 'true');
-      const r = await api(base, 'POST', `${path}/votes`, { options: chosen });
-      busy = false;
+      const r = await call('POST', `${path}/votes`, { options: chosen }, true);
       submit.removeAttribute('aria-disabled');
       submit.textContent = T.vote;
-      wrap.setAttribute('aria-busy', 'false');
       let code = r.status === 200 || r.status === 201 ? (r.data ? 'ok' : 'busy') : errorCode(r);
       if (code === 'already_voted' && r.data && unsure && sameSet(r.data.choice, chosen)) {
-        code = 'ok'; // the attempt that seemed to fail was counted: this is that vote
+        code = 'ok'; // the attempt that seemed to fail was counted
       }
       if (code === 'ok' || (code === 'already_voted' && r.data)) {
         poll.voted = true;
         poll.choice = r.data.choice || chosen;
         poll.results = r.data.results || null;
-        showResults(false);
-        if (code === 'ok') say(r.data && r.data.changed ? T.changed : T.recorded, 'ok');
-        else say(T.err.already_voted, 'err');
+        if (code === 'ok') showResults(false, r.data.changed ? T.changed : T.recorded, 'ok');
+        else showResults(false, T.err.already_voted, 'err');
       } else if (code === 'busy') {
         unsure = true;
         fail(code, sendChoice);
       } else if (code === 'poll_closed' || code === 'poll_not_open') {
-        poll.status = code === 'poll_closed' ? 'closed' : 'upcoming';
-        showResults(false); // the view says so; focus moves there
+        load(T.err[code]);
       } else {
-        fail(code); // the reader's choice or the page must change: no Retry
+        fail(code); // no Retry: the choice or the page must change
       }
     }
 
-    /** The results view; peek: from the form's "Xem kết quả", with a way back. */
-    function showResults(peek) {
+    /** The results; peek: from "Xem kết quả", with a way back; note: what happened (not the thanks). */
+    function showResults(peek, note, kind) {
       const res = poll.results;
       const mine = poll.choice || [];
       const status = poll.status === 'closed' ? T.closed : poll.status === 'upcoming' ? T.upcoming : '';
       const chosenLabels = poll.options.filter((o) => mine.indexOf(o.id) >= 0).map((o) => o.label);
-      const back = peek
-        ? h('button', { type: 'button', class: 's', onclick: showForm }, T.back)
-        : poll.voted && poll.allow_change && poll.status === 'open'
-          ? h('button', { type: 'button', class: 's', onclick: showForm }, T.change)
-          : null;
+      const back = peek ? T.back : poll.voted && poll.allow_change && poll.status === 'open' ? T.change : '';
       replaceView(h('div', { tabindex: '-1' },
         h('p', { class: 'q' }, poll.question),
         status ? h('p', null, status) : null,
         res ? bars(res, mine) : null,
         !res && poll.voted ? h('p', { class: 'm' }, T.later) : null,
         !res && chosenLabels.length ? h('p', null, `✓ ${T.mine}: ${chosenLabels.join(', ')}`) : null,
-        poll.voted ? h('p', { class: 'thx' }, T.thanks) : null,
-        back ? h('div', { class: 'act' }, back) : null));
+        poll.voted && !note ? h('p', { class: 'thx' }, T.thanks) : null,
+        back ? h('div', { class: 'act' }, button(back, showForm)) : null));
+      if (note) say(note, kind);
     }
 
     function bars(res, mine) {
+      const total = T.total(nf.format(res.total), res.total);
       return [
         h('ul', null, res.options.map((o) => {
           const me = mine.indexOf(o.id) >= 0;
-          const count = `${T.votes(nf.format(o.votes), o.votes)} (${o.percent}%)`;
+          const count = `${T.votes(nf.format(o.votes), o.votes)} (${pf.format(o.percent)}%)`;
           const fill = h('span');
           fill.style.width = `${Math.max(0, Math.min(100, o.percent))}%`;
           return h('li', { class: me ? 'me' : null },
@@ -410,50 +451,79 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
               h('span', { class: 'n' }, count)),
             h('div', { class: 'bar', role: 'img', 'aria-label': `${o.label}: ${count}${me ? ` - ${T.mine}` : ''}` }, fill));
         })),
-        h('p', { class: 'tot' }, T.total(nf.format(res.total), res.total)),
+        h('p', { class: 'tot' }, poll.max_choices > 1 ? `${total} · ${T.voters(nf.format(res.voters), res.voters)}` : total),
       ];
     }
 
-    if (/^[a-z0-9-]{1,64}$/.test(id)) load();
-    else {
-      wrap.setAttribute('aria-busy', 'false');
-      view.textContent = '';
-      say(T.err.poll_not_found, 'err');
-    }
+    if (id === 'latest') findLatest();
+    else if (/^[a-z0-9-]{1,64}$/.test(id)) start(id);
+    else fail('poll_not_found');
   }
 
-  // ------------------------------------------------------------ one counter
+  // A counter: records this view, shows the figures, pings while the page is visible.
+  const FIGURES = ['today', 'yesterday', 'this_week', 'this_month', 'total', 'online'];
+  const PING_MS = 60000;
+  const MAX_PINGS = 240; // 4 hours
+
   function mountCounter(el) {
-    let root;
-    try {
-      root = el.attachShadow({ mode: 'open' });
-    } catch (e) {
-      return;
-    }
-    addStyle(root);
-    const lang = /^en\b/i.test(el.getAttribute('data-lang') || '') ? 'en' : 'vi';
-    const T = TEXTS[lang];
-    const nf = new Intl.NumberFormat(lang === 'en' ? 'en-US' : 'vi-VN');
-    const base = (el.getAttribute('data-thamdo-base') || SCRIPT_ORIGIN || location.origin).replace(/\/+$/, '');
+    const ui = setup(el);
+    if (!ui) return;
+    const { T, wrap, nf, base } = ui;
     const site = el.getAttribute('data-site');
     const path = `/api/v1/visits${site ? `?site=${encodeURIComponent(site)}` : ''}`;
-    const wrap = h('div', { class: 'w', lang, 'aria-busy': 'true' }, h('p', { class: 'm' }, T.counting));
-    root.append(wrap);
-    (async () => {
-      await api(base, 'POST', path); // this page view; the figures below include it
-      const r = await api(base, 'GET', path);
-      wrap.setAttribute('aria-busy', 'false');
+    const show = (kid) => {
       wrap.textContent = '';
-      if (r.status === 200 && r.data) {
-        wrap.append(h('dl', null, T.counter.map(([key, label]) => [
-          h('dt', null, label), h('dd', null, nf.format(Number(r.data[key]) || 0))])));
-      } else {
-        wrap.append(h('p', { class: 'm' }, T.counterFailed));
+      wrap.append(kid);
+    };
+    wrap.setAttribute('aria-busy', 'true');
+    show(h('p', { class: 'm' }, T.counting));
+
+    /** POSTs the view (or a ping) and shows the figures it (or a GET) answers; true if shown. */
+    async function post(body, mints) {
+      let r = await api(base, 'POST', path, body, mints);
+      if (!(r.data && r.data.total >= 0)) r = await api(base, 'GET', path);
+      wrap.setAttribute('aria-busy', 'false');
+      const code = errorCode(r);
+      const f = r.status === 200 && r.data;
+      if (code === 'origin_not_allowed') refused(base);
+      if (code === 'unknown_site') tell(`site '${site}' is not in THAMDO_SITES of ${base}.`);
+      if (f) {
+        show(h('dl', null, T.counter.map((label, i) => [
+          h('dt', null, label), h('dd', null, nf.format(Number(f[FIGURES[i]]) || 0))])));
+      } else if (!body || !body.ping) {
+        const unknown = code === 'unknown_site';
+        show(h('p', { class: unknown ? 'err' : 'm' },
+          unknown ? T.unknownSite(site) : code === 'origin_not_allowed' ? T.counterRefused : T.counterFailed));
       }
-    })();
+      return !!f;
+    }
+
+    // A browser driven by a program is counted as a robot, and does not ping.
+    const robot = navigator.webdriver === true;
+    post(robot ? { webdriver: true } : null, true).then((ok) => {
+      if (!ok || robot) return;
+      // A ping a minute while visible; back from hidden, at once if a minute passed.
+      let pings = 0;
+      let last = Date.now();
+      let timer = 0;
+      const plan = () => {
+        clearTimeout(timer);
+        if (pings < MAX_PINGS && document.visibilityState === 'visible') {
+          timer = setTimeout(ping, Math.max(0, last + PING_MS - Date.now()));
+        }
+      };
+      const ping = () => {
+        pings++;
+        last = Date.now();
+        plan();
+        post({ ping: true });
+      };
+      document.addEventListener('visibilitychange', plan);
+      plan();
+    });
   }
 
-  // ------------------------------------------------------------ finding the widgets
+  // At load and when added later.
   const mounted = new WeakSet();
   const KINDS = [['data-thamdo-poll', mount], ['data-thamdo-visits', mountCounter]];
   function scan(node) {

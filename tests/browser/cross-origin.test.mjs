@@ -1,11 +1,13 @@
 // The widget embedded in another site's page: a host page on http://localhost:A loads
 // http://127.0.0.1:B/widget.js. With A on THAMDO_ALLOWED_ORIGINS and the cross-site cookie
 // settings (SameSite=None, Partitioned) the reader votes and is remembered on reload; a page on
-// an origin that is not on the list gets nothing rendered and cannot add a vote.
+// an origin that is not on the list is answered 403 origin_not_allowed (readable, with CORS
+// headers): the widget says calmly that it cannot be shown there, tells the page's developer
+// once on the console, does not retry, and no vote from that page is counted.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis, startThamdo, makePoll, request } from '../blackbox/lib/harness.mjs';
-import { launchBrowser, newPage, poll, liveRegion, startHostServer, hostPage } from './lib.mjs';
+import { launchBrowser, newPage, screenshot, poll, liveRegion, startHostServer, hostPage, voteRecorded } from './lib.mjs';
 
 const P = makePoll('nhung-trang-khac', {
   question: 'Bạn biết đến trang này qua đâu?',
@@ -38,7 +40,7 @@ before(async () => {
   });
   url = svc.url;
   allowedPages['/'] = hostPage(url, [{ id: P.id }]);
-  strangerPages['/'] = hostPage(url, [{ id: P.id }]);
+  strangerPages['/'] = hostPage(url, [{ id: P.id, lang: 'vi' }, { id: P.id, lang: 'en' }], '<div data-thamdo-visits></div>');
   browser = await launchBrowser();
 });
 
@@ -51,8 +53,7 @@ test('an allowed host page on another site: the vote is sent with the cookie and
   const w = poll(page, P.id);
   await w.getByRole('radio', { name: 'Mạng xã hội' }).check();
   await w.getByRole('button', { name: 'Bình chọn' }).click();
-  await w.getByText('Cảm ơn bạn đã tham gia bình chọn!').waitFor();
-  await liveRegion(w).filter({ hasText: 'Đã ghi nhận bình chọn của bạn.' }).waitFor();
+  await voteRecorded(w);
   assert.equal(await total(), 1);
 
   const cookies = (await context.cookies(url)).filter((c) => c.name === 'thamdo_vid');
@@ -68,18 +69,46 @@ test('an allowed host page on another site: the vote is sent with the cookie and
   await context.close();
 });
 
-test('a host page on an origin not on the list: nothing rendered but an error, and no vote counted', async () => {
+test('a host page on an origin not on the list: a calm message, no Retry, no retry loop, one console error, no vote', async () => {
   const before = await total();
   const { context, page } = await newPage(browser);
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error' && m.text().startsWith('thamdo:')) errors.push(m.text()); });
+  const sent = [];
+  page.on('request', (r) => { if (r.url().startsWith(`${url}/api/`) && r.method() !== 'OPTIONS') sent.push(`${r.method()} ${r.url()}`); });
+  await page.clock.install();
   await page.goto(`${stranger.origin}/`);
-  const w = poll(page, P.id);
-  // The browser withholds the answer (no Access-Control-Allow-Origin): to the widget it is a failure.
-  await liveRegion(w).filter({ hasText: 'Hệ thống đang bận, vui lòng thử lại sau ít phút.' }).waitFor();
-  assert.equal(await w.getByRole('radio').count(), 0);
-  assert.equal(await w.getByRole('img').count(), 0, 'no results rendered');
+  // The service answers 403 origin_not_allowed with CORS headers, so the widget can read why.
+  const vi = poll(page, P.id, 'vi');
+  const en = poll(page, P.id, 'en');
+  await liveRegion(vi).filter({ hasText: 'Cuộc thăm dò không hiển thị được trên trang này.' }).waitFor();
+  await liveRegion(en).filter({ hasText: 'This poll cannot be shown on this page.' }).waitFor();
+  await page.locator('[data-thamdo-visits]').getByText('Bộ đếm truy cập không hiển thị được trên trang này.').waitFor();
+  for (const w of [vi, en]) {
+    assert.equal(await w.getByRole('button').count(), 0, 'no Retry: trying again cannot help');
+    assert.equal(await w.getByRole('radio').count(), 0);
+    assert.equal(await w.getByRole('img').count(), 0, 'no results rendered');
+    assert.equal(await w.locator('.err').count(), 0, 'calm, not an error in red');
+  }
+  await screenshot(page.locator('main'), 'origin-not-allowed');
 
-  // A script of that page tries anyway: a JSON vote is stopped by the browser's preflight, and a
-  // "simple" form post, which does reach the service, is refused by it (Origin not allowed).
+  // Ten minutes later (on the page's clock) nothing more has been asked: no retry loop.
+  const settled = sent.length;
+  assert.ok(settled <= 4, `requests: ${sent.join(', ')}`); // each poll once, the counter's view and figures
+  for (let i = 0; i < 10; i++) {
+    await page.clock.runFor(60_000);
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+  }
+  await page.evaluate(() => fetch('/').then((r) => r.text())); // a request after any the widget made
+  assert.equal(sent.length, settled, `requests: ${sent.join(', ')}`);
+
+  // The page's developer is told, once for the page, what to change.
+  assert.equal(errors.length, 1, errors.join('\n'));
+  assert.match(errors[0], /THAMDO_ALLOWED_ORIGINS/);
+  assert.ok(errors[0].includes(stranger.origin), errors[0]);
+
+  // A script of that page tries anyway: a JSON vote passes the preflight and is refused (readably),
+  // and a "simple" form post, which also reaches the service, is refused by it.
   const attempts = await page.evaluate(async (target) => {
     const out = [];
     try {
@@ -102,7 +131,7 @@ test('a host page on an origin not on the list: nothing rendered but an error, a
     }
     return out;
   }, `${url}/api/v1/polls/${P.id}/votes`);
-  assert.deepEqual(attempts, ['json:blocked', 'form:sent']);
+  assert.deepEqual(attempts, ['json:403', 'form:sent']);
   assert.equal(await total(), before, 'the vote from the unlisted origin was not counted');
 
   // The same form post with that Origin, seen from outside the browser: refused with 403.

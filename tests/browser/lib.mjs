@@ -32,17 +32,22 @@ after(async () => {
   for (const s of servers) await s();
 });
 
-/** Launches chromium; closed in after(). */
-export async function launchBrowser() {
-  const browser = await chromium.launch(LAUNCH);
+/**
+ * Launches chromium; closed in after(). Its pages are a reader's: navigator.webdriver is false
+ * (the widget reports a browser driven by a program, and the counter counts it as a robot);
+ * with { webdriver: true } it stays true, as Playwright leaves it.
+ */
+export async function launchBrowser({ webdriver = false } = {}) {
+  const args = webdriver ? LAUNCH.args : [...LAUNCH.args, '--disable-blink-features=AutomationControlled'];
+  const browser = await chromium.launch({ ...LAUNCH, args });
   browsers.add(browser);
   return browser;
 }
 
 /**
- * A new context (a new reader: empty cookie jar) with bounded waits. The reader's browser says it
- * is Chrome: headless Chromium's own User-Agent ("HeadlessChrome/...") is a robot's to the
- * visitor counter, which would then count none of these readers.
+ * A new context (a new reader: empty cookie jar) with bounded waits. Its User-Agent is that of
+ * the same Chrome with a window: headless Chromium says "HeadlessChrome", which the counter
+ * rightly counts as a robot.
  */
 export async function newPage(browser, options = {}) {
   const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
@@ -66,6 +71,18 @@ export function poll(page, id, lang) {
 /** The widget's aria-live region inside a poll element. */
 export function liveRegion(widget) {
   return widget.locator('[aria-live="polite"]');
+}
+
+export const THANKS = { vi: 'Cảm ơn bạn đã tham gia bình chọn!', en: 'Thank you for voting!' };
+export const RECORDED = { vi: 'Đã ghi nhận bình chọn của bạn.', en: 'Your vote has been recorded.' };
+
+/**
+ * Waits until a widget confirms the vote just cast: "Đã ghi nhận bình chọn của bạn." in its live
+ * region, and only that (the view's thank-you line is for a reader coming back).
+ */
+export async function voteRecorded(widget, lang = 'vi') {
+  await liveRegion(widget).filter({ hasText: RECORDED[lang] }).waitFor();
+  assert.equal(await widget.getByText(THANKS[lang]).count(), 0, 'one confirmation, not a second thank-you line');
 }
 
 /** Adds poll elements to a page that has already loaded widget.js (rendered by its MutationObserver). */
@@ -109,14 +126,15 @@ export async function startHostServer(pages) {
   return { port, origin: `http://localhost:${port}` };
 }
 
-/** A host page embedding the widget from `serviceUrl` with the given poll elements. */
-export function hostPage(serviceUrl, polls) {
+/** A host page embedding the widget from `serviceUrl` with the given poll elements, then `extra` HTML. */
+export function hostPage(serviceUrl, polls, extra = '') {
   const divs = polls.map((p) => `<div data-thamdo-poll="${p.id}"${p.lang ? ` data-lang="${p.lang}"` : ''}></div>`).join('\n');
   return `<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Trang nhúng thử</title>
 <script src="${serviceUrl}/widget.js" async></script></head>
 <body><main><h1>Trang của một đơn vị khác</h1>
 ${divs}
+${extra}
 </main></body></html>`;
 }
 
