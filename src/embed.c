@@ -22,6 +22,7 @@
 #include "html.h"
 #include "http_util.h"
 #include "log.h"
+#include "page.h"
 #include "poll.h"
 #include "request.h"
 #include "server.h"
@@ -287,36 +288,18 @@ static void embed_form(struct request *r, struct evbuffer *b, const struct store
                         embed_t(r, T_VOTE));
 }
 
-static void embed_send(struct request *r, int status, struct evbuffer *b)
-{
-    char csp[CONFIG_ORIGINS_MAX * CONFIG_ORIGIN_LEN / 4 + 256];
-    size_t o =
-        (size_t)snprintf(csp, sizeof(csp),
-                         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                         "base-uri 'none'; frame-ancestors 'self'");
-    const struct config *cfg = r->srv->cfg;
-    for (size_t i = 0; i < cfg->n_origins && o + strlen(cfg->allowed_origins[i]) + 2 < sizeof(csp);
-         i++)
-        o += (size_t)snprintf(csp + o, sizeof(csp) - o, " %s", cfg->allowed_origins[i]);
-    evbuffer_add_printf(b, "</body></html>\n");
-    request_add_header(r, "Content-Security-Policy", csp);
-    request_add_header(r, "Cache-Control", "no-store");
-    request_add_header(r, "X-Content-Type-Options", "nosniff");
-    request_add_header(r, "Referrer-Policy", "same-origin");
-    request_reply_buffer(r, status, "text/html; charset=utf-8", b);
-    evbuffer_free(b);
-}
-
 /* A short page with one message (errors), and a link back to the poll. */
-static void embed_notice(struct request *r, int status, enum embed_text text, int retry)
+static void embed_notice(struct request *r, int status, const char *code, enum embed_text text,
+                         int retry)
 {
+    request_set_error_code(r, code); /* for the access log */
     struct evbuffer *b = evbuffer_new();
     embed_head(r, b, embed_t(r, text));
     evbuffer_add_printf(b, "<p class=\"msg\" role=\"alert\">%s</p>\n", embed_t(r, text));
     if (retry)
         evbuffer_add_printf(b, "<a class=\"btn\" href=\"/embed/polls/%s%s\">%s</a>\n", r->poll_id,
                             r->lang_en ? "?lang=en" : "", embed_t(r, T_RETRY));
-    embed_send(r, status, b);
+    page_send(r, status, b);
 }
 
 static void embed_page_cb(void *arg, const struct store_poll_reply *p)
@@ -324,15 +307,15 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
     struct request *r = arg;
     struct embed_query q;
     if (!p) {
-        embed_notice(r, 503, T_UNAVAILABLE, 1);
+        embed_notice(r, 503, "store_unavailable", T_UNAVAILABLE, 1);
         return;
     }
     if (strcmp(p->code, "poll_damaged") == 0) {
-        embed_notice(r, 500, T_DAMAGED, 0);
+        embed_notice(r, 500, "poll_damaged", T_DAMAGED, 0);
         return;
     }
     if (!p->def) {
-        embed_notice(r, 404, T_NOT_FOUND, 0);
+        embed_notice(r, 404, "poll_not_found", T_NOT_FOUND, 0);
         return;
     }
     embed_read_query(r, &q);
@@ -372,7 +355,7 @@ static void embed_page_cb(void *arg, const struct store_poll_reply *p)
             evbuffer_add_printf(b, "<p><a href=\"/embed/polls/%s%s\">%s</a></p>\n", r->poll_id,
                                 r->lang_en ? "?lang=en" : "", embed_t(r, T_BACK));
     }
-    embed_send(r, 200, b);
+    page_send(r, 200, b);
 }
 
 void embed_page(struct request *r)
@@ -396,15 +379,15 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
     if (!p) {
-        embed_notice(r, 503, T_UNAVAILABLE, 1);
+        embed_notice(r, 503, "store_unavailable", T_UNAVAILABLE, 1);
         return;
     }
     if (strcmp(p->code, "poll_not_found") == 0) {
-        embed_notice(r, 404, T_NOT_FOUND, 0);
+        embed_notice(r, 404, "poll_not_found", T_NOT_FOUND, 0);
         return;
     }
     if (strcmp(p->code, "poll_damaged") == 0) {
-        embed_notice(r, 500, T_DAMAGED, 0);
+        embed_notice(r, 500, "poll_damaged", T_DAMAGED, 0);
         return;
     }
     embed_back(r, strcmp(p->code, "ok") == 0 ? "voted" : p->code); /* "changed" too */
@@ -419,7 +402,7 @@ void embed_vote(struct request *r)
     embed_read_query(r, &q);
     if (!cors_source_allowed(r)) {
         log_info("embed vote refused: posted from a page that is not allowed");
-        embed_notice(r, 403, T_FORBIDDEN, 0);
+        embed_notice(r, 403, "origin_not_allowed", T_FORBIDDEN, 0);
         return;
     }
     if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0 ||
@@ -431,7 +414,7 @@ void embed_vote(struct request *r)
     request_voter(r, 1);
     if (!r->has_voter) {
         log_error("embed vote: could not create a voter id");
-        embed_notice(r, 500, T_NO_VOTER, 1);
+        embed_notice(r, 500, "internal_error", T_NO_VOTER, 1);
         return;
     }
     store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, r->ballot.ptrs, r->ballot.n,

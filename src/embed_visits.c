@@ -23,22 +23,29 @@ static const char *const embed_visits_labels[6][2] = {
     {"Tháng này", "This month"}, {"Tất cả", "Total"},      {"Đang truy cập", "Online now"},
 };
 
-/* Each notice: its status, and its text before and after the site asked for
- * (only EMBED_VISITS_UNKNOWN_SITE names it). */
+/* Each notice: its status, error code (for the access log), and its text
+ * before and after the site asked for (only EMBED_VISITS_UNKNOWN_SITE names it). */
 static const struct {
     int status;
+    const char *code;
     const char *text[2], *after[2];
 } embed_visits_notices[] = {
-    [EMBED_VISITS_BAD_ADDRESS] =
-        {400, {"Địa chỉ của bộ đếm không hợp lệ.", "This counter address is not valid."}, {"", ""}},
+    [EMBED_VISITS_BAD_ADDRESS] = {400,
+                                  "invalid_parameter",
+                                  {"Địa chỉ của bộ đếm không hợp lệ.",
+                                   "This counter address is not valid."},
+                                  {"", ""}},
     [EMBED_VISITS_REFUSED] = {403,
+                              "origin_not_allowed",
                               {"Bộ đếm không hiển thị được trên trang này.",
                                "This counter cannot be shown on this page."},
                               {"", ""}},
     [EMBED_VISITS_UNKNOWN_SITE] = {404,
+                                   "unknown_site",
                                    {"Không tìm thấy trang '", "Unknown counter site '"},
                                    {"' trong cấu hình bộ đếm.", "'."}},
     [EMBED_VISITS_UNAVAILABLE] = {503,
+                                  "store_unavailable",
                                   {"Chưa tải được số lượt truy cập.",
                                    "The visitor counter could not be loaded."},
                                   {"", ""}},
@@ -81,6 +88,7 @@ void embed_visits_notice(struct request *r, enum embed_visits_notice what, const
 {
     int en = r->lang_en ? 1 : 0;
     struct evbuffer *b = embed_visits_head(r);
+    request_set_error_code(r, embed_visits_notices[what].code);
     evbuffer_add_printf(b, "<p role=\"alert\">%s", embed_visits_notices[what].text[en]);
     if (what == EMBED_VISITS_UNKNOWN_SITE)
         html_escape(b, site ? site : "");

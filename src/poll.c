@@ -40,8 +40,9 @@ static void poll_check_text(const json_t *v, const char *path, const char *what,
         return;
     }
     size_t len = json_string_length(v);
-    if (len == 0 || len > POLL_TEXT_MAX)
-        poll_fail(errs, path, "%s must be 1 to %d bytes long", what, POLL_TEXT_MAX);
+    size_t chars = text_utf8_chars(json_string_value(v), len);
+    if (chars == 0 || chars > POLL_TEXT_MAX)
+        poll_fail(errs, path, "%s must be 1 to %d characters long", what, POLL_TEXT_MAX);
     else if (!text_is_line(json_string_value(v), len))
         poll_fail(errs, path,
                   "%s must be one line of UTF-8 text without control characters, line "
@@ -157,6 +158,9 @@ json_t *poll_validate(const json_t *in, int64_t now, struct poll_errors *errs)
     const json_t *id = json_object_get(in, "id");
     if (!json_is_string(id) || !text_is_slug(json_string_value(id), json_string_length(id)))
         poll_fail(errs, "id", "must be 1 to 64 characters of a-z, 0-9 and '-'");
+    else if (strcmp(json_string_value(id), POLL_ID_LATEST) == 0)
+        poll_fail(errs, "id",
+                  "\"latest\" is reserved: data-thamdo-poll=\"latest\" shows the newest open poll");
     const json_t *question = json_object_get(in, "question");
     poll_check_text(question, "question", "the question", errs);
 

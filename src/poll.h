@@ -17,7 +17,8 @@
 
 #define POLL_OPTIONS_MIN 2
 #define POLL_OPTIONS_MAX 50
-#define POLL_TEXT_MAX    500                /* bytes of a question or a label */
+#define POLL_ID_LATEST   "latest" /* reserved: the widget's name for the newest open poll */
+#define POLL_TEXT_MAX    500      /* characters (code points) of a question or a label */
 #define POLL_VOTES_MAX   1000000000000000LL /* votes of one option counted at most (10^15) */
 
 enum poll_state {

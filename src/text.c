@@ -224,3 +224,11 @@ int text_format_rfc3339(int64_t t, char *buf, size_t size)
     }
     return 0;
 }
+
+size_t text_utf8_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80; /* every byte but a continuation starts one */
+    return n;
+}

@@ -31,6 +31,9 @@ int text_is_utf8(const char *s, size_t len);
  * U+2066..U+2069), which could reorder the text around it. */
 int text_is_line(const char *s, size_t len);
 
+/* The number of characters (code points) of the UTF-8 text s[0..len). */
+size_t text_utf8_chars(const char *s, size_t len);
+
 /* Parses a whole decimal integer in [min, max]. 0 on success, -1 otherwise. */
 int text_parse_int(const char *s, long long min, long long max, long long *out);
 

@@ -19,7 +19,7 @@ const LKEY = 'thamdo-admin-lang';
 const ss = sessionStorage;
 // The service's limits: TEXT_SLUG_MAX (src/text.h), POLL_TEXT_MAX and POLL_OPTIONS_* (src/poll.h).
 const SLUG_MAX = 64;
-const TEXT_MAX = 500; // counted by the service in UTF-8 bytes
+const TEXT_MAX = 500; // counted by the service in characters (code points)
 const OPTIONS_MIN = 2;
 const OPTIONS_MAX = 50;
 const COUNT_MAX = 999999999999; // largest base the form takes (12 digits)
@@ -63,13 +63,13 @@ const TEXT = {
     copied: 'Đã chép mã vào bộ nhớ tạm; hãy dán vào trang.', previewTitle: 'Xem trước hộp thăm dò',
     copyByHand: 'Trình duyệt không cho chép tự động: đoạn mã đã được chọn sẵn, hãy bấm Ctrl+C (hoặc ⌘+C).',
     zoneHelp: (z) => `Ngày viết theo dạng ngày/tháng/năm, giờ theo dạng 24 giờ (ví dụ 31/12/2026 và 18:30), theo giờ ${z}. Bỏ trống giờ: mở từ 00:00, đóng lúc 23:59.`,
-    textLeft: (n) => `Tối đa ${num(TEXT_MAX)} ký tự (mỗi chữ có dấu tính là 2 hoặc 3): còn ${num(n)}.`,
-    textOver: (n) => `Tối đa ${num(TEXT_MAX)} ký tự (mỗi chữ có dấu tính là 2 hoặc 3): đang thừa ${num(n)}.`,
+    textLeft: (n) => `Tối đa ${num(TEXT_MAX)} ký tự: còn ${num(n)}.`,
+    textOver: (n) => `Tối đa ${num(TEXT_MAX)} ký tự: đang thừa ${num(n)}.`,
     // field checks
     needId: 'Hãy nhập mã cuộc thăm dò.',
     slugBad: `Chỉ dùng chữ thường không dấu (a–z), chữ số và dấu gạch ngang, tối đa ${SLUG_MAX} ký tự.`,
     needQuestion: 'Hãy nhập câu hỏi.', needLabel: 'Hãy nhập nhãn cho phương án này.',
-    tooLong: `Dài quá: tối đa ${TEXT_MAX} ký tự (mỗi chữ có dấu tính là 2 hoặc 3).`,
+    tooLong: `Dài quá: tối đa ${TEXT_MAX} ký tự.`,
     badChars: 'Có ký tự không dùng được ở đây; hãy gõ lại đoạn này.',
     dupId: 'Trùng mã với một phương án ở trên.', needOptId: 'Hãy nhập mã cho phương án này.',
     fewOptions: `Cần ít nhất ${OPTIONS_MIN} phương án.`, manyOptions: `Tối đa ${OPTIONS_MAX} phương án.`,
@@ -167,12 +167,12 @@ const TEXT = {
     visShort: 'Results visible to', changeShort: 'Changing a choice', version: 'Version',
     updated: 'Updated', network: 'Could not reach the server. Please try again.',
     zoneHelp: (z) => `Dates as day/month/year, times on the 24-hour clock (e.g. 31/12/2026 and 18:30), in ${z} time. No time: opens at 00:00, closes at 23:59.`,
-    textLeft: (n) => `At most ${num(TEXT_MAX)} characters (a letter with accents counts as 2 or 3): ${num(n)} left.`,
-    textOver: (n) => `At most ${num(TEXT_MAX)} characters (a letter with accents counts as 2 or 3): ${num(n)} too many.`,
+    textLeft: (n) => `At most ${num(TEXT_MAX)} characters: ${num(n)} left.`,
+    textOver: (n) => `At most ${num(TEXT_MAX)} characters: ${num(n)} too many.`,
     needId: 'Please enter the poll id.',
     slugBad: `Use lowercase a–z, digits and hyphens only, at most ${SLUG_MAX} characters.`,
     needQuestion: 'Please enter the question.', needLabel: 'Please enter a label for this option.',
-    tooLong: `Too long: at most ${TEXT_MAX} characters (a letter with accents counts as 2 or 3).`,
+    tooLong: `Too long: at most ${TEXT_MAX} characters.`,
     badChars: 'This contains characters that cannot be used; please type it again.',
     dupId: 'Same id as an option above.', needOptId: 'Please enter an id for this option.',
     fewOptions: `At least ${OPTIONS_MIN} options are needed.`, manyOptions: `At most ${OPTIONS_MAX} options.`,
@@ -226,7 +226,7 @@ const num = (n) => new Intl.NumberFormat(locale()).format(n);
 const pl = (n, w) => `${num(n)} ${w}${n === 1 ? '' : 's'}`;
 // Percentages come as whole numbers or with one decimal (33.3): shown as "33,3%" / "33.3%".
 const pct = (p) => new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(p) + '%';
-const bytes = (s) => new TextEncoder().encode(s).length;
+const chars = (s) => [...s].length; // code points, as the service counts
 
 // ------------------------------------------------------------------------------- dates
 // The service writes local wall times with their offset ("2026-11-28T22:05:00+07:00"): they are
@@ -504,7 +504,7 @@ class PollForm {
     this.el('when-help').textContent = t('zoneHelp', z || (lang === 'vi' ? 'của hệ thống' : 'the service’s'));
   }
   count() {
-    const left = TEXT_MAX - bytes(this.el('question').value.trim());
+    const left = TEXT_MAX - chars(this.el('question').value.trim());
     this.el('question-help').textContent = left >= 0 ? t('textLeft', left) : t('textOver', -left);
   }
 
@@ -601,7 +601,7 @@ class PollForm {
     const f = [];
     const add = (key, inputs, err, check, value) =>
       f.push({ key, inputs, err, check, value: value || (() => inputs.map((i) => i.value).join('\n')) });
-    const text = (v, empty) => { v = v.trim(); return !v ? t(empty) : bytes(v) > TEXT_MAX ? t('tooLong') : ''; };
+    const text = (v, empty) => { v = v.trim(); return !v ? t(empty) : chars(v) > TEXT_MAX ? t('tooLong') : ''; };
     if (this.mode === 'new') {
       add('id', [this.el('id')], this.el('e-id'), () => {
         const v = this.el('id').value.trim();

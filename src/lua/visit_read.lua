@@ -19,6 +19,29 @@ if reader ~= '' and not (ttl and ttl >= 1) then
   return redis.error_reply('ERR visit_read: the minute TTL must be a positive number')
 end
 
+-- A ping writes this minute's distinct readers before the reads: check what
+-- the reads need first, so a damaged key refuses the call whole.
+if reader ~= '' then
+  for _, i in ipairs({1, 3, 4, 5}) do
+    local t = redis.call('TYPE', KEYS[i]).ok
+    if t ~= 'none' and t ~= 'string' then
+      return redis.error_reply('ERR visit_read: damaged counter ' .. KEYS[i])
+    end
+  end
+  for _, i in ipairs({2, 6}) do
+    local t = redis.call('TYPE', KEYS[i]).ok
+    if t ~= 'none' and t ~= 'hash' then
+      return redis.error_reply('ERR visit_read: damaged hash ' .. KEYS[i])
+    end
+  end
+  for i = 7, #KEYS do
+    local t = redis.call('TYPE', KEYS[i]).ok
+    if not (t == 'none' or (t == 'string' and redis.call('GETRANGE', KEYS[i], 0, 3) == 'HYLL')) then
+      return redis.error_reply('ERR visit_read: damaged distinct count ' .. KEYS[i])
+    end
+  end
+end
+
 if reader ~= '' then
   redis.call('PFADD', KEYS[7], reader)
   redis.call('EXPIRE', KEYS[7], ttl)

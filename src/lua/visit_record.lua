@@ -10,8 +10,8 @@
 -- ARGV[2] reader id   ARGV[3] local date "YYYY-MM-DD"   ARGV[4] session length, seconds
 -- ARGV[5] day TTL   ARGV[6] week TTL   ARGV[7] month TTL   ARGV[8] minute TTL (seconds)
 -- ARGV[9] now, Unix seconds by the service's clock (the session marker holds the last view)
--- Returns 1 when a new visit was counted, 0 otherwise. Every argument is checked before the first
--- write, so a refused call changes nothing.
+-- Returns 1 when a new visit was counted, 0 otherwise. Every argument and every key is checked
+-- before the first write, so a refused call changes nothing.
 if #KEYS ~= 10 or #ARGV ~= 9 then
   return redis.error_reply('ERR visit_record: wrong number of keys or arguments')
 end
@@ -32,6 +32,37 @@ end
 if mode == 'bot' then
   redis.call('HINCRBY', KEYS[10], day, 1)
   return 0
+end
+
+-- The keys, before the first write: a damaged one refuses the call whole, so
+-- a reader is never marked as seen without the view being counted.
+local function kind(key)
+  return redis.call('TYPE', key).ok
+end
+local function counter_ok(v)
+  return v == false or v == nil or (#v <= 18 and v:match('^%d+$') ~= nil)
+end
+for i = 2, 5 do
+  local t = kind(KEYS[i])
+  if not (t == 'none' or (t == 'string' and counter_ok(redis.call('GET', KEYS[i])))) then
+    return redis.error_reply('ERR visit_record: damaged counter ' .. KEYS[i])
+  end
+end
+for _, i in ipairs({6, 8}) do
+  local t = kind(KEYS[i])
+  if not (t == 'none' or (t == 'hash' and counter_ok(redis.call('HGET', KEYS[i], day)))) then
+    return redis.error_reply('ERR visit_record: damaged history ' .. KEYS[i])
+  end
+end
+for _, i in ipairs({7, 9}) do
+  local t = kind(KEYS[i])
+  if not (t == 'none' or (t == 'string' and redis.call('GETRANGE', KEYS[i], 0, 3) == 'HYLL')) then
+    return redis.error_reply('ERR visit_record: damaged distinct count ' .. KEYS[i])
+  end
+end
+local marker = kind(KEYS[1])
+if marker ~= 'none' and marker ~= 'string' then
+  return redis.error_reply('ERR visit_record: damaged session marker ' .. KEYS[1])
 end
 
 redis.call('PFADD', KEYS[9], reader)

@@ -93,7 +93,7 @@ const badPolls = [
   ['opens_at after closes_at', makePoll('bad-window', { opens_at: '2030-01-02T00:00:00Z', closes_at: '2030-01-01T00:00:00Z' }), /opens_at|closes_at/],
   ['bad date', makePoll('bad-date', { closes_at: 'tomorrow' }), /closes_at/],
   ['empty question', makePoll('empty-q', { question: '' }), /question/],
-  ['question over 500 bytes', makePoll('long-q', { question: 'ứ'.repeat(200) }), /question/],
+  ['question over 500 characters', makePoll('long-q', { question: 'ứ'.repeat(501) }), /question/],
   ['unknown results_visibility', makePoll('bad-vis', { results_visibility: 'sometimes' }), /results_visibility/],
 ];
 

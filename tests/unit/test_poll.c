@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "poll.h"
+#include "text.h"
 
 #define NOW        1790000000 /* 2026-09-21, before the window below */
 #define OPENS_AT   1795860000 /* 2026-11-28T10:00:00Z */
@@ -236,6 +237,14 @@ static void test_poll_bad_question_is_at_question(void **state)
     assert_refused_at(without("question"), "question");
 }
 
+/* data-thamdo-poll="latest" means the newest open poll: no poll may be called so. */
+static void test_poll_id_latest_is_reserved(void **state)
+{
+    (void)state;
+    assert_refused_at(with("id", json_string("latest")), "id");
+    json_decref(stored(with("id", json_string("latest-news"))));
+}
+
 static void test_poll_question_of_500_bytes_is_accepted(void **state)
 {
     (void)state;
@@ -243,6 +252,23 @@ static void test_poll_question_of_500_bytes_is_accepted(void **state)
     memset(q, 'q', POLL_TEXT_MAX);
     q[POLL_TEXT_MAX] = '\0';
     json_decref(stored(with("question", json_string(q))));
+}
+
+/* Editors count characters: 500 Vietnamese letters (1,500 bytes) fit, 501 do not. */
+static void test_poll_limit_counts_characters_not_bytes(void **state)
+{
+    (void)state;
+    char q[3 * (POLL_TEXT_MAX + 1) + 1];
+    size_t o = 0;
+    for (int i = 0; i < POLL_TEXT_MAX; i++) {
+        memcpy(q + o, "\xe1\xbb\xa9", 3); /* U+1EE9, "ứ" */
+        o += 3;
+    }
+    q[o] = '\0';
+    json_decref(stored(with("question", json_string(q))));
+    memcpy(q + o, "\xe1\xbb\xa9", 4);
+    assert_refused_at(with("question", json_string(q)), "question");
+    assert_int_equal(text_utf8_chars("T\xe1\xbb\xa9 a", 6), 4);
 }
 
 static void test_poll_bad_options_list_is_at_options(void **state)
@@ -897,6 +923,8 @@ int main(void)
         cmocka_unit_test(test_poll_bad_id_is_at_id),
         cmocka_unit_test(test_poll_bad_question_is_at_question),
         cmocka_unit_test(test_poll_question_of_500_bytes_is_accepted),
+        cmocka_unit_test(test_poll_limit_counts_characters_not_bytes),
+        cmocka_unit_test(test_poll_id_latest_is_reserved),
         cmocka_unit_test(test_poll_bad_options_list_is_at_options),
         cmocka_unit_test(test_poll_fewer_than_two_options_is_refused),
         cmocka_unit_test(test_poll_more_than_fifty_options_is_refused),
