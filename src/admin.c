@@ -176,11 +176,20 @@ void admin_poll_list(struct request *r)
     store_poll_list(r->srv->store, admin_list_cb, r);
 }
 
+/* The poll's version as an entity tag: "<version>". */
+static void admin_etag(const json_t *def, char *buf, size_t size)
+{
+    snprintf(buf, size, "\"%lld\"", (long long)json_integer_value(json_object_get(def, "version")));
+}
+
 static void admin_get_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
+    char etag[32];
     if (!api_poll_or_reply(r, p))
         return;
+    admin_etag(p->def, etag, sizeof(etag));
+    request_add_header(r, "ETag", etag);
     request_reply_json(r, 200,
                        admin_view(p->def, p->voters, poll_total(p->def, p->counts), r->now));
 }
@@ -240,8 +249,30 @@ void admin_poll_create(struct request *r)
 /* -------------------------------------------------------------- change --- */
 
 /* r->body during a change: {"patch": {...}, "def": new definition,
- * "voters": n, "votes": n, "verb": "..."} */
+ * "voters": n, "votes": n, "verb": "...", "if_match": the PATCH's If-Match} */
 static void admin_change_read(struct request *r);
+
+/* 1 when the If-Match value names etag: "*", or a list of entity tags
+ * (weak ones compared weakly) one of which is etag. */
+static int admin_etag_matches(const char *if_match, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = if_match;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0')
+            return 0;
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        size_t n = strcspn(p, ", \t");
+        if (n == elen && strncmp(p, etag, n) == 0)
+            return 1;
+        p += n;
+    }
+}
 
 static void admin_update_cb(void *arg, const char *code, const char *detail)
 {
@@ -254,6 +285,9 @@ static void admin_update_cb(void *arg, const char *code, const char *detail)
     if (strcmp(code, "ok") == 0) {
         log_info("poll %s: %s by an editor", r->poll_id,
                  json_string_value(json_object_get(r->body, "verb")));
+        char etag[32];
+        admin_etag(json_object_get(r->body, "def"), etag, sizeof(etag));
+        request_add_header(r, "ETag", etag);
         request_reply_json(r, 200,
                            admin_view(json_object_get(r->body, "def"),
                                       json_integer_value(json_object_get(r->body, "voters")),
@@ -283,6 +317,18 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
     size_t n_removed = 0;
     if (!api_poll_or_reply(r, p))
         return;
+    /* If-Match: the editor changes the version they saw, or nothing. A
+     * retry after a concurrent write sees the newer version and stops here. */
+    const char *if_match = json_string_value(json_object_get(r->body, "if_match"));
+    char etag[32];
+    admin_etag(p->def, etag, sizeof(etag));
+    if (if_match && !admin_etag_matches(if_match, etag)) {
+        request_add_header(r, "ETag", etag);
+        request_reply_error(r, 412, "version_mismatch",
+                            "The poll was changed after you read it; read it again and redo "
+                            "the change.");
+        return;
+    }
     json_t *merged = json_deep_copy(p->def);
     json_object_update(merged, json_object_get(r->body, "patch"));
     struct poll_errors all = {0};
@@ -364,6 +410,9 @@ void admin_poll_patch(struct request *r)
     }
     admin_change(r, patch, "changed");
     json_object_set_new(r->body, "refused", refused);
+    const char *if_match = request_header(r, "If-Match");
+    if (if_match)
+        json_object_set_new(r->body, "if_match", json_string(if_match));
 }
 
 void admin_poll_archive(struct request *r)

@@ -82,6 +82,7 @@ const TEXT = {
     err_poll_exists: 'Đã có một cuộc thăm dò với mã này; hãy chọn mã khác.',
     err_option_has_votes: 'Một phương án đã có người bình chọn nên không bỏ được (xem thông báo cạnh phương án đó).',
     err_conflict: 'Cuộc thăm dò vừa được người khác sửa. Hãy làm mới rồi thử lại.',
+    err_version_mismatch: 'Cuộc thăm dò đã được sửa ở nơi khác sau khi bạn mở nó, nên thay đổi của bạn chưa được lưu. Hãy tải lại trang để xem bản mới rồi sửa lại.',
     err_poll_not_found: 'Không tìm thấy cuộc thăm dò này.',
     err_store_unavailable: 'Kho dữ liệu tạm thời không phản hồi. Hãy thử lại sau giây lát.',
     err_range_too_large: 'Khoảng thời gian quá dài để gom theo giờ; hãy gom theo ngày.',
@@ -185,6 +186,7 @@ const TEXT = {
     err_poll_exists: 'A poll with this id already exists; choose another id.',
     err_option_has_votes: 'An option that has votes cannot be removed (see the note next to it).',
     err_conflict: 'Someone else changed this poll just now. Refresh and try again.',
+    err_version_mismatch: 'This poll was changed elsewhere after you opened it, so your change was not saved. Reload the page to see the new version, then redo your change.',
     err_poll_not_found: 'There is no such poll.',
     err_store_unavailable: 'The data store is not answering; try again soon.',
     err_range_too_large: 'The range is too long for hourly buckets; group by day.',
@@ -320,9 +322,9 @@ const errText = (e) => (e.code && TEXT[lang]['err_' + e.code] ? t('err_' + e.cod
 
 // ------------------------------------------------------------------------------- API
 let token = ss.getItem(KEY);
-async function api(method, path, body, raw) {
+async function api(method, path, body, raw, extra = {}) {
   const sent = token;
-  const headers = { Authorization: 'Bearer ' + sent };
+  const headers = { ...extra, Authorization: 'Bearer ' + sent };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -737,7 +739,8 @@ class PollForm {
         }
         const body = this.changes();
         if (!Object.keys(body).length) { say(t('noChanges')); return; }
-        cur.poll = await api('PATCH', polls(this.poll.id), body);
+        // Only the version this form was filled from: another editor's change is never overwritten.
+        cur.poll = await api('PATCH', polls(this.poll.id), body, false, { 'If-Match': `"${this.poll.version}"` });
         renderPoll();
         say(t('saved'));
         await loadResults();

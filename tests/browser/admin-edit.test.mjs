@@ -229,6 +229,23 @@ test('editing an existing poll: every setting, options reordered, added and remo
   assert.equal((await admin('GET', '/polls/chu-de')).version, 3, 'no change, no write');
 });
 
+test('two editors: a save made on a version another editor has changed meanwhile is refused, and the other change is kept', async () => {
+  await page.goto(`${svc.url}/admin/#poll/hop-thoai`);
+  const form = page.locator('#edit-form');
+  await form.locator('li.opt').nth(1).waitFor();
+  const before0 = await admin('GET', '/polls/hop-thoai');
+  // The other editor relabels an option through the API while this form is open.
+  const other = before0.options.map((o, i) => (i === 0 ? { ...o, label: 'Sửa bởi biên tập viên khác' } : o));
+  await admin('PATCH', '/polls/hop-thoai', { options: other });
+  await form.getByLabel('Câu hỏi', { exact: true }).fill('Câu hỏi sửa trên bản cũ');
+  await form.getByRole('button', { name: 'Lưu thay đổi' }).click();
+  await until(() => /sửa ở nơi khác/.test(document.getElementById('x-error')?.textContent || ''));
+  const after = await admin('GET', '/polls/hop-thoai');
+  assert.equal(after.version, before0.version + 1, 'only the other editor\'s change was written');
+  assert.equal(after.question, before0.question, 'the stale form wrote nothing');
+  assert.equal(after.options[0].label, 'Sửa bởi biên tập viên khác', "the other editor's label is kept");
+});
+
 test('closing and archiving ask first in the page\'s dialog; cancelling keeps the poll as it was', async () => {
   await page.goto(`${svc.url}/admin/#poll/hop-thoai`);
   const dialog = page.getByRole('dialog');
