@@ -79,7 +79,13 @@ async function watchApi(page) {
     note(e.requestId);
   });
   await cdp.send('Network.enable');
-  return { events, cookies, release, first: () => first };
+  /** Waits (at most 5 s) until the first API request has reached the route and is held. */
+  const firstHeld = async () => {
+    const deadline = Date.now() + 5000;
+    while (!first && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return first;
+  };
+  return { events, cookies, release, first: () => first, firstHeld };
 }
 
 /**
@@ -119,8 +125,9 @@ test('a new reader on a page with two polls and a counter gets one voter id, and
   // The first request is held; give the others every chance to go out meanwhile: the page has
   // finished loading, and a later request through the page's own event loop has come back.
   await page.waitForLoadState('load');
+  // The route sees a request a little after the page sent it: wait (bounded) until it is held.
+  assert.ok(await watch.firstHeld(), 'the widget sent a first request');
   await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
-  assert.ok(watch.first(), 'the widget sent a first request');
   watch.release();
 
   await poll(page, A.id).getByRole('radio').first().waitFor();
@@ -150,7 +157,7 @@ test('two copies of widget.js on one page share the wait for the first answer', 
   const watch = await watchApi(page);
   await page.goto(`${url}/`); // the demo page: its poll and counter, mounted by the first copy
   await page.waitForLoadState('load');
-  assert.ok(watch.first(), 'the first copy sent a first request');
+  assert.ok(await watch.firstHeld(), 'the first copy sent a first request');
   // A second copy of widget.js runs and mounts a new counter before the first copy could see it
   // (an inline script runs at once when inserted; the first copy's observer only after this).
   const copy = await page.evaluate(async () => {
