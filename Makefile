@@ -6,7 +6,7 @@
 #   make deps    install the Debian packages the build, run and tests need
 #                (make run installs only those of the build and run)
 #   make bench   throughput benchmark (wrk) against the bare evhttp ceiling,
-#                with the issue's targets marked met or missed (bench/README.md)
+#                with the performance targets marked met or missed (bench/README.md)
 #   make bench-instructions
 #                instructions per request (callgrind) against the same ceiling
 #   make bots    regenerate src/bots_list.h (robot patterns) from node_modules
@@ -161,6 +161,8 @@ clean:
 install: build/thamdo
 	install -D -m 0755 build/thamdo $(DESTDIR)$(PREFIX)/bin/thamdo
 
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+
 # Benchmarks (bench/README.md), never part of make test: an optimised build in build/bench/
 # (build/thamdo is left alone), the bare evhttp yardstick, and the drivers, which start a
 # private redis-server and stop everything they started.
@@ -191,4 +193,4 @@ bench-instructions:
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	node bench/instructions.mjs
 
--include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(BENCH_OBJS:.o=.d)
+-include $(BENCH_OBJS:.o=.d)

@@ -1,5 +1,5 @@
 // bench/bench.mjs - `make bench`: throughput and latency of thamdo against the bare evhttp
-// server, with the targets of issue 9 marked met or missed.
+// server, with the performance targets (README.md, Performance) marked met or missed.
 //
 // One private redis-server (append-only, fsync every second, no RDB), one optimised thamdo
 // (and one with THAMDO_THREADS=2 once the binary knows that setting), the bare server and the
@@ -195,7 +195,7 @@ function summary(id) {
   };
 }
 const bare = summary('bare');
-// The targets of issue 9 that wrk can check, per scenario.
+// The performance targets that wrk can check, per scenario.
 const RPS_TARGETS = { results: 0.9, poll: 0.9, vote: 0.75 };
 const P99_MAX = 2;
 const ms = (us) => (us === null ? '-' : (us / 1000).toFixed(2));

@@ -7,7 +7,7 @@
 // cost of one request, start-up and shut-down excluded. thamdo's warm-up is the same mix
 // of every scenario in each of its runs, so one warm-up-only run serves them all.
 // Knobs: BENCH_REQUESTS (2000), BENCH_WARMUP (100 per scenario), BENCH_MAX_SECONDS.
-// Must not judge anything but the instruction targets of issue 9.
+// Must not judge anything but the instruction targets (README.md, Performance).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -90,7 +90,7 @@ for (const s of thamdoWarm) {
 }
 await stop(ctx.redis.child);
 
-// The targets of issue 9, in instructions per request.
+// The instruction targets, per request.
 const targets = {
   results: { of: 'bare', max: 1.2 },
   poll: { of: 'bare', max: 1.2 },

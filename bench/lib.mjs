@@ -426,7 +426,7 @@ export const median = (xs) => {
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
 
-/** "met" or "MISSED" with the figure and the bound, e.g. "0.33x>=0.9x MISSED". */
+/** How a target reads in the tables: "met" or "MISSED". */
 export function mark(ok) {
   return ok ? 'met' : 'MISSED';
 }
