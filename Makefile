@@ -5,7 +5,10 @@
 #                sanitizer builds), browser tests
 #   make deps    install the Debian packages the build, run and tests need
 #                (make run installs only those of the build and run)
-#   make bench   throughput benchmark against the bare evhttp ceiling
+#   make bench   throughput benchmark (wrk) against the bare evhttp ceiling,
+#                with the performance targets marked met or missed (bench/README.md)
+#   make bench-instructions
+#                instructions per request (callgrind) against the same ceiling
 #   make bots    regenerate src/bots_list.h (robot patterns) from node_modules
 
 CC       ?= cc
@@ -43,7 +46,7 @@ PREFIX   ?= /usr/local
 
 
 .PHONY: all asan run test unit blackbox browser lint lint-c lint-api format deps deps-run bench clean install \
-        pkgcheck test-all
+        pkgcheck test-all bench-instructions
 
 all: build/thamdo
 
@@ -159,3 +162,35 @@ install: build/thamdo
 	install -D -m 0755 build/thamdo $(DESTDIR)$(PREFIX)/bin/thamdo
 
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+
+# Benchmarks (bench/README.md), never part of make test: an optimised build in build/bench/
+# (build/thamdo is left alone), the bare evhttp yardstick, and the drivers, which start a
+# private redis-server and stop everything they started.
+BENCH_CFLAGS ?= -O2 -g -DNDEBUG
+BENCH_OBJS   := $(SRCS:src/%.c=build/bench/obj/%.o)
+BENCH_BINS   := build/bench/thamdo build/bench/bare
+
+build/bench/obj/%.o: src/%.c | $(GEN) pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP -c -o $@ $<
+
+build/bench/thamdo: $(BENCH_OBJS)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJS) $(PKG_LIBS)
+
+build/bench/bare: bench/bare.c | pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) $(PKG_CFLAGS) -o $@ $< \
+	    $(shell pkg-config --libs libevent hiredis 2>/dev/null)
+
+# deps.sh may install packages: the build runs in a second make, as for run.
+bench:
+	@THAMDO_DEPS_EXTRA="wrk nodejs" scripts/deps.sh run
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	node bench/bench.mjs
+
+bench-instructions:
+	@THAMDO_DEPS_EXTRA="valgrind nodejs" scripts/deps.sh run
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	node bench/instructions.mjs
+
+-include $(BENCH_OBJS:.o=.d)
