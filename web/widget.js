@@ -180,11 +180,14 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     while (!shared.open && shared.first) await shared.first;
     if (shared.open || !mints) return send(base, method, path, body);
     let done;
+    let r = { status: 0 };
     shared.first = new Promise((resolve) => { done = resolve; });
     try {
-      return await send(base, method, path, body);
+      r = await send(base, method, path, body);
+      return r;
     } finally {
-      shared.open = true;
+      // Any answer may have set the cookie: all may go. No answer set none: the next goes alone.
+      shared.open = r.status > 0;
       shared.first = null;
       done();
     }

@@ -182,10 +182,14 @@ test('two copies of widget.js on one page share the wait for the first answer', 
   await context.close();
 });
 
-test('a first request that fails lets the others go: that poll offers Retry, the rest is shown', async () => {
+test('a first request that gets no answer lets the next go alone, then the rest: one voter id, that poll offers Retry', async () => {
   const { context, page } = await newPage(browser);
   let failed = null;
-  await page.route((u) => u.href.startsWith(`${url}/api/`), (route) => {
+  const events = [];
+  const isApi = (u) => u.startsWith(`${url}/api/`);
+  page.on('request', (r) => { if (isApi(r.url()) && r.method() !== 'OPTIONS') events.push({ sent: r }); });
+  page.on('response', (r) => { if (isApi(r.url()) && r.request().method() !== 'OPTIONS') events.push({ answered: r }); });
+  await page.route((u) => isApi(u.href), (route) => {
     if (failed || route.request().method() === 'OPTIONS') return route.continue();
     failed = route.request().url();
     return route.abort('connectionreset');
@@ -197,6 +201,20 @@ test('a first request that fails lets the others go: that poll offers Retry, the
   assert.ok(broken, `the first request was a poll's: ${failed}`);
   await broken.getByRole('button', { name: 'Thử lại' }).waitFor();
   await widgets.find((w) => w !== broken).getByRole('radio').first().waitFor();
+  // The one after the failed request went alone: nothing else was sent before its answer.
+  const sent = events.filter((e) => e.sent).map((e) => e.sent);
+  assert.ok(sent.length >= 3, `${sent.length} API requests`);
+  const second = sent[1];
+  const answered = events.findIndex((e) => e.answered && e.answered.request() === second);
+  assert.ok(answered > 0, 'the second request was answered');
+  const early = events.slice(0, answered).filter((e) => e.sent && e.sent !== sent[0] && e.sent !== second);
+  assert.deepEqual(early.map((e) => e.sent.url()), [], 'requests sent before the second answer');
+  const ids = new Set();
+  for (const e of events.filter((x) => x.answered)) {
+    const id = voterId(await e.answered.headerValue('set-cookie'));
+    if (id) ids.add(id);
+  }
+  assert.equal(ids.size, 1, `voter ids set: ${[...ids].join(', ')}`);
   await broken.getByRole('button', { name: 'Thử lại' }).click();
   await broken.getByRole('radio').first().waitFor();
   await context.close();
