@@ -62,7 +62,7 @@ for _, i in ipairs({7, 9}) do
 end
 local marker = kind(KEYS[1])
 if marker ~= 'none' and marker ~= 'string' then
-  return redis.error_reply('ERR visit_record: damaged session marker ' .. KEYS[1])
+  return redis.error_reply('ERR visit_record: damaged session marker') -- its key names the reader: never in a log
 end
 
 redis.call('PFADD', KEYS[9], reader)

@@ -14,7 +14,7 @@ const DAMAGES = [
   { key: (s) => `thamdo:{site:${s}}:readers:2026-07-10`, damage: ['SET', 'garbage'], what: "day's distinct readers not a HyperLogLog" },
   { key: (s) => `thamdo:{site:${s}}:hist:visits`, damage: ['SET', '1'], what: 'per-day history of the wrong type' },
 ];
-const SITES = DAMAGES.map((_, i) => `dmg-${i}`);
+const SITES = [...DAMAGES.map((_, i) => `dmg-${i}`), 'dmg-marker'];
 
 let redis;
 let svc;
@@ -64,3 +64,23 @@ for (const [i, d] of DAMAGES.entries()) {
     if (!d.key(site).endsWith(':total')) assert.equal(await total(site, '10:03:00'), 2, 'the counter shows both');
   });
 }
+
+test('a damaged session marker refuses the view whole, and its key, which names the reader, is never logged', async () => {
+  const site = 'dmg-marker';
+  const reader = new Voter(svc.url);
+  assert.equal((await reader.req('POST', `/api/v1/visits?site=${site}`, { headers: at('10:00:00') })).status, 204);
+  const [marker] = (await redisCli(redis.port, '--scan', '--pattern', `thamdo:{site:${site}}:sess:*`)).split('\n').filter(Boolean);
+  assert.ok(marker, 'the reader has a session marker');
+  await redisCli(redis.port, 'DEL', marker);
+  await redisCli(redis.port, 'HSET', marker, 'x', '1');
+  const r = await reader.req('POST', `/api/v1/visits?site=${site}`, { headers: at('10:45:00') });
+  assert.ok(r.status >= 500, `refused: ${r.status} ${r.text}`);
+  const day = `thamdo:{site:${site}}:day:2026-07-10`;
+  assert.equal(Number(await redisCli(redis.port, 'GET', day)), 1, 'nothing counted');
+  await redisCli(redis.port, 'DEL', marker);
+  assert.equal((await reader.req('POST', `/api/v1/visits?site=${site}`, { headers: at('10:46:00') })).status, 204);
+  assert.equal(Number(await redisCli(redis.port, 'GET', day)), 2, 'the new session is counted once repaired');
+  const id = marker.split(':sess:')[1];
+  assert.ok(!svc.stderr().includes(id), 'the reader\'s marker key is not in the log');
+  assert.ok(!svc.stderr().includes(':sess:'), 'no session marker key is in the log');
+});
