@@ -34,6 +34,7 @@
 #include "log.h"
 #include "poll.h"
 #include "request.h"
+#include "series.h"
 #include "server.h"
 #include "store.h"
 
@@ -501,17 +502,30 @@ static int64_t admin_bucket_next(const struct admin_query *q, int64_t t)
     return q->day ? clock_next_day(t) : t + 3600;
 }
 
-/* Votes of one option in [start, end) from the hourly series. */
-static long long admin_series_votes(const json_t *hours, const char *option, int64_t start,
-                                    int64_t end)
+/* The hourly tallies of s ("hour:option" -> votes), each walked once, into
+ * the buckets of g; the options are those of the definition, by index. */
+static void admin_series_fill(struct series *g, const json_t *opts, const json_t *hours)
 {
-    long long n = 0;
-    char key[96];
-    for (int64_t h = start / 3600; h * 3600 < end; h++) {
-        snprintf(key, sizeof(key), "%lld:%s", (long long)h, option);
-        n += json_integer_value(json_object_get(hours, key));
+    json_t *index = json_object();
+    size_t i;
+    const json_t *o;
+    json_array_foreach(opts, i, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (id)
+            json_object_set_new(index, id, json_integer((json_int_t)i));
     }
-    return n;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)hours, key, v)
+    {
+        char *end;
+        long long hour = strtoll(key, &end, 10);
+        const json_t *opt = *end == ':' ? json_object_get(index, end + 1) : NULL;
+        if (opt && end != key)
+            series_add(g, hour, (size_t)json_integer_value(opt), json_integer_value(v));
+    }
+    json_decref(index);
 }
 
 /* The time series as JSON, or NULL (answered 400) when the range is too long. */
@@ -528,33 +542,44 @@ static json_t *admin_series(struct request *r, const struct admin_query *q,
     char buf[40];
 
     if ((first > 0 || q->has_from) && from < to) {
-        size_t count = 0;
-        for (int64_t b = admin_bucket_start(q, from); b < to; b = admin_bucket_next(q, b)) {
-            if (++count > ADMIN_SERIES_POINTS) {
+        int64_t *bounds = malloc((ADMIN_SERIES_POINTS + 1) * sizeof(*bounds));
+        size_t n = 0;
+        if (!bounds)
+            abort();
+        int64_t b = admin_bucket_start(q, from);
+        for (; b < to; b = admin_bucket_next(q, b)) {
+            if (n == ADMIN_SERIES_POINTS) {
+                free(bounds);
                 json_decref(points);
                 request_reply_error(r, 400, "range_too_large",
                                     "Ask for at most 5000 buckets: a shorter range or bucket=day.");
                 return NULL;
             }
-            int64_t end = admin_bucket_next(q, b);
-            json_t *votes = json_object();
-            long long total = 0;
-            size_t i;
-            json_t *o;
-            json_array_foreach(opts, i, o)
-            {
-                const char *id = json_string_value(json_object_get(o, "id"));
-                long long n = admin_series_votes(s->hours, id, b, end);
-                json_object_set_new(votes, id, json_integer(n));
-                total += n;
-            }
-            if (clock_format_local(b, buf, sizeof(buf)) != 0) {
-                json_decref(votes);
-                break; /* cannot happen within 1970..9999; never an unwritten time */
-            }
-            json_array_append_new(points, json_pack("{ss so sI}", "start", buf, "votes", votes,
-                                                    "total", (json_int_t)total));
+            bounds[n++] = b;
         }
+        bounds[n] = b;
+        struct series g;
+        size_t n_opts = json_array_size(opts);
+        if (series_init(&g, bounds, n, n_opts) == 0) {
+            admin_series_fill(&g, opts, s->hours);
+            for (size_t k = 0; k < n; k++) {
+                if (clock_format_local(bounds[k], buf, sizeof(buf)) != 0)
+                    break; /* cannot happen within 1970..9999; never an unwritten time */
+                json_t *votes = json_object();
+                long long total = 0;
+                for (size_t i = 0; i < n_opts; i++) {
+                    long long v = series_votes(&g, k, i);
+                    json_object_set_new(
+                        votes, json_string_value(json_object_get(json_array_get(opts, i), "id")),
+                        json_integer(v));
+                    total += v;
+                }
+                json_array_append_new(points, json_pack("{ss so sI}", "start", buf, "votes", votes,
+                                                        "total", (json_int_t)total));
+            }
+            series_free(&g);
+        }
+        free(bounds);
     }
     json_t *series = json_pack("{ss ss so}", "bucket", q->day ? "day" : "hour", "time_zone",
                                r->srv->cfg->timezone, "points", points);
