@@ -223,7 +223,8 @@ void api_poll_vote(struct request *r)
         return;
     }
     const char *code = "invalid_json";
-    if (ballot_parse(&r->ballot, media == HTTP_MEDIA_JSON ? BALLOT_JSON : BALLOT_FORM, data, len,
+    struct ballot ballot; /* the store copies the options: it need not outlive this call */
+    if (ballot_parse(&ballot, media == HTTP_MEDIA_JSON ? BALLOT_JSON : BALLOT_FORM, data, len,
                      &code) != 0) {
         const char *message = "The request is not valid.";
         for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
@@ -238,8 +239,8 @@ void api_poll_vote(struct request *r)
         request_reply_error(r, 500, "internal_error", "Could not create a voter id.");
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, r->ballot.ptrs, r->ballot.n,
-                    api_vote_cb, r);
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, api_vote_cb,
+                    r);
 }
 
 static void api_health(struct request *r, int ready_check)

@@ -17,6 +17,7 @@
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 
+#include "ballot.h"
 #include "config.h"
 #include "cors.h"
 #include "html.h"
@@ -399,6 +400,7 @@ void embed_vote(struct request *r)
     const char *data;
     size_t len;
     const char *code = "invalid_option";
+    struct ballot ballot; /* the store copies the options: it need not outlive this call */
     embed_read_query(r, &q);
     if (!cors_source_allowed(r)) {
         log_info("embed vote refused: posted from a page that is not allowed");
@@ -407,7 +409,7 @@ void embed_vote(struct request *r)
     }
     if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0 ||
         http_media_type(r->req) != HTTP_MEDIA_FORM ||
-        ballot_parse(&r->ballot, BALLOT_FORM, data, len, &code) != 0) {
+        ballot_parse(&ballot, BALLOT_FORM, data, len, &code) != 0) {
         embed_back(r, code);
         return;
     }
@@ -417,6 +419,6 @@ void embed_vote(struct request *r)
         embed_notice(r, 500, "internal_error", T_NO_VOTER, 1);
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, r->ballot.ptrs, r->ballot.n,
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n,
                     embed_vote_cb, r);
 }

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "ballot.h"
 #include "cookie.h"
 #include "text.h"
 
@@ -36,10 +35,9 @@ struct request {
     char poll_id[TEXT_SLUG_MAX + 1]; /* poll routes: the checked :id */
     char asset[TEXT_SLUG_MAX + 1];   /* /static/:name */
     unsigned char voter[COOKIE_ID_LEN];
-    int has_voter; /* a valid cookie came, or an id was minted */
-    int minted;    /* the id is new: the reply sets the cookie */
-    int lang_en;   /* pages: English instead of Vietnamese */
-    struct ballot ballot;
+    int has_voter;               /* a valid cookie came, or an id was minted */
+    int minted;                  /* the id is new: the reply sets the cookie */
+    int lang_en;                 /* pages: English instead of Vietnamese */
     json_t *body;                /* a parsed JSON body kept across store calls; freed with r */
     int attempts;                /* store round trips made (editors' optimistic updates) */
     char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or generated */

@@ -73,7 +73,7 @@ int store_is_ready(const struct store *st);
  * poll_not_found unless archived_too (editors). */
 void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
                      int archived_too, store_poll_cb *cb, void *arg);
-/* options: n distinct slugs. */
+/* options: n distinct slugs, copied before the call returns. */
 void store_poll_vote(struct store *st, const char *poll_id,
                      const unsigned char voter[COOKIE_ID_LEN], int64_t now,
                      const char *const *options, size_t n, store_poll_cb *cb, void *arg);
