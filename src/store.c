@@ -1,13 +1,8 @@
 /* store.c - the one module that talks to Redis (hiredis async on libevent).
  *
- * Link lifecycle:
- *   DOWN --store_connect()--> CONNECTING: AUTH, SELECT and SCRIPT LOAD are
- *   queued at once --all answered OK--> READY --link lost, PING unanswered
- *   within the command timeout, or setup refused--> DOWN, and a reconnect is
- *   scheduled with exponential backoff (100 ms doubling to 5 s, with jitter).
- *   A hiredis context is never reused: every reconnect makes a new one and
- *   loads the scripts again, since a restarted or failed-over Redis has lost
- *   its script cache.
+ * The command link (link.c) connects, loads every script of src/lua on each
+ * new connection (a restarted or failed-over Redis has lost its script
+ * cache), and reconnects with backoff; the store builds commands on it.
  *
  * Commands: each is a struct store_call, owned by the store. It carries its
  * own timer, so a caller hears back within the command timeout even though
@@ -23,7 +18,6 @@
 #include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <hiredis/adapters/libevent.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,12 +26,10 @@
 #include <time.h>
 
 #include "config.h"
+#include "link.h"
 #include "log.h"
 #include "lua_scripts.h" /* generated from the files in src/lua */
 #include "store_int.h"
-
-#define STORE_BACKOFF_MIN_MS 100
-#define STORE_BACKOFF_MAX_MS 5000
 
 struct store_script {
     const char *name;
@@ -49,31 +41,12 @@ struct store_script {
 struct store {
     struct event_base *base;
     const struct config *cfg;
-    redisAsyncContext *ac; /* NULL while down */
-    int ready;
-    int setup_pending;        /* setup replies still awaited */
-    uint64_t connect_started; /* monotonic ms */
-    int ping_outstanding;
-    uint64_t ping_sent;
-    int backoff_ms;
-    unsigned int jitter_seed;
-    int outage_logged;
-    struct event *reconnect_ev;
-    struct event *health_ev;
+    struct link *link; /* the command link */
     store_ready_cb *ready_cb;
     void *ready_arg;
     struct store_call *calls; /* every live call, for store_free() */
     struct store_script scripts[STORE_NSCRIPTS];
 };
-
-static void store_connect(struct store *st);
-
-static uint64_t store_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static struct timeval store_tv(int ms)
 {
@@ -83,188 +56,23 @@ static struct timeval store_tv(int ms)
 
 /* ---------------------------------------------------------------- link --- */
 
-static void store_schedule_reconnect(struct store *st)
+/* On every new connection: a restarted or failed-over Redis has lost its
+ * script cache, so the scripts are loaded again. */
+static void store_link_setup(struct link *l, void *arg)
 {
-    int ms = st->backoff_ms;
-    /* +-20% jitter so that several instances do not reconnect in step. */
-    int spread = ms / 5;
-    if (spread > 0)
-        ms += (int)(rand_r(&st->jitter_seed) % (unsigned)(2 * spread + 1)) - spread;
-    st->backoff_ms =
-        st->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS : st->backoff_ms * 2;
-    struct timeval tv = store_tv(ms);
-    evtimer_add(st->reconnect_ev, &tv);
-}
-
-static void store_went_down(struct store *st, const char *why)
-{
-    if (!st->outage_logged) {
-        log_warn("redis unavailable: %s; requests get 503 until it is back", why);
-        st->outage_logged = 1;
-    } else {
-        log_debug("redis still unavailable: %s", why);
-    }
-}
-
-/* Drops the current link (if any) and schedules a new one. Safe inside a
- * hiredis callback: hiredis defers the free until the callback returns. */
-static void store_drop(struct store *st, const char *why)
-{
-    redisAsyncContext *ac = st->ac;
-    st->ac = NULL;
-    st->ready = 0;
-    st->ping_outstanding = 0;
-    store_went_down(st, why);
-    if (ac)
-        redisAsyncFree(ac); /* pending calls get NULL; our disconnect cb ignores it */
-    store_schedule_reconnect(st);
-}
-
-static void store_connect_cb(const redisAsyncContext *ac, int status)
-{
-    struct store *st = ac->data;
-    if (status == REDIS_OK || st->ac != ac)
-        return;
-    /* hiredis frees this context itself after a failed connect. */
-    st->ac = NULL;
-    st->ready = 0;
-    store_went_down(st, ac->errstr[0] ? ac->errstr : "connection refused");
-    store_schedule_reconnect(st);
-}
-
-static void store_disconnect_cb(const redisAsyncContext *ac, int status)
-{
-    struct store *st = ac->data;
-    (void)status;
-    if (st->ac != ac)
-        return; /* we dropped it ourselves */
-    st->ac = NULL;
-    st->ready = 0;
-    st->ping_outstanding = 0;
-    store_went_down(st, ac->errstr[0] ? ac->errstr : "connection closed");
-    store_schedule_reconnect(st);
-}
-
-static void store_setup_cb(redisAsyncContext *ac, void *r, void *privdata)
-{
-    struct store *st = privdata;
-    redisReply *reply = r;
-    if (reply == NULL || st->ac != ac)
-        return; /* the link is going away */
-    if (reply->type == REDIS_REPLY_ERROR) {
-        /* Redis error texts (WRONGPASS, NOPERM, ...) carry no secret. */
-        log_error("redis refused the connection setup: %s", reply->str);
-        store_drop(st, "setup refused");
-        return;
-    }
-    if (--st->setup_pending > 0)
-        return;
-    st->ready = 1;
-    st->backoff_ms = STORE_BACKOFF_MIN_MS;
-    if (st->outage_logged || log_enabled(LOG_DEBUG))
-        log_info("redis ready again");
-    st->outage_logged = 0;
-    if (st->ready_cb)
-        st->ready_cb(st->ready_arg);
-}
-
-static void store_setup_command(struct store *st, int argc, const char **argv, const size_t *len)
-{
-    if (redisAsyncCommandArgv(st->ac, store_setup_cb, st, argc, argv, len) == REDIS_OK)
-        st->setup_pending++;
-}
-
-static void store_connect(struct store *st)
-{
-    const struct config_redis *r = &st->cfg->redis;
-    redisAsyncContext *ac = r->kind == CONFIG_REDIS_TCP ? redisAsyncConnect(r->host, r->port)
-                                                        : redisAsyncConnectUnix(r->path);
-    if (ac == NULL)
-        abort();
-    if (ac->err) {
-        store_went_down(st, ac->errstr);
-        redisAsyncFree(ac);
-        store_schedule_reconnect(st);
-        return;
-    }
-    ac->data = st;
-    redisLibeventAttach(ac, st->base);
-    redisAsyncSetConnectCallback(ac, store_connect_cb);
-    redisAsyncSetDisconnectCallback(ac, store_disconnect_cb);
-    st->ac = ac;
-    st->ready = 0;
-    st->setup_pending = 0;
-    st->ping_outstanding = 0;
-    st->connect_started = store_now_ms();
-
-    if (r->password[0]) {
-        const char *argv[3] = {"AUTH", r->username, r->password};
-        size_t len[3] = {4, strlen(r->username), strlen(r->password)};
-        if (r->username[0])
-            store_setup_command(st, 3, argv, len);
-        else {
-            argv[1] = r->password;
-            len[1] = len[2];
-            store_setup_command(st, 2, argv, len);
-        }
-    }
-    if (r->db) {
-        char db[8];
-        snprintf(db, sizeof(db), "%d", r->db);
-        const char *argv[2] = {"SELECT", db};
-        size_t len[2] = {6, strlen(db)};
-        store_setup_command(st, 2, argv, len);
-    }
+    struct store *st = arg;
     for (int i = 0; i < STORE_NSCRIPTS; i++) {
         const char *argv[3] = {"SCRIPT", "LOAD", (const char *)st->scripts[i].body};
         size_t len[3] = {6, 4, st->scripts[i].len};
-        store_setup_command(st, 3, argv, len);
+        link_setup_command(l, 3, argv, len);
     }
-    /* The first setup command also reports a failed AUTH-less connection. */
-    if (st->setup_pending == 0)
-        store_drop(st, "cannot queue setup commands");
 }
 
-static void store_reconnect_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    store_connect(arg);
-}
-
-static void store_ping_cb(redisAsyncContext *ac, void *r, void *privdata)
-{
-    struct store *st = privdata;
-    if (r != NULL && st->ac == ac)
-        st->ping_outstanding = 0;
-}
-
-/* Periodic: a link that does not finish its setup, or does not answer a PING,
- * within the timeout is dropped (covers a hung or half-open Redis). */
-static void store_health_cb(evutil_socket_t fd, short what, void *arg)
+static void store_link_ready(void *arg)
 {
     struct store *st = arg;
-    (void)fd;
-    (void)what;
-    if (st->ac == NULL)
-        return;
-    uint64_t now = store_now_ms();
-    int limit = st->cfg->redis_timeout_ms;
-    if (!st->ready) {
-        int connect_limit = limit * 2 < 1000 ? 1000 : limit * 2;
-        if (now - st->connect_started > (uint64_t)connect_limit)
-            store_drop(st, "connection setup timed out");
-        return;
-    }
-    if (st->ping_outstanding) {
-        if (now - st->ping_sent > (uint64_t)limit)
-            store_drop(st, "no answer to PING within the command timeout");
-        return;
-    }
-    if (redisAsyncCommand(st->ac, store_ping_cb, st, "PING") == REDIS_OK) {
-        st->ping_outstanding = 1;
-        st->ping_sent = now;
-    }
+    if (st->ready_cb)
+        st->ready_cb(st->ready_arg);
 }
 
 /* --------------------------------------------------------------- calls --- */
@@ -318,7 +126,8 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     const redisReply *reply = r;
     c->submitted = 0;
 
-    if (!c->reported && !c->retried && store_call_is(reply, "NOSCRIPT") && st->ac == ac) {
+    if (!c->reported && !c->retried && store_call_is(reply, "NOSCRIPT") &&
+        link_owns(st->link, ac)) {
         /* The script cache was flushed: send the body once, and keep going. */
         c->retried = 1;
         c->argv[0] = "EVAL";
@@ -340,8 +149,8 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
          * primary again rather than fail every command. */
         if ((store_call_is(reply, "READONLY") || store_call_is(reply, "LOADING") ||
              store_call_is(reply, "MASTERDOWN")) &&
-            st->ac == ac)
-            store_drop(st, reply->str);
+            link_owns(st->link, ac))
+            link_drop(st->link, reply->str);
         reply = NULL;
     }
     store_call_report(c, reply);
@@ -413,9 +222,7 @@ void store_call_send(struct store_call *c)
 {
     struct store *st = c->st;
     struct timeval tv = store_tv(st->cfg->redis_timeout_ms);
-    if (st->ready && st->ac &&
-        redisAsyncCommandArgv(st->ac, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) ==
-            REDIS_OK) {
+    if (link_command(st->link, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) == 0) {
         c->submitted = 1;
     } else {
         tv = store_tv(0);
@@ -446,8 +253,6 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
         abort();
     st->base = base;
     st->cfg = cfg;
-    st->backoff_ms = STORE_BACKOFF_MIN_MS;
-    st->jitter_seed = (unsigned int)store_now_ms();
     store_script_init(&st->scripts[STORE_SCRIPT_VIEW], "poll_view", poll_view_lua,
                       poll_view_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VOTE], "poll_vote", poll_vote_lua,
@@ -468,15 +273,8 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       visit_base_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_IMPORT], "poll_import", poll_import_lua,
                       poll_import_lua_len);
-    st->reconnect_ev = evtimer_new(base, store_reconnect_cb, st);
-    st->health_ev = event_new(base, -1, EV_PERSIST, store_health_cb, st);
-    if (!st->reconnect_ev || !st->health_ev)
-        abort();
-    int tick = cfg->redis_timeout_ms / 2;
-    tick = tick < 100 ? 100 : tick > 1000 ? 1000 : tick;
-    struct timeval tv = store_tv(tick);
-    event_add(st->health_ev, &tv);
-    store_connect(st);
+    static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0};
+    st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st);
     return st;
 }
 
@@ -513,20 +311,15 @@ json_t *store_reply_object(const redisReply *flat)
 
 int store_is_ready(const struct store *st)
 {
-    return st->ready;
+    return link_is_ready(st->link);
 }
 
 void store_free(struct store *st)
 {
     if (!st)
         return;
-    event_free(st->health_ev);
-    event_free(st->reconnect_ev);
-    redisAsyncContext *ac = st->ac;
-    st->ac = NULL;
-    st->ready = 0;
-    if (ac)
-        redisAsyncFree(ac); /* submitted calls report NULL and free themselves */
+    link_free(st->link); /* submitted calls report NULL and free themselves */
+    st->link = NULL;
     while (st->calls) {
         struct store_call *c = st->calls;
         store_call_report(c, NULL);
