@@ -27,6 +27,7 @@
 
 #include "api.h"
 #include "assets.h"
+#include "cache.h"
 #include "clock.h"
 #include "config.h"
 #include "csv.h"
@@ -220,6 +221,7 @@ static void admin_create_cb(void *arg, const char *code, const char *detail)
         return;
     }
     log_info("poll %s: created by an editor", r->poll_id);
+    cache_forget(r->srv->cache, r->poll_id);
     snprintf(location, sizeof(location), "/admin/v1/polls/%s", r->poll_id);
     request_add_header(r, "Location", location);
     request_reply_json(r, 201, admin_view(r->body, 0, 0, r->now));
@@ -284,6 +286,7 @@ static void admin_update_cb(void *arg, const char *code, const char *detail)
         return;
     }
     if (strcmp(code, "ok") == 0) {
+        cache_forget(r->srv->cache, r->poll_id);
         log_info("poll %s: %s by an editor", r->poll_id,
                  json_string_value(json_object_get(r->body, "verb")));
         char etag[32];

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "ballot.h"
+#include "cache.h"
 #include "config.h"
 #include "cookie.h"
 #include "form.h"
@@ -166,6 +167,9 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *p)
         request_reply_unavailable(r);
         return;
     }
+    cache_update(r->srv->cache, r->poll_id, p);
+    if (p->choice)
+        seen_mark(&r->seen, r->poll_id);
     if (strcmp(p->code, "ok") == 0) {
         request_reply_json(r, 201,
                            json_pack("{ss so so}", "poll_id", r->poll_id, "choice", api_choice(p),
@@ -270,18 +274,96 @@ void api_poll_list(struct request *r)
     store_poll_list(r->srv->store, api_poll_list_cb, r);
 }
 
+/* Answers a body of the cache, or 304 when the client holds it already. */
+static void api_reply_cached(struct request *r, const struct cache_body *b)
+{
+    const char *held = request_header(r, "If-None-Match");
+    request_add_header(r, "ETag", b->etag);
+    request_add_header(r, "Cache-Control", "private, no-cache");
+    if (held && http_etag_matches(held, b->etag)) {
+        request_reply_json_text(r, 304, NULL, 0);
+        return;
+    }
+    request_reply_json_text(r, 200, b->text, b->len);
+}
+
+/* 0 when the cache answered for the poll's status (404, 500, 503). */
+static int api_cached_or_reply(struct request *r, const struct cache_poll *p)
+{
+    if (!p) {
+        request_reply_unavailable(r);
+        return 0;
+    }
+    if (cache_poll_status(p) == CACHE_DAMAGED) {
+        api_reply_damaged(r);
+        return 0;
+    }
+    if (cache_poll_status(p) == CACHE_NOT_FOUND) {
+        request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
+        return 0;
+    }
+    return 1;
+}
+
+/* A reader who may have voted in the poll: Redis says what their ballot is. */
+static void api_poll_view_cb(void *arg, const struct store_poll_reply *p)
+{
+    struct request *r = arg;
+    if (p) {
+        cache_update(r->srv->cache, r->poll_id, p);
+        if (p->choice)
+            seen_mark(&r->seen, r->poll_id);
+    }
+    if (r->results_only)
+        api_poll_results_cb(arg, p);
+    else
+        api_poll_get_cb(arg, p);
+}
+
+static void api_poll_reader(struct request *r)
+{
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, api_poll_view_cb,
+                    r);
+}
+
+static void api_poll_get_cached(void *arg, struct cache_poll *p)
+{
+    struct request *r = arg;
+    if (api_cached_or_reply(r, p))
+        api_reply_cached(r, cache_poll_view(p, r->now));
+}
+
+static void api_poll_results_cached(void *arg, struct cache_poll *p)
+{
+    struct request *r = arg;
+    if (!api_cached_or_reply(r, p))
+        return;
+    if (poll_results_visible(cache_poll_def(p), r->now, 0)) {
+        api_reply_cached(r, cache_poll_results(p));
+    } else if (r->has_voter && seen_may_have_voted(&r->seen, r->poll_id)) {
+        api_poll_reader(r); /* visible to voters only: is this reader one? */
+    } else {
+        request_reply_error(r, 403, "results_hidden",
+                            "The results of this poll are not shown right now.");
+    }
+}
+
+/* A reader with no ballot in the poll is answered from the cache; one who
+ * may have one, by Redis. */
 void api_poll_get(struct request *r)
 {
     request_voter(r, 1);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, api_poll_get_cb,
-                    r);
+    if (r->has_voter && seen_may_have_voted(&r->seen, r->poll_id))
+        api_poll_reader(r);
+    else
+        cache_get(r->srv->cache, r->poll_id, api_poll_get_cached, r);
 }
 
 void api_poll_results(struct request *r)
 {
     request_voter(r, 0);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0,
-                    api_poll_results_cb, r);
+    r->results_only = 1; /* if Redis is asked, its answer is the results */
+    cache_get(r->srv->cache, r->poll_id, api_poll_results_cached, r);
 }
 
 void api_healthz(struct request *r)

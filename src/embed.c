@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "ballot.h"
+#include "cache.h"
 #include "config.h"
 #include "cors.h"
 #include "html.h"
@@ -383,6 +384,9 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
         embed_notice(r, 503, "store_unavailable", T_UNAVAILABLE, 1);
         return;
     }
+    cache_update(r->srv->cache, r->poll_id, p);
+    if (p->choice)
+        seen_mark(&r->seen, r->poll_id);
     if (strcmp(p->code, "poll_not_found") == 0) {
         embed_notice(r, 404, "poll_not_found", T_NOT_FOUND, 0);
         return;

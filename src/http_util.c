@@ -80,16 +80,33 @@ void http_reply_json(struct evhttp_request *req, int status, json_t *body)
         status = 500;
         body = http_error_body("internal_error", "The server could not build its answer.");
     }
-    struct evbuffer *buf = evbuffer_new();
+    char *text = http_json_text(body);
+    json_decref(body);
+    (void)out;
+    http_reply_json_text(req, status, text, strlen(text));
+    free(text);
+}
+
+char *http_json_text(const json_t *body)
+{
     /* 15 significant digits: a percent of one decimal is written as it is
      * (33.3, not 33.299999999999997); integers are not affected. */
     char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(body);
-    if (!buf || !text)
+    if (!text)
         abort();
-    evbuffer_add(buf, text, strlen(text));
-    evbuffer_add(buf, "\n", 1);
-    free(text);
+    return text;
+}
+
+void http_reply_json_text(struct evhttp_request *req, int status, const char *text, size_t len)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf)
+        abort();
+    if (len > 0) {
+        evbuffer_add(buf, text, len);
+        evbuffer_add(buf, "\n", 1);
+    }
     evhttp_add_header(out, "Content-Type", "application/json; charset=utf-8");
     if (!evhttp_find_header(out, "Cache-Control"))
         evhttp_add_header(out, "Cache-Control", "no-store");
@@ -176,4 +193,25 @@ const char *http_method_name(int method)
     default:
         return "OTHER";
     }
+}
+
+int http_etag_matches(const char *if_none_match, const char *etag)
+{
+    size_t len = strlen(etag);
+    const char *p = if_none_match;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        size_t n = strcspn(p, ",");
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == len && memcmp(p, etag, len) == 0)
+            return 1;
+        p += strcspn(p, ",");
+    }
+    return 0;
 }

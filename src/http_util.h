@@ -28,6 +28,15 @@ struct evbuffer;
 void http_reply_buffer(struct evhttp_request *req, int status, struct evbuffer *body);
 
 /* A new {"error":{"code","message"}} object, for callers that add fields. */
+/* A JSON value as the service writes it (compact, percents as written); free() it. */
+char *http_json_text(const json_t *body);
+/* Answers with JSON already written (len 0: no body, for 304), with the
+ * headers of http_reply_json(). */
+void http_reply_json_text(struct evhttp_request *req, int status, const char *text, size_t len);
+
+/* 1 when an If-None-Match header names etag (or is "*"); weak tags compare too. */
+int http_etag_matches(const char *if_none_match, const char *etag);
+
 json_t *http_error_body(const char *code, const char *message);
 
 /* Sends the error envelope. */

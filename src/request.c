@@ -85,18 +85,23 @@ void request_add_header(struct request *r, const char *name, const char *value)
 
 void request_voter(struct request *r, int mint)
 {
+    const struct cookie_conf *conf = &r->srv->cfg->cookie;
     struct evkeyval *h;
     TAILQ_FOREACH(h, evhttp_request_get_input_headers(r->req), next)
     {
-        if (strcasecmp(h->key, "Cookie") == 0 &&
-            cookie_from_header(&r->srv->cfg->cookie, h->value, r->voter) == 0) {
+        if (strcasecmp(h->key, "Cookie") != 0)
+            continue;
+        if (!r->has_voter && cookie_from_header(conf, h->value, r->voter) == 0)
             r->has_voter = 1;
-            return;
-        }
+        seen_from_header(&r->seen, conf, h->value);
     }
+    if (r->has_voter)
+        return;
+    r->seen.known = 0; /* a mask without its voter id is nobody's */
     if (mint && cookie_mint(r->voter) == 0) {
         r->has_voter = 1;
         r->minted = 1;
+        seen_start(&r->seen);
     }
 }
 
@@ -107,6 +112,11 @@ static void request_prepare(struct request *r, int status)
     if (r->minted) {
         char cookie[256];
         if (cookie_set_header(&r->srv->cfg->cookie, r->voter, cookie, sizeof(cookie)) > 0)
+            request_add_header(r, "Set-Cookie", cookie);
+    }
+    if (r->seen.dirty && r->has_voter) {
+        char cookie[256];
+        if (seen_set_header(&r->seen, &r->srv->cfg->cookie, cookie, sizeof(cookie)) > 0)
             request_add_header(r, "Set-Cookie", cookie);
     }
     if (status == 503 &&
@@ -143,6 +153,13 @@ void request_reply_json(struct request *r, int status, json_t *body)
     }
     request_prepare(r, status);
     http_reply_json(r->req, status, body);
+    request_done(r);
+}
+
+void request_reply_json_text(struct request *r, int status, const char *text, size_t len)
+{
+    request_prepare(r, status);
+    http_reply_json_text(r->req, status, text, len);
     request_done(r);
 }
 

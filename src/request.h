@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "cookie.h"
+#include "seen.h"
 #include "text.h"
 
 struct server;
@@ -37,7 +38,9 @@ struct request {
     unsigned char voter[COOKIE_ID_LEN];
     int has_voter;               /* a valid cookie came, or an id was minted */
     int minted;                  /* the id is new: the reply sets the cookie */
+    struct seen seen;            /* the polls this reader may have voted in */
     int lang_en;                 /* pages: English instead of Vietnamese */
+    int results_only;            /* a poll route answering the results alone */
     json_t *body;                /* a parsed JSON body kept across store calls; freed with r */
     int attempts;                /* store round trips made (editors' optimistic updates) */
     char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or generated */
@@ -63,6 +66,8 @@ const char *request_header(const struct request *r, const char *name);
 
 /* Answers with a JSON body (stolen) and frees r. */
 void request_reply_json(struct request *r, int status, json_t *body);
+/* Answers with JSON already written (len 0: no body) and frees r. */
+void request_reply_json_text(struct request *r, int status, const char *text, size_t len);
 void request_reply_error(struct request *r, int status, const char *code, const char *message);
 void request_reply_unavailable(struct request *r);
 

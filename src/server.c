@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "cache.h"
 #include "config.h"
 #include "log.h"
 #include "routes.h"
@@ -159,6 +160,8 @@ int server_run(const struct config *cfg)
 
     srv.store = store_new(srv.base, cfg);
     store_set_ready_cb(srv.store, server_store_ready_cb, &srv);
+    srv.cache = cache_new(srv.store);
+    cache_listen(srv.cache, NULL, NULL);
 
     srv.sigint_ev = evsignal_new(srv.base, SIGINT, server_signal_cb, &srv);
     srv.sigterm_ev = evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
@@ -177,6 +180,7 @@ out:
     /* The store first: requests still waiting on Redis get their 503 while
      * their connections exist; then evhttp closes the connections. */
     store_free(srv.store);
+    cache_free(srv.cache);
     if (srv.http)
         evhttp_free(srv.http);
     if (srv.sigint_ev)

@@ -41,7 +41,8 @@ struct store_script {
 struct store {
     struct event_base *base;
     const struct config *cfg;
-    struct link *link; /* the command link */
+    struct link *link;       /* the command link */
+    struct store_feed *feed; /* the subscriber link, once started */
     store_ready_cb *ready_cb;
     void *ready_arg;
     struct store_call *calls; /* every live call, for store_free() */
@@ -289,6 +290,22 @@ const char *store_key_prefix(const struct store *st)
     return st->cfg->key_prefix;
 }
 
+struct event_base *store_base(const struct store *st)
+{
+    return st->base;
+}
+
+const struct config *store_config(const struct store *st)
+{
+    return st->cfg;
+}
+
+void store_attach_feed(struct store *st, struct store_feed *feed)
+{
+    store_feed_free(st->feed);
+    st->feed = feed;
+}
+
 long long store_reply_int(const redisReply *r)
 {
     if (r->type == REDIS_REPLY_INTEGER)
@@ -318,6 +335,7 @@ void store_free(struct store *st)
 {
     if (!st)
         return;
+    store_feed_free(st->feed);
     link_free(st->link); /* submitted calls report NULL and free themselves */
     st->link = NULL;
     while (st->calls) {

@@ -128,6 +128,38 @@ void store_visit_history(struct store *st, const char *site, store_history_cb *c
 void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,
                            store_status_cb *cb, void *arg);
 
+/* --------------------------------------------------------------- feed --- */
+
+#define STORE_EVENT_OPTIONS_MAX 64
+
+/* A change published by a script, on any instance (the channel
+ * <key_prefix>events): 't' new tallies after a counted or changed ballot,
+ * 'd' a new definition. Strings are borrowed for the callback only and are
+ * not NUL-terminated: use the lengths. */
+struct store_event {
+    char kind;
+    const char *poll_id;
+    size_t poll_id_len;
+    long long seq;     /* 't': the poll's change sequence after the step */
+    long long voters;  /* 't' */
+    long long version; /* 'd' */
+    size_t n;          /* 't': tallies of every option */
+    const char *option[STORE_EVENT_OPTIONS_MAX];
+    size_t option_len[STORE_EVENT_OPTIONS_MAX];
+    long long votes[STORE_EVENT_OPTIONS_MAX];
+};
+
+typedef void store_event_cb(void *arg, const struct store_event *ev);
+/* The feed (re)subscribed: whatever was published while it was away is lost. */
+typedef void store_feed_reset_cb(void *arg);
+
+/* Opens a second link, subscribed to the changes; messages that are not in
+ * the published form are logged once and ignored. */
+void store_feed_start(struct store *st, store_event_cb *cb, store_feed_reset_cb *reset, void *arg);
+
+/* Parses one published message; 0 when it is in the published form. */
+int store_event_parse(const char *msg, size_t len, struct store_event *ev);
+
 /* Creates each poll of defs (stored forms) that does not exist; logs what it did. */
 void store_poll_import(struct store *st, const json_t *defs, int64_t now);
 

@@ -68,6 +68,13 @@ void store_call_key(struct store_call *c, const char *poll_id, const char *suffi
 void store_call_send(struct store_call *c);
 
 const char *store_key_prefix(const struct store *st);
+struct event_base *store_base(const struct store *st);
+const struct config *store_config(const struct store *st);
+
+/* The feed of published changes (store_feed.c), owned by the store. */
+struct store_feed;
+void store_attach_feed(struct store *st, struct store_feed *feed);
+void store_feed_free(struct store_feed *feed);
 long long store_reply_int(const redisReply *r);
 /* A flat HGETALL reply {field, value, ...} as a new object field -> integer. */
 json_t *store_reply_object(const redisReply *flat);

@@ -6,7 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startRedis, startThamdo, makePoll, rfc3339, request, Voter, assertError, assertResults,
-  assertJsonHeaders, expectedPercents, sleep, redisCli,
+  assertJsonHeaders, assertCachedJsonHeaders, expectedPercents, sleep, redisCli,
   COOKIE_NAME, COOKIE_RE, DEFAULT_MAX_AGE, OTHER_SECRET,
 } from './lib/harness.mjs';
 
@@ -105,7 +105,7 @@ test('GET poll: definition fields, voted=false, choice=null, cookie issued with 
   const v = new Voter(url);
   const r = await v.get('basic');
   assert.equal(r.status, 200, r.text);
-  assertJsonHeaders(r, 'poll');
+  assertCachedJsonHeaders(r, 'poll');
   assert.deepEqual(Object.keys(r.json).sort(), [
     'allow_change', 'choice', 'closes_at', 'id', 'max_choices', 'opens_at', 'options', 'question',
     'results', 'results_visibility', 'status', 'voted',
@@ -323,7 +323,7 @@ test('vote without any cookie → 201 with Set-Cookie; that cookie then shows vo
 test('results endpoint shape', async () => {
   const r = await request(url, 'GET', '/api/v1/polls/basic/results');
   assert.equal(r.status, 200, r.text);
-  assertJsonHeaders(r, 'results');
+  assertCachedJsonHeaders(r, 'results');
   const counts = assertResults(r.json, P.basic, '/results');
   assert.ok(r.json.total >= 1, 'basic has votes from earlier tests');
   assert.equal(r.json.voters, r.json.total, 'single choice: voters == total');

@@ -153,7 +153,7 @@ test('flags override env: --cookie-name wins over a valid THAMDO_COOKIE_NAME', a
   try {
     const g = await request(t.url, 'GET', '/api/v1/polls/cfg');
     assert.equal(g.status, 200, g.text);
-    assert.deepEqual(g.setCookies.map((c) => c.name), ['from_flag']);
+    assert.deepEqual(g.setCookies.map((c) => c.name), ['from_flag', 'from_flag_voted']);
   } finally {
     await t.stop();
   }

@@ -68,7 +68,9 @@ function assertDamagedHtml(r, what) {
   assert.ok(r.text.includes('Cuộc thăm dò này tạm thời không hiển thị được do lỗi dữ liệu.'), `${what}: the message`);
 }
 
-/** Every route of a poll answers poll_damaged, nothing is written, one log line per request. */
+/** Every route of a poll answers poll_damaged, nothing is written, one log line per read of Redis:
+ * the results right after the poll come from the worker's cache (logged when it was read), or from
+ * a read of their own on another worker. */
 async function assertEveryRouteDamaged(id, what) {
   const v = new Voter(url);
   const before0 = damagedLines(id).length;
@@ -87,7 +89,8 @@ async function assertEveryRouteDamaged(id, what) {
   ]) {
     assertError(await request(url, method, path, { headers: AUTH, json }), 500, 'poll_damaged');
   }
-  assert.equal(damagedLines(id).length, before0 + 14, `${what}: one line per request`);
+  const lines = damagedLines(id).length - before0;
+  assert.ok(lines === 13 || lines === 14, `${what}: one line per read of redis (13 or 14), got ${lines}`);
   // Nothing was written for the poll: no voter, no tally.
   assert.equal(await redis.cli('EXISTS', key(id, 'voters')), '0', `${what}: no voter recorded`);
   assert.equal(await redis.cli('EXISTS', key(id, 'counts')), '0', `${what}: no tally`);
@@ -97,7 +100,7 @@ async function assertEveryRouteDamaged(id, what) {
 const opts = [{ id: 'a', label: 'A' }, { id: 'b', label: 'B' }];
 const base = { question: 'Q?', options: opts, max_choices: 1, status: 'open', results_visibility: 'always', opens_at: null, closes_at: null };
 
-test('damaged definitions: 500 poll_damaged on every route of the poll (HTML on the embed page), one log line each, nothing written', async () => {
+test('damaged definitions: 500 poll_damaged on every route of the poll (HTML on the embed page), one log line per read, nothing written', async () => {
   const cases = {
     'khong-cau-hoi': { ...base, question: undefined }, // once a NULL into html_escape: SIGSEGV
     'khong-nhan': { ...base, options: [{ id: 'a' }, { id: 'b', label: 'B' }] },

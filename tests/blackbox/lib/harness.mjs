@@ -487,6 +487,14 @@ export function assertJsonHeaders(r, what = '') {
   assert.match(r.headers.get('cache-control') || '', /\bno-store\b/, `${what} Cache-Control was ${r.headers.get('cache-control')}`);
 }
 
+/** A poll read answered from the instance's cache: the same for every reader without a ballot. */
+export function assertCachedJsonHeaders(r, what = '') {
+  const ct = r.headers.get('content-type');
+  assert.match(ct || '', /^application\/json;\s*charset=utf-8$/i, `${what} Content-Type was ${ct}`);
+  assert.equal(r.headers.get('cache-control'), 'private, no-cache', `${what} Cache-Control`);
+  assert.match(r.headers.get('etag') || '', /^"[0-9a-f]{16}"$/, `${what} ETag`);
+}
+
 /** Asserts an error response: status, code, exact body shape {"error":{"code","message"}}, JSON headers. */
 export function assertError(r, status, code, { extraKeys = [] } = {}) {
   const ctx = `(got ${r.status} ${r.text})`;
