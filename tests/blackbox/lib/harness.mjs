@@ -412,12 +412,16 @@ export async function request(base, method, urlPath, { headers = {}, json, form,
   };
 }
 
-/** A simulated voter: a cookie jar holding one cookie (the voter id). */
+/** A simulated voter: a cookie jar holding the voter id and, like a browser, the "voted polls"
+ * cookie (`<name>_voted`) the service sets beside it; `voted: false` leaves the latter out (a reader
+ * whose id predates it). */
 export class Voter {
-  constructor(base, { cookieName = COOKIE_NAME, cookie = null } = {}) {
+  constructor(base, { cookieName = COOKIE_NAME, cookie = null, voted = true } = {}) {
     this.base = base;
     this.cookieName = cookieName;
     this.cookie = cookie; // cookie value (without name)
+    this.keepVoted = voted;
+    this.voted = null; // the "voted polls" cookie value, when kept
     this.extraCookies = '';
   }
 
@@ -425,6 +429,7 @@ export class Voter {
     const parts = [];
     if (this.extraCookies) parts.push(this.extraCookies);
     if (this.cookie !== null) parts.push(`${this.cookieName}=${this.cookie}`);
+    if (this.voted !== null) parts.push(`${this.cookieName}_voted=${this.voted}`);
     return parts.length ? parts.join('; ') : null;
   }
 
@@ -434,6 +439,9 @@ export class Voter {
     r.issued = issued.length ? issued[issued.length - 1] : null;
     r.issuedCount = issued.length;
     if (r.issued) this.cookie = r.issued.value;
+    const voted = r.setCookies.filter((c) => c.name === `${this.cookieName}_voted`);
+    r.votedCookie = voted.length ? voted[voted.length - 1] : null;
+    if (r.votedCookie && this.keepVoted) this.voted = r.votedCookie.value;
     return r;
   }
 
