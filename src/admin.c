@@ -31,6 +31,7 @@
 #include "clock.h"
 #include "config.h"
 #include "csv.h"
+#include "form.h"
 #include "http_util.h"
 #include "log.h"
 #include "poll.h"
@@ -452,23 +453,25 @@ struct admin_query {
 /* Reads ?bucket=&from=&to=&format=&lang=; answers 400 and returns -1 on a bad one. */
 static int admin_read_query(struct request *r, struct admin_query *q)
 {
-    struct evkeyvalq params;
-    int rc = 0;
+    struct form_param params[] = {
+        {.name = "bucket"}, {.name = "format"}, {.name = "lang"}, {.name = "from"}, {.name = "to"}};
     memset(q, 0, sizeof(*q));
     q->day = 1;
     const char *accept = request_header(r, "Accept");
     q->csv = accept && strstr(accept, "text/csv") != NULL;
-    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req));
-    TAILQ_INIT(&params);
-    if (query && evhttp_parse_query_str(query, &params) != 0) {
-        request_reply_error(r, 400, "invalid_parameter", "The query string is not valid.");
-        return -1;
+    form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 5);
+    for (size_t i = 0; i < 5; i++) {
+        if (params[i].bad) {
+            request_reply_error(r, 400, "invalid_parameter", "The query string is not valid.");
+            return -1;
+        }
     }
-    const char *bucket = evhttp_find_header(&params, "bucket");
-    const char *format = evhttp_find_header(&params, "format");
-    const char *lang = evhttp_find_header(&params, "lang");
-    const char *from = evhttp_find_header(&params, "from");
-    const char *to = evhttp_find_header(&params, "to");
+    const char *bucket = params[0].present ? params[0].value : NULL;
+    const char *format = params[1].present ? params[1].value : NULL;
+    const char *lang = params[2].present ? params[2].value : NULL;
+    const char *from = params[3].present ? params[3].value : NULL;
+    const char *to = params[4].present ? params[4].value : NULL;
+    int rc = 0;
     if (bucket && strcmp(bucket, "hour") != 0 && strcmp(bucket, "day") != 0) {
         request_reply_error(r, 400, "invalid_parameter", "bucket must be hour or day.");
         rc = -1;
@@ -491,7 +494,6 @@ static int admin_read_query(struct request *r, struct admin_query *q)
         q->has_from = from != NULL;
         q->has_to = to != NULL;
     }
-    evhttp_clear_headers(&params);
     return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "ballot.h"
 #include "cache.h"
 #include "config.h"
+#include "form.h"
 #include "cors.h"
 #include "html.h"
 #include "http_util.h"
@@ -135,21 +136,14 @@ struct embed_query {
 
 static void embed_read_query(struct request *r, struct embed_query *q)
 {
-    struct evkeyvalq params;
+    struct form_param params[] = {{.name = "lang"}, {.name = "view"}, {.name = "msg"}};
     memset(q, 0, sizeof(*q));
-    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req));
-    TAILQ_INIT(&params);
-    if (query && evhttp_parse_query_str(query, &params) == 0) {
-        const char *lang = evhttp_find_header(&params, "lang");
-        const char *view = evhttp_find_header(&params, "view");
-        const char *msg = evhttp_find_header(&params, "msg");
-        r->lang_en = lang && strcmp(lang, "en") == 0;
-        q->view_results = view && strcmp(view, "results") == 0;
-        q->view_change = view && strcmp(view, "change") == 0;
-        if (msg && strlen(msg) < sizeof(q->msg))
-            memcpy(q->msg, msg, strlen(msg) + 1);
-    }
-    evhttp_clear_headers(&params);
+    form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 3);
+    r->lang_en = !params[0].bad && strcmp(params[0].value, "en") == 0;
+    q->view_results = !params[1].bad && strcmp(params[1].value, "results") == 0;
+    q->view_change = !params[1].bad && strcmp(params[1].value, "change") == 0;
+    if (!params[2].bad && strlen(params[2].value) < sizeof(q->msg))
+        memcpy(q->msg, params[2].value, strlen(params[2].value) + 1);
 }
 
 static void embed_head(struct request *r, struct evbuffer *b, const char *title)

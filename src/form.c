@@ -48,3 +48,35 @@ int form_each(const char *s, size_t len, form_field_fn *fn, void *arg)
     }
     return 0;
 }
+
+struct form_params_walk {
+    struct form_param *params;
+    size_t n;
+};
+
+static int form_params_field(void *arg, const char *key, size_t key_len, const char *value,
+                             size_t value_len)
+{
+    struct form_params_walk *w = arg;
+    for (size_t i = 0; i < w->n; i++) {
+        struct form_param *p = &w->params[i];
+        if (p->present || strlen(p->name) != key_len || memcmp(p->name, key, key_len) != 0)
+            continue;
+        p->present = 1;
+        p->bad = value_len >= FORM_VALUE_MAX || strlen(value) != value_len;
+        if (!p->bad)
+            memcpy(p->value, value, value_len + 1);
+    }
+    return 0;
+}
+
+void form_params(const char *query, struct form_param *params, size_t n)
+{
+    struct form_params_walk w = {params, n};
+    for (size_t i = 0; i < n; i++) {
+        params[i].present = params[i].bad = 0;
+        params[i].value[0] = '\0';
+    }
+    if (query)
+        form_each(query, strlen(query), form_params_field, &w);
+}

@@ -21,4 +21,18 @@ typedef int form_field_fn(void *arg, const char *key, size_t key_len, const char
  * value of fn. */
 int form_each(const char *s, size_t len, form_field_fn *fn, void *arg);
 
+#define FORM_VALUE_MAX 128
+
+/* One named parameter of a query string, for form_params(). */
+struct form_param {
+    const char *name;
+    char value[FORM_VALUE_MAX]; /* the first occurrence's value, NUL-terminated */
+    int present;
+    int bad; /* its value holds a NUL byte or is FORM_VALUE_MAX bytes or longer */
+};
+
+/* Reads the named parameters of a query string (NULL: none); other names are
+ * ignored. The service's one reader of query strings. */
+void form_params(const char *query, struct form_param *params, size_t n);
+
 #endif
