@@ -147,7 +147,8 @@ static void cache_touch(struct cache *c, struct cache_poll *p)
 {
     if (c->newest == p)
         return;
-    cache_unlink_recency(c, p);
+    if (p->newer || p->older || c->oldest == p)
+        cache_unlink_recency(c, p); /* on the list already */
     p->older = c->newest;
     if (c->newest)
         c->newest->newer = p;

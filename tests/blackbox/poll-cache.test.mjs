@@ -143,3 +143,15 @@ test('an edit through one instance is in the other one\'s cached poll within a s
   const gone = await within(3000, read, (r) => r.status === 404);
   assertError(gone, 404, 'poll_not_found');
 });
+
+test('more polls asked for than a worker keeps (4096): the least recently used go, answers stay right', async () => {
+  const ids = Array.from({ length: 4300 }, (_, i) => `khong-co-${i}`);
+  for (let i = 0; i < ids.length; i += 50) {
+    const rs = await Promise.all(ids.slice(i, i + 50).map((id) => request(a.url, 'GET', `/api/v1/polls/${id}/results`, { timeout: 10000 })));
+    for (const r of rs) assertError(r, 404, 'poll_not_found');
+  }
+  const r = await request(a.url, 'GET', `/api/v1/polls/${P.open.id}/results`);
+  assert.equal(r.status, 200, r.text);
+  assert.ok(r.json.total >= 3, 'the tallies of earlier tests');
+  assert.ok(a.alive());
+});
