@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 static const char *http_reason(int status)
@@ -59,8 +60,29 @@ static const char *http_reason(int status)
 /* Sends the reply. libevent 2.1 would send a body after a HEAD response
  * too, which a client on a kept-alive connection takes for the start of the
  * next response: for HEAD only the headers go, with GET's Content-Length. */
+/* The Date header, written once a second per thread (libevent would format
+ * it for every answer). */
+static const char *http_date(void)
+{
+    static _Thread_local char text[40];
+    static _Thread_local time_t at = -1;
+    time_t now = time(NULL);
+    if (now != at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        if (strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+            text[0] = '\0';
+        at = now;
+    }
+    return text;
+}
+
 static void http_send(struct evhttp_request *req, int status, struct evbuffer *body)
 {
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    const char *date = http_date();
+    if (date[0] && !evhttp_find_header(headers, "Date"))
+        evhttp_add_header(headers, "Date", date);
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         struct evkeyvalq *out = evhttp_request_get_output_headers(req);
         char len[32];

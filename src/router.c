@@ -49,9 +49,12 @@ enum router_result router_match(const struct route *routes, size_t n, unsigned m
         if (methods & ROUTER_GET)
             methods |= ROUTER_HEAD;
         allow |= methods;
-        if (found < 0 && (methods & method)) {
+        if (methods & method) {
+            /* The first route that takes the request: the others need not be
+             * tried (their methods matter only when none takes it). */
             found = (int)i;
             *m = probe;
+            break;
         }
     }
     if (allow == 0)

@@ -35,7 +35,7 @@ struct route {
 struct route_match {
     const struct route *route; /* the matched route (FOUND) */
     int handler;
-    unsigned allow; /* methods the path accepts (BAD_METHOD, OPTIONS) */
+    unsigned allow; /* methods the path accepts (complete with BAD_METHOD only) */
     size_t nparams;
     char params[ROUTER_MAX_PARAMS][ROUTER_PARAM_MAX + 1];
 };
