@@ -239,7 +239,7 @@ void api_poll_vote(struct request *r)
         request_reply_error(r, 500, "internal_error", "Could not create a voter id.");
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, api_vote_cb,
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, -1, api_vote_cb,
                     r);
 }
 
@@ -267,20 +267,20 @@ void api_poll_list(struct request *r)
     /* The query, checked before Redis is asked, travels with the request. */
     r->body = json_pack("{si sI sI}", "status", (int)q.status, "limit", (json_int_t)q.limit,
                         "offset", (json_int_t)q.offset);
-    store_poll_list(r->srv->store, api_poll_list_cb, r);
+    store_poll_list(r->srv->store, 0, api_poll_list_cb, r);
 }
 
 void api_poll_get(struct request *r)
 {
     request_voter(r, 1);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, api_poll_get_cb,
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, -1, api_poll_get_cb,
                     r);
 }
 
 void api_poll_results(struct request *r)
 {
     request_voter(r, 0);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0,
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, -1,
                     api_poll_results_cb, r);
 }
 

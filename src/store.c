@@ -454,8 +454,8 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       poll_vote_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_LIST], "poll_list", poll_list_lua,
                       poll_list_lua_len);
-    store_script_init(&st->scripts[STORE_SCRIPT_UPDATE], "poll_update", poll_update_lua,
-                      poll_update_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_WRITE], "poll_write", poll_write_lua,
+                      poll_write_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_STATS], "poll_stats", poll_stats_lua,
                       poll_stats_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VISIT_RECORD], "visit_record", visit_record_lua,
@@ -466,8 +466,6 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       visit_history_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VISIT_BASE], "visit_base", visit_base_lua,
                       visit_base_lua_len);
-    store_script_init(&st->scripts[STORE_SCRIPT_IMPORT], "poll_import", poll_import_lua,
-                      poll_import_lua_len);
     st->reconnect_ev = evtimer_new(base, store_reconnect_cb, st);
     st->health_ev = event_new(base, -1, EV_PERSIST, store_health_cb, st);
     if (!st->reconnect_ev || !st->health_ev)
