@@ -239,8 +239,8 @@ void api_poll_vote(struct request *r)
         request_reply_error(r, 500, "internal_error", "Could not create a voter id.");
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, -1, api_vote_cb,
-                    r);
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, -1,
+                    api_vote_cb, r);
 }
 
 static void api_health(struct request *r, int ready_check)
@@ -273,8 +273,8 @@ void api_poll_list(struct request *r)
 void api_poll_get(struct request *r)
 {
     request_voter(r, 1);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, -1, api_poll_get_cb,
-                    r);
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, -1,
+                    api_poll_get_cb, r);
 }
 
 void api_poll_results(struct request *r)

@@ -105,13 +105,13 @@ long long poll_percent_tenths(long long votes, long long total);
  * that passed poll_stored_check() or poll_validate(). Strings point into the
  * buffers of the struct or to constants. */
 struct poll_meta {
-    const char *status;       /* "open", or "" for any other (closed) */
-    char opens_at[24];        /* Unix seconds, or "" when unset */
-    char closes_at[24];       /* the same */
-    const char *archived;     /* "1" or "0" */
-    char max_choices[24];     /* 1..50 */
-    const char *allow_change; /* "1" or "0" */
-    char version[24];         /* 0 when the definition has none */
+    const char *status;                  /* "open", or "" for any other (closed) */
+    char opens_at[24];                   /* Unix seconds, or "" when unset */
+    char closes_at[24];                  /* the same */
+    const char *archived;                /* "1" or "0" */
+    char max_choices[24];                /* 1..50 */
+    const char *allow_change;            /* "1" or "0" */
+    char version[24];                    /* 0 when the definition has none */
     char options[POLL_OPTIONS_MAX * 65]; /* the option ids "a,b,c", in order */
 };
 

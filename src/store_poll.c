@@ -148,25 +148,25 @@ static struct store_call *store_poll_write(struct store *st, const char *mode, c
         store_call_argf(c, "%lld", expected_version);
     else
         store_call_arg(c, "", 0);
-    const char *fields[] = {m.status,       m.opens_at, m.closes_at, m.archived, m.max_choices,
-                            m.allow_change, m.version,  m.options};
+    const char *fields[] = {m.status,      m.opens_at,     m.closes_at, m.archived,
+                            m.max_choices, m.allow_change, m.version,   m.options};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         store_call_arg(c, fields[i], strlen(fields[i]));
     return c;
 }
 
 /* The same with the definition dumped (poll_id NULL: the definition's id). */
-static struct store_call *store_poll_write_def(struct store *st, const char *mode,
-                                               const char *what, const char *poll_id,
-                                               const json_t *def, long long expected_version,
-                                               store_parse_fn *parse, store_fn *cb, void *arg)
+static struct store_call *store_poll_write_def(struct store *st, const char *mode, const char *what,
+                                               const char *poll_id, const json_t *def,
+                                               long long expected_version, store_parse_fn *parse,
+                                               store_fn *cb, void *arg)
 {
     char *text = json_dumps(def, JSON_COMPACT);
     if (!text)
         abort();
-    struct store_call *c =
-        store_poll_write(st, mode, what, poll_id ? poll_id : json_string_value(json_object_get(def, "id")), text,
-                         strlen(text), def, expected_version, parse, cb, arg);
+    struct store_call *c = store_poll_write(
+        st, mode, what, poll_id ? poll_id : json_string_value(json_object_get(def, "id")), text,
+        strlen(text), def, expected_version, parse, cb, arg);
     free(text);
     return c;
 }
@@ -203,8 +203,8 @@ static void store_parse_upgrade(struct store_call *c, const redisReply *reply)
     if (reply && !code)
         log_error("redis %s: unexpected reply shape", c->what);
     if (code && (strcmp(code, "ok") == 0 || strcmp(code, "changed") == 0)) {
-        struct store_call *again = store_call_new(c->st, a->script, a->what,
-                                                  store_parse_poll_again, (store_fn *)a->cb, a->arg);
+        struct store_call *again = store_call_new(c->st, a->script, a->what, store_parse_poll_again,
+                                                  (store_fn *)a->cb, a->arg);
         for (int i = 0; i < a->argc; i++)
             store_call_arg(again, a->argv[i], a->len[i]);
         store_call_send(again);
@@ -328,8 +328,7 @@ static void store_parse_poll_again(struct store_call *c, const redisReply *reply
 
 /* Appends the key of voter's bucket: PREFIX{poll:ID}:v:<the id's first 2
  * bytes> (raw bytes: built by length, never as a C string), or of no bucket. */
-static void store_poll_bucket(struct store_call *c, const char *poll_id,
-                              const unsigned char *voter)
+static void store_poll_bucket(struct store_call *c, const char *poll_id, const unsigned char *voter)
 {
     char key[256];
     int n = snprintf(key, sizeof(key), "%s{poll:%s}:v:", store_key_prefix(c->st), poll_id);
@@ -366,7 +365,8 @@ static struct store_call *store_poll_call(struct store *st, enum store_script_id
 void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
                      int archived_too, long long known_version, store_poll_cb *cb, void *arg)
 {
-    struct store_call *c = store_poll_call(st, STORE_SCRIPT_VIEW, "poll view", poll_id, voter, cb, arg);
+    struct store_call *c =
+        store_poll_call(st, STORE_SCRIPT_VIEW, "poll view", poll_id, voter, cb, arg);
     store_call_arg(c, voter ? voter : (const unsigned char *)"", voter ? COOKIE_ID_LEN : 0);
     store_call_arg(c, archived_too ? "1" : "", archived_too ? 1 : 0);
     store_call_argf(c, "%lld", known_version);
@@ -521,8 +521,8 @@ static void store_parse_create(struct store_call *c, const redisReply *reply)
 
 void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1, store_parse_create,
-                                         (store_fn *)cb, arg));
+    store_call_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
+                                         store_parse_create, (store_fn *)cb, arg));
 }
 
 /* {code[, detail]}; needs_upgrade (no meta hash yet) is a version_conflict:
@@ -547,8 +547,9 @@ static void store_parse_status(struct store_call *c, const redisReply *reply)
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
                        const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send(store_poll_write_def(st, "update", "poll update", poll_id, def, expected_version,
-                                         store_parse_status, (store_fn *)cb, arg));
+    store_call_send(store_poll_write_def(st, "update", "poll update", poll_id, def,
+                                         expected_version, store_parse_status, (store_fn *)cb,
+                                         arg));
 }
 
 /* {def, tallies, voters, stats, hours}, {'poll_not_found'} or {'poll_damaged', why} */

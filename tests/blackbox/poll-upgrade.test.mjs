@@ -254,6 +254,20 @@ test('an editor\'s first change of an old poll upgrades it and writes version + 
   assert.ok(svc.alive());
 });
 
+test('the public list never reads an archived poll (its index holds only the others); the admin list does', async () => {
+  assert.equal((await request(url, 'DELETE', '/admin/v1/polls/cu-sua', { headers: AUTH })).status, 200);
+  assert.equal(await redis.cli('SISMEMBER', 'thamdo:polls:listed', 'cu-sua'), '0');
+  await redis.cli('SET', key('cu-sua', 'def'), 'not JSON'); // damaged, and archived
+  const line = 'poll cu-sua: the data stored in redis is damaged (the definition is not JSON); left out of the list';
+  const pub = await request(url, 'GET', '/api/v1/polls?status=all&limit=100', { headers: at });
+  assert.equal(pub.status, 200);
+  assert.ok(!pub.json.polls.some((p) => p.id === 'cu-sua'));
+  assert.ok(!svc.stderr().includes(line), 'the public list did not read it');
+  const adm = await request(url, 'GET', '/admin/v1/polls', { headers: AUTH });
+  assert.equal(adm.status, 200);
+  assert.ok(svc.stderr().includes(line), 'the admin list read it');
+});
+
 test('graceful stop: exit 0, no sanitizer output', async () => {
   await svc.stop();
   await redis.stop();
