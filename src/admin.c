@@ -176,7 +176,7 @@ static void admin_list_cb(void *arg, const char *code, json_t *polls)
 
 void admin_poll_list(struct request *r)
 {
-    store_poll_list(r->srv->store, admin_list_cb, r);
+    store_poll_list(r->srv->store, 1, admin_list_cb, r);
 }
 
 /* The poll's version as an entity tag: "<version>". */
@@ -199,7 +199,7 @@ static void admin_get_cb(void *arg, const struct store_poll_reply *p)
 
 void admin_poll_get(struct request *r)
 {
-    store_poll_view(r->srv->store, r->poll_id, NULL, 1, admin_get_cb, r);
+    store_poll_view(r->srv->store, r->poll_id, NULL, 1, -1, admin_get_cb, r);
 }
 
 /* -------------------------------------------------------------- create --- */
@@ -318,8 +318,6 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
     struct poll_errors errs;
-    const char *removed[POLL_OPTIONS_MAX];
-    size_t n_removed = 0;
     if (!api_poll_or_reply(r, p))
         return;
     /* If-Match: the editor changes the version they saw, or nothing. A
@@ -361,32 +359,18 @@ static void admin_change_cb(void *arg, const struct store_poll_reply *p)
     json_object_set_new(def, "version", json_integer(version + 1));
     json_object_set_new(def, "updated_at", json_integer(r->now));
 
-    /* Options the change leaves out: removable only while they have no votes. */
-    json_array_foreach(json_object_get(p->def, "options"), i, o)
-    {
-        const json_t *id = json_object_get(o, "id");
-        int kept = 0;
-        size_t k;
-        json_t *n;
-        json_array_foreach(json_object_get(def, "options"), k, n)
-        {
-            kept |= json_equal(json_object_get(n, "id"), id);
-        }
-        if (!kept && n_removed < POLL_OPTIONS_MAX)
-            removed[n_removed++] = json_string_value(id);
-    }
+    /* Options the change leaves out are removable only while they have no
+     * votes: checked by the store, in the same step as the write. */
     json_object_set_new(r->body, "voters", json_integer(p->voters));
     json_object_set_new(r->body, "votes", json_integer(poll_total(p->def, p->counts)));
-    /* removed[] points into p->def, valid until the store call copies it */
-    store_poll_update(r->srv->store, r->poll_id, version, def, removed, n_removed, admin_update_cb,
-                      r);
+    store_poll_update(r->srv->store, r->poll_id, version, def, admin_update_cb, r);
     json_object_set_new(r->body, "def", def);
 }
 
 static void admin_change_read(struct request *r)
 {
     r->attempts++;
-    store_poll_view(r->srv->store, r->poll_id, NULL, 1, admin_change_cb, r);
+    store_poll_view(r->srv->store, r->poll_id, NULL, 1, -1, admin_change_cb, r);
 }
 
 /* Starts a change of r->poll_id by patch (stolen). */

@@ -159,9 +159,33 @@ static void api_poll_results_cb(void *arg, const struct store_poll_reply *p)
     request_reply_json(r, 200, poll_results(p->def, p->counts, p->voters));
 }
 
-static void api_vote_cb(void *arg, const struct store_poll_reply *p)
+/* Asks the store with the definition the worker holds, kept in r->body so
+ * that an answer "your definition is current" (def_current) can use it. */
+static long long api_known_version(struct request *r)
+{
+    long long version;
+    const json_t *def = cache_known(r->srv->cache, r->poll_id, &version);
+    json_decref(r->body);
+    r->body = def ? json_incref((json_t *)def) : NULL;
+    return def ? version : -1;
+}
+
+/* The reply with its definition in place (*copy), whichever way it came. */
+static const struct store_poll_reply *
+api_with_def(struct request *r, const struct store_poll_reply *p, struct store_poll_reply *copy)
+{
+    if (!p || !p->def_current)
+        return p;
+    *copy = *p;
+    copy->def = r->body;
+    return copy;
+}
+
+static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
 {
     struct request *r = arg;
+    struct store_poll_reply copy;
+    const struct store_poll_reply *p = api_with_def(r, reply, &copy);
     char msg[160];
     if (!p) {
         request_reply_unavailable(r);
@@ -243,8 +267,8 @@ void api_poll_vote(struct request *r)
         request_reply_error(r, 500, "internal_error", "Could not create a voter id.");
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, api_vote_cb,
-                    r);
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n,
+                    api_known_version(r), api_vote_cb, r);
 }
 
 static void api_health(struct request *r, int ready_check)
@@ -271,7 +295,7 @@ void api_poll_list(struct request *r)
     /* The query, checked before Redis is asked, travels with the request. */
     r->body = json_pack("{si sI sI}", "status", (int)q.status, "limit", (json_int_t)q.limit,
                         "offset", (json_int_t)q.offset);
-    store_poll_list(r->srv->store, api_poll_list_cb, r);
+    store_poll_list(r->srv->store, 0, api_poll_list_cb, r);
 }
 
 /* Answers a body of the cache, or 304 when the client holds it already. */
@@ -306,9 +330,11 @@ static int api_cached_or_reply(struct request *r, const struct cache_poll *p)
 }
 
 /* A reader who may have voted in the poll: Redis says what their ballot is. */
-static void api_poll_view_cb(void *arg, const struct store_poll_reply *p)
+static void api_poll_view_cb(void *arg, const struct store_poll_reply *reply)
 {
     struct request *r = arg;
+    struct store_poll_reply copy;
+    const struct store_poll_reply *p = api_with_def(r, reply, &copy);
     if (p) {
         cache_update(r->srv->cache, r->poll_id, p);
         if (p->choice)
@@ -322,8 +348,8 @@ static void api_poll_view_cb(void *arg, const struct store_poll_reply *p)
 
 static void api_poll_reader(struct request *r)
 {
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, api_poll_view_cb,
-                    r);
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0,
+                    api_known_version(r), api_poll_view_cb, r);
 }
 
 static void api_poll_get_cached(void *arg, struct cache_poll *p)

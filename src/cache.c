@@ -217,36 +217,41 @@ static void cache_changed(struct cache_poll *p)
         p->cache->changed_cb(p->cache->changed_arg, p->id);
 }
 
-/* What Redis said about the poll (reply non-NULL) becomes the entry. */
+/* What Redis said about the poll (reply non-NULL) becomes the entry. A reply
+ * with def_current speaks of the definition the entry holds: the caller
+ * asked with the entry's version (see cache_known). */
 static void cache_confirm(struct cache_poll *p, const struct store_poll_reply *reply)
 {
     int was = p->known;
     enum cache_status status = CACHE_OK;
     if (reply->code && strcmp(reply->code, "poll_damaged") == 0)
         status = CACHE_DAMAGED;
-    else if (!reply->def)
+    else if (!reply->def && !(reply->def_current && p->def && reply->version == p->version))
         status = CACHE_NOT_FOUND;
     int changed = !was || status != p->status;
     if (status == CACHE_OK) {
-        json_t *version = json_object_get(reply->def, "version");
-        long long v = json_is_integer(version) ? (long long)json_integer_value(version) : 0;
-        if (!p->def || v != p->version || !json_equal(p->def, reply->def)) {
+        if (reply->def && (!p->def || reply->version != p->version)) {
             json_decref(p->def);
             p->def = json_incref(reply->def);
-            p->version = v;
+            p->version = reply->version;
             changed = 1;
         }
-        if (!p->counts || !json_equal(p->counts, reply->counts) || p->voters != reply->voters) {
+        /* Tallies go forward only: a published change may have overtaken
+         * this reply. */
+        if (!p->counts || reply->seq > p->seq || (reply->seq == p->seq && changed)) {
             json_decref(p->counts);
             p->counts = reply->counts ? json_incref(reply->counts) : json_object();
             p->voters = reply->voters;
-            changed = 1;
+            if (reply->seq != p->seq)
+                changed = 1;
+            p->seq = reply->seq;
         }
     } else {
         json_decref(p->def);
         json_decref(p->counts);
         p->def = p->counts = NULL;
         p->version = -1;
+        p->seq = 0;
     }
     p->status = status;
     p->known = 1;
@@ -282,7 +287,8 @@ static void cache_fetch(struct cache_poll *p)
     if (p->fetching)
         return;
     p->fetching = 1;
-    store_poll_view(p->cache->store, p->id, NULL, 0, cache_fetch_cb, p);
+    store_poll_view(p->cache->store, p->id, NULL, 0, p->status == CACHE_OK ? p->version : -1,
+                    cache_fetch_cb, p);
 }
 
 void cache_get(struct cache *c, const char *poll_id, cache_cb *cb, void *arg)
@@ -314,6 +320,17 @@ void cache_update(struct cache *c, const char *poll_id, const struct store_poll_
         return;
     struct cache_poll *p = cache_entry(c, poll_id);
     cache_confirm(p, reply);
+}
+
+const json_t *cache_known(struct cache *c, const char *poll_id, long long *version)
+{
+    struct cache_poll *p = cache_find(c, poll_id, strlen(poll_id));
+    if (!p || !p->known || p->status != CACHE_OK) {
+        *version = -1;
+        return NULL;
+    }
+    *version = p->version;
+    return p->def;
 }
 
 void cache_forget(struct cache *c, const char *poll_id)

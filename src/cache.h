@@ -67,6 +67,11 @@ void cache_update(struct cache *c, const char *poll_id, const struct store_poll_
  * served, without waiting for the published change. */
 void cache_forget(struct cache *c, const char *poll_id);
 
+/* The definition this worker holds for the poll and its version (to pass as a
+ * store call's known_version), or NULL and -1. Borrowed: json_incref it to
+ * keep it across a store call. */
+const json_t *cache_known(struct cache *c, const char *poll_id, long long *version);
+
 enum cache_status cache_poll_status(const struct cache_poll *p);
 /* The checked definition (CACHE_OK only). */
 const json_t *cache_poll_def(const struct cache_poll *p);

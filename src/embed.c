@@ -359,7 +359,8 @@ void embed_page(struct request *r)
     /* Reads the cookie, never mints one: only the form post does, so that a
      * page shown in several frames at once cannot hand out several ids. */
     request_voter(r, 0);
-    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, embed_page_cb, r);
+    store_poll_view(r->srv->store, r->poll_id, r->has_voter ? r->voter : NULL, 0, -1, embed_page_cb,
+                    r);
 }
 
 /* 303 back to the page with a message code. */
@@ -417,6 +418,6 @@ void embed_vote(struct request *r)
         embed_notice(r, 500, "internal_error", T_NO_VOTER, 1);
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n,
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, -1,
                     embed_vote_cb, r);
 }

@@ -530,6 +530,42 @@ json_t *poll_results(const json_t *def, const json_t *counts, long long voters)
                      (json_int_t)total, "voters", (json_int_t)voters, "options", arr);
 }
 
+/* A whole number as text, or "" when v is not one (an unset time). */
+static void poll_meta_number(const json_t *v, char *buf, size_t size)
+{
+    if (json_is_integer(v))
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+    else
+        buf[0] = '\0';
+}
+
+void poll_meta_args(const json_t *def, struct poll_meta *m)
+{
+    const char *status = json_string_value(json_object_get(def, "status"));
+    m->status = status && strcmp(status, "open") == 0 ? "open" : "";
+    poll_meta_number(json_object_get(def, "opens_at"), m->opens_at, sizeof(m->opens_at));
+    poll_meta_number(json_object_get(def, "closes_at"), m->closes_at, sizeof(m->closes_at));
+    m->archived = json_is_true(json_object_get(def, "archived")) ? "1" : "0";
+    poll_meta_number(json_object_get(def, "max_choices"), m->max_choices, sizeof(m->max_choices));
+    m->allow_change = json_is_true(json_object_get(def, "allow_change")) ? "1" : "0";
+    snprintf(m->version, sizeof(m->version), "%lld",
+             (long long)json_integer_value(json_object_get(def, "version")));
+    size_t used = 0, i;
+    const json_t *o;
+    m->options[0] = '\0';
+    json_array_foreach(json_object_get(def, "options"), i, o)
+    {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        size_t len = id ? strlen(id) : 0;
+        if (used + len + 2 > sizeof(m->options))
+            break; /* cannot happen: 50 slugs of at most 64 characters */
+        if (used > 0)
+            m->options[used++] = ',';
+        memcpy(m->options + used, id ? id : "", len + 1);
+        used += len;
+    }
+}
+
 json_t *poll_choice_array(const char *choice, size_t len)
 {
     json_t *arr = json_array();

@@ -5,7 +5,8 @@
  *    "opens_at":unix|null,"closes_at":unix|null,"status":"open"|"closed",
  *    "results_visibility":"always"|"after_vote"|"after_close"|"never",
  *    "created_at":unix}
- * The vote script in Redis reads the same fields, so the two change together.
+ * The scripts in Redis read what they check from a small hash derived from it
+ * (struct poll_meta, poll_meta_args), never the JSON.
  * Owns: checking a definition, rendering a definition and its results for
  * readers. Must not talk to Redis or HTTP. */
 #ifndef THAMDO_POLL_H
@@ -56,10 +57,10 @@ json_t *poll_load_file(const char *path, char *err, size_t err_size);
 /* Checks a definition read back from Redis, which anybody with access to it
  * may have changed: NULL when it has the stored form's fields with their
  * types (and times within 1970..9999), else a short reason for the log.
- * Integral reals (1.0) are rewritten as integers in def. The vote script
- * (src/lua/poll_vote.lua) makes the same checks before it counts a ballot, so
- * a ballot is never counted for a definition the service then refuses to
- * show. Every other function here expects a definition that passed. */
+ * Integral reals (1.0) are rewritten as integers in def. A poll stored by an
+ * older version passes this check before its meta hash is written (the
+ * upgrade), so a ballot is never counted for a definition the service then
+ * refuses to show. Every other function here expects a definition that passed. */
 const char *poll_stored_check(json_t *def);
 
 enum poll_state poll_state_at(const json_t *def, int64_t now);
@@ -98,6 +99,23 @@ long long poll_total(const json_t *def, const json_t *counts);
  * Equal votes always give equal shares; the shares of a poll add up to
  * 99.9..100.1%. */
 long long poll_percent_tenths(long long votes, long long total);
+
+/* What the scripts in Redis check for a poll, kept beside its definition in a
+ * small hash (the scripts never decode the JSON): derived from a definition
+ * that passed poll_stored_check() or poll_validate(). Strings point into the
+ * buffers of the struct or to constants. */
+struct poll_meta {
+    const char *status;                  /* "open", or "" for any other (closed) */
+    char opens_at[24];                   /* Unix seconds, or "" when unset */
+    char closes_at[24];                  /* the same */
+    const char *archived;                /* "1" or "0" */
+    char max_choices[24];                /* 1..50 */
+    const char *allow_change;            /* "1" or "0" */
+    char version[24];                    /* 0 when the definition has none */
+    char options[POLL_OPTIONS_MAX * 65]; /* the option ids "a,b,c", in order */
+};
+
+void poll_meta_args(const json_t *def, struct poll_meta *m);
 
 /* Splits a stored choice "a,b" into a new JSON array of strings. */
 json_t *poll_choice_array(const char *choice, size_t len);

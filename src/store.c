@@ -260,8 +260,8 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       poll_vote_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_LIST], "poll_list", poll_list_lua,
                       poll_list_lua_len);
-    store_script_init(&st->scripts[STORE_SCRIPT_UPDATE], "poll_update", poll_update_lua,
-                      poll_update_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_WRITE], "poll_write", poll_write_lua,
+                      poll_write_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_STATS], "poll_stats", poll_stats_lua,
                       poll_stats_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VISIT_RECORD], "visit_record", visit_record_lua,
@@ -272,8 +272,6 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       visit_history_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VISIT_BASE], "visit_base", visit_base_lua,
                       visit_base_lua_len);
-    store_script_init(&st->scripts[STORE_SCRIPT_IMPORT], "poll_import", poll_import_lua,
-                      poll_import_lua_len);
     static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0};
     st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st);
     return st;

@@ -33,13 +33,15 @@ struct store_poll_reply {
                            "poll_damaged": what Redis holds for the poll is not what the
                            service writes (already logged, naming the poll) */
     json_t *def;        /* stored definition, checked (poll_stored_check); NULL with
-                           poll_not_found and poll_damaged */
+                           poll_not_found and poll_damaged, and when def_current */
     json_t *counts;     /* object option id -> votes */
-    long long voters;   /* ballots cast */
+    long long voters;   /* readers who voted */
     const char *choice; /* this voter's options "a,b" ("" when the stored ballot is
                            damaged), or NULL: no ballot */
     size_t choice_len;
-    long long voted_at; /* when that ballot was cast (Unix seconds; 0 if unknown) */
+    long long version; /* the stored definition's version */
+    long long seq;     /* the poll's change sequence: +1 with every counted or changed ballot */
+    int def_current;   /* 1: def is NULL because known_version is the stored version */
 };
 
 /* What an editor's results page needs (store_poll_stats). */
@@ -70,22 +72,31 @@ void store_set_ready_cb(struct store *st, store_ready_cb *cb, void *arg);
 int store_is_ready(const struct store *st);
 
 /* voter may be NULL: a reader without an id. Archived polls are
- * poll_not_found unless archived_too (editors). */
+ * poll_not_found unless archived_too (editors). known_version: the version of
+ * the definition the caller already has (the reply's def is then NULL and
+ * def_current 1), or -1: always send the definition.
+ * A poll stored by an older version (no meta hash) is upgraded on the way:
+ * its definition is checked, its meta hash written, and the call made again
+ * once; ballots cast before keep counting as cast. */
 void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
-                     int archived_too, store_poll_cb *cb, void *arg);
-/* options: n distinct slugs, copied before the call returns. */
+                     int archived_too, long long known_version, store_poll_cb *cb, void *arg);
+/* options: n distinct slugs, copied before the call returns. A counted or
+ * changed ballot is published on <key_prefix>events (t ...). */
 void store_poll_vote(struct store *st, const char *poll_id,
                      const unsigned char voter[COOKIE_ID_LEN], int64_t now,
-                     const char *const *options, size_t n, store_poll_cb *cb, void *arg);
-void store_poll_list(struct store *st, store_list_cb *cb, void *arg);
-/* Creates a poll (stored form): "ok", "poll_exists" or "poll_damaged". */
+                     const char *const *options, size_t n, long long known_version,
+                     store_poll_cb *cb, void *arg);
+/* archived_too 0: the public list's polls (those not archived, read from their
+ * index; totals 0); 1: every poll with its totals (editors). */
+void store_poll_list(struct store *st, int archived_too, store_list_cb *cb, void *arg);
+/* Creates a poll (stored form): "ok", "poll_exists" or "poll_damaged". Every
+ * write of a definition is published on <key_prefix>events (d <id> <version>). */
 void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg);
 /* Replaces a definition if its version is still expected_version and no option
- * in removed has votes: "ok", "poll_not_found", "version_conflict",
+ * it leaves out has votes: "ok", "poll_not_found", "version_conflict",
  * "option_has_votes" (detail: the option), "poll_damaged" (logged). */
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
-                       const json_t *def, const char *const *removed, size_t n_removed,
-                       store_status_cb *cb, void *arg);
+                       const json_t *def, store_status_cb *cb, void *arg);
 void store_poll_stats(struct store *st, const char *poll_id, store_stats_cb *cb, void *arg);
 /* ------------------------------------------------------------- visits --- */
 

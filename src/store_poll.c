@@ -1,13 +1,21 @@
 /* store_poll.c - the poll commands of the store: view, vote, list, import,
- * create, update, statistics.
+ * create, update, statistics, and the upgrade of polls an older version stored.
  *
  * Builds each call with the machinery of store.c and turns the script's reply
  * into a struct store_poll_reply or a list of definitions. The reply shapes
  * are those written at the top of each script in src/lua. Whatever Redis
  * holds, what reaches a caller is checked: a definition passed
- * poll_stored_check(), a ballot is "unix|slugs" or marked damaged, and a poll
- * whose data is damaged is reported as poll_damaged with one log line naming
- * it. Must not know about HTTP. */
+ * poll_stored_check(), a ballot is slugs or marked damaged, and a poll whose
+ * data is damaged is reported as poll_damaged with one log line naming it.
+ * The scripts check a small meta hash per poll, written by poll_write.lua from
+ * what poll_meta_args() derives here from a checked definition.
+ *
+ * Upgrade: a view or vote of a poll without a meta hash answers needs_upgrade
+ * with the definition; it is checked here, the meta written (poll_write.lua,
+ * mode upgrade), and the call made once more (struct store_poll_again carries
+ * it across, owned by the upgrade call: one owner, freed on every path).
+ * Never logs a voter id: the bucket key of a voter is never a call's first key.
+ * Must not know about HTTP. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,39 +93,165 @@ static json_t *store_poll_def(const struct store_call *c, const redisReply *e)
     return def;
 }
 
-/* A stored ballot "unix|a,b" (slugs): 0 with the options in out. Anything else
- * is damaged: -1, and out says "voted, options unknown". */
+/* A choice the script sends back, "a,b" (slugs): 0. Anything else is a
+ * damaged stored ballot: -1, and out says "voted, options unknown". */
 static int store_poll_ballot(const char *v, size_t len, struct store_poll_reply *out)
 {
-    const char *bar = memchr(v, '|', len);
     out->choice = "";
     out->choice_len = 0;
-    out->voted_at = 0;
-    if (!bar)
+    if (len == 0)
         return -1;
-    size_t digits = (size_t)(bar - v), rest = len - digits - 1;
-    if (digits == 0 || digits > 18 || rest == 0)
-        return -1;
-    for (size_t i = 0; i < digits; i++) {
-        if (v[i] < '0' || v[i] > '9')
-            return -1;
-    }
-    for (size_t start = 0, i = 0; i <= rest; i++) {
-        if (i == rest || bar[1 + i] == ',') {
-            if (!text_is_slug(bar + 1 + start, i - start))
+    for (size_t start = 0, i = 0; i <= len; i++) {
+        if (i == len || v[i] == ',') {
+            if (!text_is_slug(v + start, i - start))
                 return -1;
             start = i + 1;
         }
     }
-    out->choice = bar + 1;
-    out->choice_len = rest;
-    out->voted_at = strtoll(v, NULL, 10);
+    out->choice = v;
+    out->choice_len = len;
     return 0;
 }
 
-/* {code, choice|false, def, {opt, n, ...}, voters}, {'poll_not_found'} or
- * {'poll_damaged', why} */
-static void store_parse_poll(struct store_call *c, const redisReply *reply)
+/* --------------------------------------------------------- the writes --- */
+
+/* Appends PREFIX<name> (a key of the whole store, or the events channel). */
+static void store_poll_global(struct store_call *c, const char *name)
+{
+    store_call_argf(c, "%s%s", store_key_prefix(c->st), name);
+}
+
+/* A call of poll_write.lua (see its header for the arguments): mode create,
+ * update or upgrade, def_text the definition as stored, def the same checked. */
+static struct store_call *store_poll_write(struct store *st, const char *mode, const char *what,
+                                           const char *poll_id, const char *def_text,
+                                           size_t def_len, const json_t *def,
+                                           long long expected_version, store_parse_fn *parse,
+                                           store_fn *cb, void *arg)
+{
+    struct poll_meta m;
+    poll_meta_args(def, &m);
+    struct store_call *c = store_call_new(st, STORE_SCRIPT_WRITE, what, parse, cb, arg);
+    store_call_arg(c, "7", 1);
+    store_call_key(c, poll_id, "def");
+    store_call_key(c, poll_id, "meta");
+    store_call_key(c, poll_id, "counts");
+    store_call_key(c, poll_id, "voters");
+    store_poll_global(c, "polls");
+    store_poll_global(c, "polls:meta");
+    store_poll_global(c, "polls:listed");
+    store_call_arg(c, mode, strlen(mode));
+    store_call_arg(c, poll_id, strlen(poll_id)); /* owned[11]: named in logs */
+    store_call_arg(c, def_text, def_len);
+    store_poll_global(c, "events");
+    if (expected_version >= 0)
+        store_call_argf(c, "%lld", expected_version);
+    else
+        store_call_arg(c, "", 0);
+    const char *fields[] = {m.status,      m.opens_at,     m.closes_at, m.archived,
+                            m.max_choices, m.allow_change, m.version,   m.options};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        store_call_arg(c, fields[i], strlen(fields[i]));
+    return c;
+}
+
+/* The same with the definition dumped (poll_id NULL: the definition's id). */
+static struct store_call *store_poll_write_def(struct store *st, const char *mode, const char *what,
+                                               const char *poll_id, const json_t *def,
+                                               long long expected_version, store_parse_fn *parse,
+                                               store_fn *cb, void *arg)
+{
+    char *text = json_dumps(def, JSON_COMPACT);
+    if (!text)
+        abort();
+    struct store_call *c = store_poll_write(
+        st, mode, what, poll_id ? poll_id : json_string_value(json_object_get(def, "id")), text,
+        strlen(text), def, expected_version, parse, cb, arg);
+    free(text);
+    return c;
+}
+
+/* ---------------------------------------------------------- view, vote --- */
+
+/* A view or vote to make again once its poll is upgraded. */
+struct store_poll_again {
+    enum store_script_id script;
+    const char *what;
+    store_poll_cb *cb;
+    void *arg;
+    int argc;
+    char *argv[STORE_MAX_ARGS];
+    size_t len[STORE_MAX_ARGS];
+};
+
+static void store_parse_poll(struct store_call *c, const redisReply *reply);
+static void store_parse_poll_again(struct store_call *c, const redisReply *reply);
+
+static void store_poll_again_free(struct store_poll_again *a)
+{
+    for (int i = 0; i < a->argc; i++)
+        free(a->argv[i]);
+    free(a);
+}
+
+/* The upgrade's answer: the call again, or the caller told why not. */
+static void store_parse_upgrade(struct store_call *c, const redisReply *reply)
+{
+    struct store_poll_again *a = c->arg;
+    struct store_poll_reply out = {0};
+    const char *code = reply && store_reply_coded(reply) ? reply->element[0]->str : NULL;
+    if (reply && !code)
+        log_error("redis %s: unexpected reply shape", c->what);
+    if (code && (strcmp(code, "ok") == 0 || strcmp(code, "changed") == 0)) {
+        struct store_call *again = store_call_new(c->st, a->script, a->what, store_parse_poll_again,
+                                                  (store_fn *)a->cb, a->arg);
+        for (int i = 0; i < a->argc; i++)
+            store_call_arg(again, a->argv[i], a->len[i]);
+        store_call_send(again);
+    } else if (code) {
+        if (strcmp(code, "poll_damaged") == 0)
+            store_poll_damaged(c, store_reply_str(reply, 1, "?"));
+        out.code = strcmp(code, "poll_not_found") == 0 ? "poll_not_found" : "poll_damaged";
+        a->cb(a->arg, &out);
+    } else {
+        a->cb(a->arg, NULL);
+    }
+    store_poll_again_free(a);
+}
+
+/* needs_upgrade: checks the definition e, writes the meta, and makes the call
+ * c again. 0 when under way (c's caller will hear from it), -1 when the
+ * definition is damaged (logged). */
+static int store_poll_upgrade(struct store_call *c, const redisReply *e)
+{
+    json_t *def = store_poll_def(c, e);
+    if (!def)
+        return -1;
+    struct store_poll_again *a = calloc(1, sizeof(*a));
+    if (!a)
+        abort();
+    a->script = c->script;
+    a->what = c->what;
+    a->cb = (store_poll_cb *)c->cb;
+    a->arg = c->arg;
+    for (int i = 2; i < c->argc; i++) {
+        a->argv[a->argc] = malloc(c->argvlen[i] + 1);
+        if (!a->argv[a->argc])
+            abort();
+        memcpy(a->argv[a->argc], c->argv[i], c->argvlen[i]);
+        a->len[a->argc++] = c->argvlen[i];
+    }
+    char id[TEXT_SLUG_MAX + 1];
+    store_poll_id(c, id, sizeof(id));
+    store_call_send(store_poll_write(c->st, "upgrade", "poll upgrade", id, e->str, e->len, def, -1,
+                                     store_parse_upgrade, NULL, a));
+    json_decref(def);
+    return 0;
+}
+
+/* {code, choice|false, def|false, {opt, n, ...}, voters, version, seq},
+ * {'poll_not_found'}, {'needs_upgrade', def} or {'poll_damaged', why} */
+static void store_parse_poll_reply(struct store_call *c, const redisReply *reply, int may_upgrade)
 {
     struct store_poll_reply out = {0};
     json_t *def = NULL, *counts = NULL;
@@ -127,6 +261,17 @@ static void store_parse_poll(struct store_call *c, const redisReply *reply)
     if (!store_reply_coded(reply))
         goto bad;
     out.code = reply->element[0]->str;
+    if (strcmp(out.code, "needs_upgrade") == 0 && reply->elements == 2) {
+        if (may_upgrade && store_poll_upgrade(c, reply->element[1]) == 0)
+            return; /* the call made again answers */
+        if (may_upgrade) {
+            out.code = "poll_damaged"; /* logged */
+            ((store_poll_cb *)c->cb)(c->arg, &out);
+            return;
+        }
+        log_error("redis %s: the poll still has no meta hash after its upgrade", c->what);
+        goto unavailable;
+    }
     if (strcmp(out.code, "poll_damaged") == 0) {
         store_poll_damaged(c, store_reply_str(reply, 1, "?"));
         ((store_poll_cb *)c->cb)(c->arg, &out);
@@ -136,13 +281,17 @@ static void store_parse_poll(struct store_call *c, const redisReply *reply)
         ((store_poll_cb *)c->cb)(c->arg, &out);
         return;
     }
-    if (reply->elements != 5 || reply->element[3]->type != REDIS_REPLY_ARRAY)
+    if (reply->elements != 7 || reply->element[3]->type != REDIS_REPLY_ARRAY)
         goto bad;
-    def = store_poll_def(c, reply->element[2]);
-    if (!def) {
-        out.code = "poll_damaged";
-        ((store_poll_cb *)c->cb)(c->arg, &out);
-        return;
+    if (reply->element[2]->type == REDIS_REPLY_NIL) {
+        out.def_current = 1;
+    } else {
+        def = store_poll_def(c, reply->element[2]);
+        if (!def) {
+            out.code = "poll_damaged";
+            ((store_poll_cb *)c->cb)(c->arg, &out);
+            return;
+        }
     }
     counts = store_reply_object(reply->element[3]);
     if (reply->element[1]->type == REDIS_REPLY_STRING &&
@@ -154,6 +303,8 @@ static void store_parse_poll(struct store_call *c, const redisReply *reply)
     out.def = def;
     out.counts = counts;
     out.voters = store_reply_int(reply->element[4]);
+    out.version = store_reply_int(reply->element[5]);
+    out.seq = store_reply_int(reply->element[6]);
     ((store_poll_cb *)c->cb)(c->arg, &out);
     json_decref(def);
     json_decref(counts);
@@ -165,48 +316,94 @@ unavailable:
     ((store_poll_cb *)c->cb)(c->arg, NULL);
 }
 
-static void store_poll_call(struct store *st, enum store_script_id script, const char *what,
-                            const char *poll_id, store_poll_cb *cb, void *arg,
-                            struct store_call **out)
+static void store_parse_poll(struct store_call *c, const redisReply *reply)
+{
+    store_parse_poll_reply(c, reply, 1);
+}
+
+static void store_parse_poll_again(struct store_call *c, const redisReply *reply)
+{
+    store_parse_poll_reply(c, reply, 0);
+}
+
+/* Appends the key of voter's bucket: PREFIX{poll:ID}:v:<the id's first 2
+ * bytes> (raw bytes: built by length, never as a C string), or of no bucket. */
+static void store_poll_bucket(struct store_call *c, const char *poll_id, const unsigned char *voter)
+{
+    char key[256];
+    int n = snprintf(key, sizeof(key), "%s{poll:%s}:v:", store_key_prefix(c->st), poll_id);
+    if (n < 0 || (size_t)n + 2 > sizeof(key))
+        abort(); /* keys are bounded: prefix <= 64, id <= 64 */
+    if (voter) {
+        memcpy(key + n, voter, 2);
+        n += 2;
+    }
+    store_call_arg(c, key, (size_t)n);
+}
+
+/* The keys of poll_view.lua and poll_vote.lua; the meta key first (the poll
+ * id of the logs is read from it). */
+static struct store_call *store_poll_call(struct store *st, enum store_script_id script,
+                                          const char *what, const char *poll_id,
+                                          const unsigned char *voter, store_poll_cb *cb, void *arg)
 {
     struct store_call *c = store_call_new(st, script, what, store_parse_poll, (store_fn *)cb, arg);
     int vote = script == STORE_SCRIPT_VOTE; /* the vote also writes statistics */
-    store_call_arg(c, vote ? "5" : "3", 1);
+    store_call_arg(c, vote ? "7" : "5", 1);
+    store_call_key(c, poll_id, "meta");
     store_call_key(c, poll_id, "def");
     store_call_key(c, poll_id, "counts");
-    store_call_key(c, poll_id, "voters");
     if (vote) {
         store_call_key(c, poll_id, "stats");
         store_call_key(c, poll_id, "hours");
     }
-    *out = c;
+    store_poll_bucket(c, poll_id, voter);
+    store_call_key(c, poll_id, "voters");
+    return c;
 }
 
 void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
-                     int archived_too, store_poll_cb *cb, void *arg)
+                     int archived_too, long long known_version, store_poll_cb *cb, void *arg)
 {
-    struct store_call *c;
-    store_poll_call(st, STORE_SCRIPT_VIEW, "poll view", poll_id, cb, arg, &c);
+    struct store_call *c =
+        store_poll_call(st, STORE_SCRIPT_VIEW, "poll view", poll_id, voter, cb, arg);
     store_call_arg(c, voter ? voter : (const unsigned char *)"", voter ? COOKIE_ID_LEN : 0);
     store_call_arg(c, archived_too ? "1" : "", archived_too ? 1 : 0);
+    store_call_argf(c, "%lld", known_version);
     store_call_send(c);
 }
 
 void store_poll_vote(struct store *st, const char *poll_id,
                      const unsigned char voter[COOKIE_ID_LEN], int64_t now,
-                     const char *const *options, size_t n, store_poll_cb *cb, void *arg)
+                     const char *const *options, size_t n, long long known_version,
+                     store_poll_cb *cb, void *arg)
 {
-    struct store_call *c;
-    store_poll_call(st, STORE_SCRIPT_VOTE, "vote", poll_id, cb, arg, &c);
+    struct store_call *c = store_poll_call(st, STORE_SCRIPT_VOTE, "vote", poll_id, voter, cb, arg);
     store_call_arg(c, voter, COOKIE_ID_LEN);
     store_call_argf(c, "%lld", (long long)now);
+    store_call_argf(c, "%lld", known_version);
+    store_call_arg(c, poll_id, strlen(poll_id));
+    store_poll_global(c, "events");
     for (size_t i = 0; i < n && c->argc < STORE_MAX_ARGS; i++)
         store_call_arg(c, options[i], strlen(options[i]));
     store_call_send(c);
 }
 
-/* {'ok', id, problem, def, voters, votes, ...} -> [{"def","voters","votes"}],
- * or {'poll_damaged', why} */
+/* ---------------------------------------------------------------- list --- */
+
+/* A quiet upgrade (from the list): logged when it fails. */
+static void store_parse_upgrade_quiet(struct store_call *c, const redisReply *reply)
+{
+    const char *code = reply && store_reply_coded(reply) ? reply->element[0]->str : NULL;
+    if (code && strcmp(code, "poll_damaged") == 0)
+        store_poll_damaged(c, store_reply_str(reply, 1, "?"));
+    else if (reply && !code)
+        log_error("redis %s: unexpected reply shape", c->what);
+}
+
+/* {'ok', id, problem, def, voters, votes, legacy, ...} -> [{"def","voters","votes"}],
+ * or {'poll_damaged', why}. A sound poll without meta hash (legacy 1) is
+ * upgraded on the side. */
 static void store_parse_list(struct store_call *c, const redisReply *reply)
 {
     if (reply == NULL || !store_reply_coded(reply)) {
@@ -222,24 +419,29 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
         return;
     }
     json_t *list = json_array();
-    for (size_t i = 1; i + 4 < reply->elements; i += 5) {
+    for (size_t i = 1; i + 5 < reply->elements; i += 6) {
         const redisReply *id = reply->element[i], *problem = reply->element[i + 1];
+        const redisReply *text = reply->element[i + 2];
         /* Named in the log only when it is a slug: the set may hold anything. */
-        const char *name = id->type == REDIS_REPLY_STRING && text_is_slug(id->str, id->len)
-                               ? id->str
-                               : "(an id that is not a slug)";
+        int slug = id->type == REDIS_REPLY_STRING && text_is_slug(id->str, id->len);
+        const char *name = slug ? id->str : "(an id that is not a slug)";
         json_t *def = NULL;
         const char *why = NULL;
         if (problem->type == REDIS_REPLY_STRING && problem->len > 0)
             why = problem->str;
         else
-            def = store_poll_load(reply->element[i + 2], &why);
+            def = store_poll_load(text, &why);
         if (why) {
             log_error("poll %s: the data stored in redis is damaged (%s); left out of the list",
                       name, why);
             json_decref(def);
             continue;
         }
+        if (slug && store_reply_int(reply->element[i + 5]) == 1 &&
+            strcmp(json_string_value(json_object_get(def, "id")), id->str) == 0)
+            store_call_send(store_poll_write(c->st, "upgrade", "poll upgrade", id->str, text->str,
+                                             text->len, def, -1, store_parse_upgrade_quiet, NULL,
+                                             NULL));
         json_array_append_new(list,
                               json_pack("{so sI sI}", "def", def, "voters",
                                         (json_int_t)store_reply_int(reply->element[i + 3]), "votes",
@@ -249,15 +451,20 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
     json_decref(list);
 }
 
-void store_poll_list(struct store *st, store_list_cb *cb, void *arg)
+void store_poll_list(struct store *st, int archived_too, store_list_cb *cb, void *arg)
 {
     struct store_call *c =
         store_call_new(st, STORE_SCRIPT_LIST, "poll list", store_parse_list, (store_fn *)cb, arg);
-    store_call_arg(c, "1", 1);
-    store_call_argf(c, "%spolls", store_key_prefix(st));
+    store_call_arg(c, "3", 1);
+    store_poll_global(c, "polls");
+    store_poll_global(c, "polls:meta");
+    store_poll_global(c, "polls:listed");
     store_call_argf(c, "%s", store_key_prefix(st));
+    store_call_argf(c, "%s", archived_too ? "all" : "public");
     store_call_send(c);
 }
+
+/* ---------------------------------------------------- create, import --- */
 
 /* {'ok'}, {'poll_exists'} or {'poll_damaged', why}: the code, or NULL (unexpected). */
 static const char *store_import_code(const struct store_call *c, const redisReply *reply)
@@ -274,7 +481,7 @@ static const char *store_import_code(const struct store_call *c, const redisRepl
 
 static void store_parse_import(struct store_call *c, const redisReply *reply)
 {
-    const char *id = c->owned[5];
+    const char *id = c->owned[11];
     const char *code = reply ? store_import_code(c, reply) : NULL;
     if (reply == NULL)
         log_error("poll %s: not imported, redis unavailable", id);
@@ -292,7 +499,6 @@ void store_poll_import(struct store *st, const json_t *defs, int64_t now)
     const json_t *def;
     json_array_foreach(defs, i, def)
     {
-        const char *id = json_string_value(json_object_get(def, "id"));
         json_t *copy = json_deep_copy(def);
         if (json_integer_value(json_object_get(copy, "created_at")) <= 0) {
             json_object_set_new(copy, "created_at", json_integer(now));
@@ -300,19 +506,9 @@ void store_poll_import(struct store *st, const json_t *defs, int64_t now)
         }
         if (json_integer_value(json_object_get(copy, "version")) <= 0)
             json_object_set_new(copy, "version", json_integer(1));
-        char *text = json_dumps(copy, JSON_COMPACT);
+        store_call_send(store_poll_write_def(st, "create", "poll import", NULL, copy, -1,
+                                             store_parse_import, NULL, NULL));
         json_decref(copy);
-        if (!text)
-            abort();
-        struct store_call *c =
-            store_call_new(st, STORE_SCRIPT_IMPORT, "poll import", store_parse_import, NULL, NULL);
-        store_call_arg(c, "2", 1);
-        store_call_key(c, id, "def");
-        store_call_argf(c, "%spolls", store_key_prefix(st));
-        store_call_arg(c, id, strlen(id)); /* owned[5]: named in the log */
-        store_call_arg(c, text, strlen(text));
-        free(text);
-        store_call_send(c);
     }
 }
 
@@ -325,22 +521,12 @@ static void store_parse_create(struct store_call *c, const redisReply *reply)
 
 void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg)
 {
-    const char *id = json_string_value(json_object_get(def, "id"));
-    char *text = json_dumps(def, JSON_COMPACT);
-    if (!text)
-        abort();
-    struct store_call *c = store_call_new(st, STORE_SCRIPT_IMPORT, "poll create",
-                                          store_parse_create, (store_fn *)cb, arg);
-    store_call_arg(c, "2", 1);
-    store_call_key(c, id, "def");
-    store_call_argf(c, "%spolls", store_key_prefix(st));
-    store_call_arg(c, id, strlen(id));
-    store_call_arg(c, text, strlen(text));
-    free(text);
-    store_call_send(c);
+    store_call_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
+                                         store_parse_create, (store_fn *)cb, arg));
 }
 
-/* {code[, detail]} */
+/* {code[, detail]}; needs_upgrade (no meta hash yet) is a version_conflict:
+ * the caller reads the poll again, which upgrades it. */
 static void store_parse_status(struct store_call *c, const redisReply *reply)
 {
     if (reply == NULL || !store_reply_coded(reply)) {
@@ -349,30 +535,21 @@ static void store_parse_status(struct store_call *c, const redisReply *reply)
         ((store_status_cb *)c->cb)(c->arg, NULL, NULL);
         return;
     }
+    const char *code = reply->element[0]->str;
     const char *detail = store_reply_str(reply, 1, NULL);
-    if (strcmp(reply->element[0]->str, "poll_damaged") == 0)
+    if (strcmp(code, "poll_damaged") == 0)
         store_poll_damaged(c, detail ? detail : "?");
-    ((store_status_cb *)c->cb)(c->arg, reply->element[0]->str, detail);
+    if (strcmp(code, "needs_upgrade") == 0)
+        code = "version_conflict";
+    ((store_status_cb *)c->cb)(c->arg, code, detail);
 }
 
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
-                       const json_t *def, const char *const *removed, size_t n_removed,
-                       store_status_cb *cb, void *arg)
+                       const json_t *def, store_status_cb *cb, void *arg)
 {
-    char *text = json_dumps(def, JSON_COMPACT);
-    if (!text)
-        abort();
-    struct store_call *c = store_call_new(st, STORE_SCRIPT_UPDATE, "poll update",
-                                          store_parse_status, (store_fn *)cb, arg);
-    store_call_arg(c, "2", 1);
-    store_call_key(c, poll_id, "def");
-    store_call_key(c, poll_id, "counts");
-    store_call_argf(c, "%lld", expected_version);
-    store_call_arg(c, text, strlen(text));
-    free(text);
-    for (size_t i = 0; i < n_removed && c->argc < STORE_MAX_ARGS; i++)
-        store_call_arg(c, removed[i], strlen(removed[i]));
-    store_call_send(c);
+    store_call_send(store_poll_write_def(st, "update", "poll update", poll_id, def,
+                                         expected_version, store_parse_status, (store_fn *)cb,
+                                         arg));
 }
 
 /* {def, tallies, voters, stats, hours}, {'poll_not_found'} or {'poll_damaged', why} */
@@ -424,11 +601,12 @@ void store_poll_stats(struct store *st, const char *poll_id, store_stats_cb *cb,
 {
     struct store_call *c = store_call_new(st, STORE_SCRIPT_STATS, "poll statistics",
                                           store_parse_stats, (store_fn *)cb, arg);
-    store_call_arg(c, "5", 1);
+    store_call_arg(c, "6", 1);
     store_call_key(c, poll_id, "def");
     store_call_key(c, poll_id, "counts");
-    store_call_key(c, poll_id, "voters");
+    store_call_key(c, poll_id, "meta");
     store_call_key(c, poll_id, "stats");
     store_call_key(c, poll_id, "hours");
+    store_call_key(c, poll_id, "voters");
     store_call_send(c);
 }

@@ -242,7 +242,9 @@ test('THAMDO_KEY_PREFIX: documented key layout under the prefix', async () => {
     const def = JSON.parse(await redisCli(r2.port, 'get', 'kp1:{poll:kp-poll}:def'));
     assert.equal(def.id, 'kp-poll');
     assert.equal(await redisCli(r2.port, 'hget', 'kp1:{poll:kp-poll}:counts', 'opt-b'), '1');
-    assert.equal(await redisCli(r2.port, 'hlen', 'kp1:{poll:kp-poll}:voters'), '1');
+    assert.equal(await redisCli(r2.port, 'hget', 'kp1:{poll:kp-poll}:meta', 'voters'), '1');
+    assert.equal(await redisCli(r2.port, 'eval', "return #redis.call('KEYS', ARGV[1])", '0', 'kp1:{poll:kp-poll}:v:*'), '1', 'one bucket of voters');
+    assert.equal(await redisCli(r2.port, 'sismember', 'kp1:polls:listed', 'kp-poll'), '1');
     assert.equal(await redisCli(r2.port, 'keys', 'thamdo:*'), '', 'nothing under the default prefix');
   } finally {
     await t.stop();

@@ -60,6 +60,22 @@ async function storeDef(id, def) {
   await redis.cli('SADD', 'thamdo:polls', id);
 }
 
+/** The raw 16-byte voter id of a Voter's cookie (v1.<22 base64url>.<mac>), as hex. */
+const voterHex = (v) => Buffer.from(v.cookie.split('.')[1], 'base64url').toString('hex');
+/** Readers recorded as voted for a poll: the meta hash's count and the bucket keys of voters. */
+async function recorded(id) {
+  const hash = (await redis.cli('TYPE', key(id, 'meta'))) === 'hash';
+  const voters = hash ? await redis.cli('HGET', key(id, 'meta'), 'voters') : '0';
+  const buckets = await redis.cli('EVAL', "return #redis.call('KEYS', ARGV[1])", '0', `${key(id, 'v:')}*`);
+  return { voters: Number(voters || 0), buckets: Number(buckets) };
+}
+/** Runs lua with KEYS[1] = the voter's bucket key (prefix{poll:id}:v:<2 raw bytes>), ARGV[1] = the
+ * 10 bytes of the id kept in the bucket, ARGV[2] = extra. */
+const onBucket = (id, v, lua, extra = '') => redis.cli('EVAL',
+  `local raw = string.gsub(ARGV[1], '..', function(h) return string.char(tonumber(h, 16)) end)
+   local k, f = ARGV[2] .. string.sub(raw, 1, 2), string.sub(raw, 3, 12)
+   return (function(KEY, FIELD, X) ${lua} end)(k, f, ARGV[3])`, '0', voterHex(v), key(id, 'v:'), extra);
+
 const damagedLines = (id) => svc.stderr().split('\n').filter((l) => l.includes(`poll ${id}: the data stored in redis is damaged`));
 
 function assertDamagedHtml(r, what) {
@@ -91,8 +107,10 @@ async function assertEveryRouteDamaged(id, what) {
   }
   const lines = damagedLines(id).length - before0;
   assert.ok(lines === 13 || lines === 14, `${what}: one line per read of redis (13 or 14), got ${lines}`);
-  // Nothing was written for the poll: no voter, no tally.
+  // Nothing was written for the poll: no voter, no tally, no meta hash (never upgraded).
   assert.equal(await redis.cli('EXISTS', key(id, 'voters')), '0', `${what}: no voter recorded`);
+  assert.deepEqual(await recorded(id), { voters: 0, buckets: 0 }, `${what}: no voter recorded`);
+  assert.equal(await redis.cli('EXISTS', key(id, 'meta')), '0', `${what}: no meta hash`);
   assert.equal(await redis.cli('EXISTS', key(id, 'counts')), '0', `${what}: no tally`);
   assert.ok(svc.alive(), `${what}: the service is still running`);
 }
@@ -159,7 +177,8 @@ test('a tally key of the wrong type: the vote is 500 poll_damaged, the reader is
     ['counts', (k) => redis.cli('SET', k, 'x')],
     ['hours', (k) => redis.cli('RPUSH', k, 'x')],
     ['stats', (k) => redis.cli('SADD', k, 'x')],
-    ['voters', (k) => redis.cli('SET', k, 'x')],
+    ['voters', (k) => redis.cli('SET', k, 'x')], // the voters hash of the older layout
+    ['meta', (k) => redis.cli('SET', k, 'x')],
   ]) {
     const id = `hong-${suffix}`;
     await storeDef(id, { id, ...base, created_at: 1, version: 1 });
@@ -167,8 +186,8 @@ test('a tally key of the wrong type: the vote is 500 poll_damaged, the reader is
     const v = new Voter(url);
     assertError(await v.vote(id, ['a'], { headers: at }), 500, 'poll_damaged');
     assert.ok(v.cookie, 'the reader got a cookie with the answer');
-    if (suffix === 'voters') assert.equal(await redis.cli('TYPE', key(id, 'voters')), 'string', 'the voters key untouched');
-    else assert.equal(await redis.cli('HLEN', key(id, 'voters')), '0', `${suffix}: the reader was not recorded as voted`);
+    if (suffix === 'voters' || suffix === 'meta') assert.equal(await redis.cli('TYPE', key(id, suffix)), 'string', `the ${suffix} key untouched`);
+    assert.deepEqual(await recorded(id), { voters: 0, buckets: 0 }, `${suffix}: the reader was not recorded as voted`);
     for (const other of ['counts', 'hours', 'stats', 'voters'].filter((s) => s !== suffix)) {
       assert.equal(await redis.cli('EXISTS', key(id, other)), '0', `${suffix}: nothing written to ${other}`);
     }
@@ -177,7 +196,29 @@ test('a tally key of the wrong type: the vote is 500 poll_damaged, the reader is
     assert.equal(ok.status, 201, `${suffix} repaired: ${ok.text}`);
     assert.equal(ok.json.results.total, 1);
     assert.equal((await v.get(id, { headers: at })).json.voted, true);
+    assert.deepEqual(await recorded(id), { voters: 1, buckets: 1 }, `${suffix} repaired: one reader recorded`);
   }
+});
+
+test('the voter\'s bucket of the wrong type: view and vote answer poll_damaged, nothing is written; repaired, it counts', async () => {
+  const id = 'hong-ngan';
+  await storeDef(id, { id, ...base, created_at: 1, version: 1 });
+  const v = new Voter(url);
+  assert.equal((await v.get(id, { headers: at })).status, 200, 'the reader gets a cookie (and the poll its meta hash)');
+  await onBucket(id, v, "return redis.call('SET', KEY, 'x')");
+  assertError(await v.vote(id, ['a'], { headers: at }), 500, 'poll_damaged');
+  assertError(await v.get(id, { headers: at }), 500, 'poll_damaged');
+  assert.equal(await onBucket(id, v, "return redis.call('TYPE', KEY).ok"), 'string', 'the bucket untouched');
+  for (const other of ['counts', 'hours', 'stats']) assert.equal(await redis.cli('EXISTS', key(id, other)), '0', `nothing written to ${other}`);
+  assert.equal(await redis.cli('HGET', key(id, 'meta'), 'voters'), '0');
+  assert.equal(await redis.cli('HGET', key(id, 'meta'), 'seq'), '0');
+  const fresh = new Voter(url); // another bucket (almost surely): unaffected
+  await fresh.get(id, { headers: at });
+  if (voterHex(fresh).slice(0, 4) !== voterHex(v).slice(0, 4)) assert.equal((await fresh.vote(id, ['b'], { headers: at })).status, 201);
+  await onBucket(id, v, "return redis.call('DEL', KEY)");
+  const ok = await v.vote(id, ['a'], { headers: at });
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal((await v.get(id, { headers: at })).json.voted, true);
 });
 
 test('a count that is not a number: the vote that would increment it records nothing; repaired, it counts', async () => {
@@ -185,7 +226,7 @@ test('a count that is not a number: the vote that would increment it records not
   await redis.cli('HSET', key('con-tot', 'counts'), 'a', 'abc');
   const v = new Voter(url);
   assertError(await v.vote('con-tot', ['a'], { headers: at }), 500, 'poll_damaged');
-  assert.equal(await redis.cli('HLEN', key('con-tot', 'voters')), '0', 'not recorded');
+  assert.deepEqual(await recorded('con-tot'), { voters: 0, buckets: 0 }, 'not recorded');
   assert.equal(await redis.cli('HGET', key('con-tot', 'hours'), `${HOUR}:a`), '', 'no series written');
   await redis.cli('HSET', key('con-tot', 'counts'), 'a', '0');
   assert.equal((await v.vote('con-tot', ['a'], { headers: at })).status, 201);
@@ -193,7 +234,7 @@ test('a count that is not a number: the vote that would increment it records not
   await redis.cli('HSET', key('con-tot', 'hours'), `${HOUR}:b`, '1.5');
   const w = new Voter(url);
   assertError(await w.vote('con-tot', ['b'], { headers: at }), 500, 'poll_damaged');
-  assert.equal(await redis.cli('HLEN', key('con-tot', 'voters')), '1', 'only the first reader');
+  assert.equal((await recorded('con-tot')).voters, 1, 'only the first reader');
   assert.equal(await redis.cli('HGET', key('con-tot', 'counts'), 'b'), '', 'no tally written');
   await redis.cli('HSET', key('con-tot', 'hours'), `${HOUR}:b`, '0');
   assert.equal((await w.vote('con-tot', ['b'], { headers: at })).status, 201);
@@ -223,14 +264,16 @@ test('changing a vote when the old hour\'s series is damaged: nothing moves; rep
 
 test('a damaged stored ballot (no "|", no time, an unknown option) is "already voted", never a 503', async () => {
   // One reader per poll, so that the voters hash holds exactly their ballot.
-  for (const [i, ballot] of ['tin-tuc', '|a', 'abc|a', '1|a,,b', '1|zz', '12345678901234567890|a', ''].entries()) {
+  // Values of the older layout ("unix|a,b") are not ballots of a bucket either; nor is an
+  // unknown code, or an hour too long.
+  for (const [i, ballot] of ['tin-tuc', '|a', 'abc|a', '1|a,,b', '1|zz', '12345678901234567890|a', '', 'ale4?', 'zzzzzzzzzzzA', 'ale4'].entries()) {
     for (const poll of ['doi-phieu', 'co-dinh']) {
       const id = `${poll}-${i}`;
       await storeDef(id, { id, ...base, allow_change: poll === 'doi-phieu', created_at: 1, version: 1 });
       const v = new Voter(url);
       assert.equal((await v.vote(id, ['a'], { headers: at })).status, 201);
-      // Overwrite the one ballot of the poll (its field is the reader's raw 16-byte id).
-      await redis.cli('EVAL', "for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do redis.call('HSET', KEYS[1], f, ARGV[1]) end", '1', key(id, 'voters'), ballot);
+      // Overwrite the one ballot of the poll (the reader's field in their bucket).
+      await onBucket(id, v, "return redis.call('HSET', KEY, FIELD, X)", ballot);
       const what = `${id} with ballot ${JSON.stringify(ballot)}`;
       const g = await v.get(id, { headers: at });
       assert.equal(g.status, 200, `${what}: ${g.text}`);

@@ -807,6 +807,55 @@ static void test_poll_stored_check_accepts_what_the_service_writes(void **state)
     json_decref(def);
 }
 
+/* ---- poll_meta_args: what the scripts check ---- */
+
+static void test_poll_meta_args_of_a_full_definition(void **state)
+{
+    (void)state;
+    json_t *def = J("{'id':'x','question':'Q','options':[{'id':'a','label':'A'},{'id':'b-2',"
+                    "'label':'B'}],'max_choices':2,'opens_at':1796058000,'closes_at':1796144400,"
+                    "'status':'open','allow_change':true,'archived':true,'version':7}");
+    struct poll_meta m;
+    poll_meta_args(def, &m);
+    assert_string_equal(m.status, "open");
+    assert_string_equal(m.opens_at, "1796058000");
+    assert_string_equal(m.closes_at, "1796144400");
+    assert_string_equal(m.archived, "1");
+    assert_string_equal(m.max_choices, "2");
+    assert_string_equal(m.allow_change, "1");
+    assert_string_equal(m.version, "7");
+    assert_string_equal(m.options, "a,b-2");
+    json_decref(def);
+}
+
+static void test_poll_meta_args_of_an_older_definition_without_optional_fields(void **state)
+{
+    (void)state;
+    json_t *def = J("{'id':'x','question':'Q','options':[{'id':'a','label':'A'}],"
+                    "'max_choices':1,'status':'closed','opens_at':null}");
+    struct poll_meta m;
+    poll_meta_args(def, &m);
+    assert_string_equal(m.status, ""); /* anything but open is closed */
+    assert_string_equal(m.opens_at, "");
+    assert_string_equal(m.closes_at, "");
+    assert_string_equal(m.archived, "0");
+    assert_string_equal(m.allow_change, "0");
+    assert_string_equal(m.version, "0");
+    assert_string_equal(m.options, "a");
+    json_decref(def);
+    /* 50 options of 64 characters fit. */
+    def = poll_with_options(50);
+    json_t *opts = json_object_get(def, "options");
+    for (size_t i = 0; i < 50; i++) {
+        char id[65];
+        snprintf(id, sizeof(id), "%02zu%062d", i, 0);
+        json_object_set_new(json_array_get(opts, i), "id", json_string(id));
+    }
+    poll_meta_args(def, &m);
+    assert_int_equal(strlen(m.options), 50 * 64 + 49);
+    json_decref(def);
+}
+
 static void test_poll_stored_check_refuses_missing_and_mistyped_fields(void **state)
 {
     (void)state;
@@ -963,6 +1012,8 @@ int main(void)
         cmocka_unit_test(test_poll_texts_with_bidi_controls_or_separators_are_refused),
         cmocka_unit_test(test_poll_stored_check_accepts_what_the_service_writes),
         cmocka_unit_test(test_poll_stored_check_refuses_missing_and_mistyped_fields),
+        cmocka_unit_test(test_poll_meta_args_of_a_full_definition),
+        cmocka_unit_test(test_poll_meta_args_of_an_older_definition_without_optional_fields),
         cmocka_unit_test(test_poll_public_list_newest_first_paged_never_upcoming_or_archived),
         cmocka_unit_test(test_poll_choice_array_splits_on_commas),
         cmocka_unit_test(test_poll_choice_array_reads_only_len_bytes),
