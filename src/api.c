@@ -10,6 +10,7 @@
  * store.h, and must not log cookies, voter ids or client addresses. */
 #include "api.h"
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
@@ -181,6 +182,48 @@ api_with_def(struct request *r, const struct store_poll_reply *p, struct store_p
     return copy;
 }
 
+/* 201 (200 for a changed ballot) with the results of the vote's own atomic
+ * step: the worker's rendering of them when it holds exactly that step,
+ * which the next readers of the results then get too. Poll and option ids
+ * are slugs: they are written as they are. */
+static void api_reply_counted(struct request *r, const struct store_poll_reply *p)
+{
+    int changed = strcmp(p->code, "changed") == 0;
+    const struct cache_body *results = NULL;
+    int visible = poll_results_visible(p->def, r->now, 1);
+    if (visible)
+        results = cache_results_at(r->srv->cache, r->poll_id, p->seq);
+    if ((visible && !results) || !p->choice || p->choice_len == 0) {
+        json_t *body = json_pack("{ss so so}", "poll_id", r->poll_id, "choice", api_choice(p),
+                                 "results", api_results_or_null(r, p, 1));
+        if (changed)
+            json_object_set_new(body, "changed", json_true());
+        request_reply_json(r, changed ? 200 : 201, body);
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        abort();
+    evbuffer_add_printf(b, "{\"poll_id\":\"%s\",\"choice\":[", r->poll_id);
+    for (size_t i = 0, start = 0; i <= p->choice_len; i++) {
+        if (i < p->choice_len && p->choice[i] != ',')
+            continue;
+        evbuffer_add_printf(b, "%s\"%.*s\"", start ? "," : "", (int)(i - start), p->choice + start);
+        start = i + 1;
+    }
+    evbuffer_add(b, "],\"results\":", 12);
+    if (results)
+        evbuffer_add(b, results->text, results->len);
+    else
+        evbuffer_add(b, "null", 4);
+    if (changed)
+        evbuffer_add(b, ",\"changed\":true", 15);
+    evbuffer_add(b, "}", 1);
+    request_reply_json_text(r, changed ? 200 : 201, (const char *)evbuffer_pullup(b, -1),
+                            evbuffer_get_length(b));
+    evbuffer_free(b);
+}
+
 static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
 {
     struct request *r = arg;
@@ -194,15 +237,8 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
     cache_update(r->srv->cache, r->poll_id, p);
     if (p->choice)
         seen_mark(&r->seen, r->poll_id);
-    if (strcmp(p->code, "ok") == 0) {
-        request_reply_json(r, 201,
-                           json_pack("{ss so so}", "poll_id", r->poll_id, "choice", api_choice(p),
-                                     "results", api_results_or_null(r, p, 1)));
-    } else if (strcmp(p->code, "changed") == 0) {
-        request_reply_json(r, 200,
-                           json_pack("{ss so so sb}", "poll_id", r->poll_id, "choice",
-                                     api_choice(p), "results", api_results_or_null(r, p, 1),
-                                     "changed", 1));
+    if (strcmp(p->code, "ok") == 0 || strcmp(p->code, "changed") == 0) {
+        api_reply_counted(r, p);
     } else if (strcmp(p->code, "already_voted") == 0) {
         json_t *body = http_error_body("already_voted", "You have already voted in this poll.");
         json_object_set_new(body, "choice", api_choice(p));

@@ -333,6 +333,14 @@ const json_t *cache_known(struct cache *c, const char *poll_id, long long *versi
     return p->def;
 }
 
+const struct cache_body *cache_results_at(struct cache *c, const char *poll_id, long long seq)
+{
+    struct cache_poll *p = cache_find(c, poll_id, strlen(poll_id));
+    if (!p || !p->known || p->status != CACHE_OK || p->seq != seq)
+        return NULL;
+    return cache_poll_results(p);
+}
+
 void cache_forget(struct cache *c, const char *poll_id)
 {
     struct cache_poll *p = cache_find(c, poll_id, strlen(poll_id));

@@ -72,6 +72,10 @@ void cache_forget(struct cache *c, const char *poll_id);
  * keep it across a store call. */
 const json_t *cache_known(struct cache *c, const char *poll_id, long long *version);
 
+/* The results body of the poll when this worker holds exactly the tallies
+ * of change sequence seq, else NULL. */
+const struct cache_body *cache_results_at(struct cache *c, const char *poll_id, long long seq);
+
 enum cache_status cache_poll_status(const struct cache_poll *p);
 /* The checked definition (CACHE_OK only). */
 const json_t *cache_poll_def(const struct cache_poll *p);
