@@ -27,8 +27,13 @@ void page_frame_csp(const struct config *cfg, const char *policy, char *buf, siz
 
 void page_send(struct request *r, int status, struct evbuffer *b)
 {
-    char csp[PAGE_CSP_MAX];
-    page_frame_csp(r->srv->cfg, PAGE_POLICY, csp, sizeof(csp));
+    /* Written once per thread: the configuration does not change. */
+    static _Thread_local char csp[PAGE_CSP_MAX];
+    static _Thread_local const struct config *csp_of;
+    if (csp_of != r->srv->cfg) {
+        page_frame_csp(r->srv->cfg, PAGE_POLICY, csp, sizeof(csp));
+        csp_of = r->srv->cfg;
+    }
     evbuffer_add_printf(b, "</body></html>\n");
     request_add_header(r, "Content-Security-Policy", csp);
     request_add_header(r, "Cache-Control", "no-store");

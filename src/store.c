@@ -215,7 +215,18 @@ void store_call_argf(struct store_call *c, const char *fmt, ...)
 
 void store_call_key(struct store_call *c, const char *poll_id, const char *suffix)
 {
-    store_call_argf(c, "%s{poll:%s}:%s", c->st->cfg->key_prefix, poll_id, suffix);
+    /* PREFIX{poll:ID}:SUFFIX by copies: the prefix and the id are bounded (64). */
+    char key[256];
+    const char *parts[5] = {c->st->cfg->key_prefix, "{poll:", poll_id, "}:", suffix};
+    size_t len = 0;
+    for (size_t i = 0; i < 5; i++) {
+        size_t n = strlen(parts[i]);
+        if (len + n >= sizeof(key))
+            abort();
+        memcpy(key + len, parts[i], n);
+        len += n;
+    }
+    store_call_arg(c, key, len);
 }
 
 /* Sends the call, or arranges for it to report NULL at once when down. */
