@@ -22,6 +22,7 @@
 #include "ballot.h"
 #include "config.h"
 #include "cookie.h"
+#include "events.h"
 #include "form.h"
 #include "http_util.h"
 #include "log.h"
@@ -166,6 +167,8 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *p)
         request_reply_unavailable(r);
         return;
     }
+    if (strcmp(p->code, "ok") == 0 || strcmp(p->code, "changed") == 0)
+        events_poll_changed(r->srv->events, r->poll_id); /* until the pub/sub feed calls it */
     if (strcmp(p->code, "ok") == 0) {
         request_reply_json(r, 201,
                            json_pack("{ss so so}", "poll_id", r->poll_id, "choice", api_choice(p),

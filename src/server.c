@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "events.h"
 #include "log.h"
 #include "routes.h"
 #include "store.h"
@@ -91,6 +92,7 @@ static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
     log_info("%s received: finishing %d request(s) in flight, then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight);
     srv->stopping = 1;
+    events_stop(srv->events); /* streams are not waited for: they end now */
     if (srv->listener) {
         evhttp_del_accept_socket(srv->http, srv->listener);
         srv->listener = NULL;
@@ -159,6 +161,7 @@ int server_run(const struct config *cfg)
 
     srv.store = store_new(srv.base, cfg);
     store_set_ready_cb(srv.store, server_store_ready_cb, &srv);
+    srv.events = events_new(&srv);
 
     srv.sigint_ev = evsignal_new(srv.base, SIGINT, server_signal_cb, &srv);
     srv.sigterm_ev = evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
@@ -177,6 +180,7 @@ out:
     /* The store first: requests still waiting on Redis get their 503 while
      * their connections exist; then evhttp closes the connections. */
     store_free(srv.store);
+    events_free(srv.events);
     if (srv.http)
         evhttp_free(srv.http);
     if (srv.sigint_ev)
