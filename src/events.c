@@ -58,9 +58,9 @@ struct events_poll {
     LIST_ENTRY(events_poll) link;
     struct events *ev; /* NULL once events_free() left the hub to its pending read */
     struct events_streams streams;
-    struct event *timer;    /* the next push, when one is due and may not go yet */
-    uint64_t last_read_ms;  /* when the last push read started */
-    uint64_t last_digest;   /* of the last results pushed: the same are not sent again */
+    struct event *timer;   /* the next push, when one is due and may not go yet */
+    uint64_t last_read_ms; /* when the last push read started */
+    uint64_t last_digest;  /* of the last results pushed: the same are not sent again */
     int nstreams;
     int pins;  /* a store read or a walk in progress: the hub stays */
     int dirty; /* a change not pushed yet */
@@ -104,13 +104,10 @@ static struct events_bucket *events_bucket_of(struct events *ev, const char *id)
 
 static struct events_poll *events_find(struct events *ev, const char *id)
 {
-    struct events_poll *hub;
-    LIST_FOREACH(hub, events_bucket_of(ev, id), link)
-    {
-        if (strcmp(hub->id, id) == 0)
-            return hub;
-    }
-    return NULL;
+    struct events_poll *hub = LIST_FIRST(events_bucket_of(ev, id));
+    while (hub && strcmp(hub->id, id) != 0)
+        hub = LIST_NEXT(hub, link);
+    return hub;
 }
 
 static void events_timer_cb(evutil_socket_t fd, short what, void *arg);
@@ -214,7 +211,8 @@ static char *events_frame(const char *poll_id, const struct store_poll_reply *p,
 
 /* Sends what Redis said of the poll (p) to one stream (only), or to every
  * stream of the hub when only is NULL and the results changed since the last
- * push; ends the streams whose reader may no longer see them, and every
+ * push; ends the streams whose reader may no longer see them (checked
+ * even when the results did not change), and every
  * stream once the poll is closed (after its last results) or gone. */
 static void events_deliver(struct events_poll *hub, const struct store_poll_reply *p,
                            struct events_stream *only)
@@ -223,19 +221,18 @@ static void events_deliver(struct events_poll *hub, const struct store_poll_repl
     int64_t now = server_now(ev->srv);
     char *frame = NULL;
     size_t len = 0;
-    int closed = 0;
+    int closed = 0, fresh = 1;
     if (p->def) {
         closed = poll_state_at(p->def, now) == POLL_CLOSED;
         frame = events_frame(hub->id, p, closed, &len);
     }
     if (!frame) { /* gone, damaged (the store logged it), or no answer could be built */
         log_debug("events: poll %s cannot be shown: ending its streams", hub->id);
-    } else if (!only) {
+    } else if (!only || hub->last_digest == 0) {
+        /* The results last pushed are not pushed again (the re-read of the
+         * keep-alive walk); a new hub takes its first stream's. */
         uint64_t digest = events_hash(frame, len);
-        if (digest == hub->last_digest) {
-            free(frame);
-            return;
-        }
+        fresh = only || digest != hub->last_digest;
         hub->last_digest = digest;
     }
     hub->pins++;
@@ -243,7 +240,7 @@ static void events_deliver(struct events_poll *hub, const struct store_poll_repl
     while (s) {
         struct events_stream *next = only ? NULL : TAILQ_NEXT(s, link);
         int shown = frame && poll_results_visible(p->def, now, s->voted);
-        if (shown)
+        if (shown && fresh)
             events_send(ev, s, frame, len);
         if (!shown || closed)
             events_stream_end(s);

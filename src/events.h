@@ -23,9 +23,9 @@ struct server;
 struct request;
 struct events;
 
-#define EVENTS_PUSH_MS      250 /* pushes of one poll at most 4 a second, per worker */
-#define EVENTS_KEEPALIVE_S  25  /* ": keep-alive" comment and re-read of every poll */
-#define EVENTS_WRITE_TIMEOUT_S 60 /* a client that takes nothing for this long is dropped */
+#define EVENTS_PUSH_MS         250 /* pushes of one poll at most 4 a second, per worker */
+#define EVENTS_KEEPALIVE_S     25  /* ": keep-alive" comment and re-read of every poll */
+#define EVENTS_WRITE_TIMEOUT_S 60  /* a client that takes nothing for this long is dropped */
 
 struct events *events_new(struct server *srv);
 void events_free(struct events *ev);

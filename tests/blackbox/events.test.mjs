@@ -242,19 +242,28 @@ test('SIGTERM ends every stream at once, and the process exits without waiting f
   assert.match(t.stderr(), /ended 3 live results stream\(s\)/);
 });
 
-test('keep-alive comments, no idle timeout (past the 30 s of other connections), and the end when closes_at passes', async () => {
-  const closesAt = Date.now() + 12000;
-  const soon = makePoll('sap-dong', { closes_at: rfc3339(closesAt) });
-  const t = await startThamdo({ redis, polls: [P.live, soon] });
+test('keep-alive comments, no idle timeout (past the 30 s of other connections); the walk ends the streams of a poll that closed or hid its results', async () => {
+  const TOKEN = 'events-test-token-0123456789';
+  const soon = makePoll('sap-dong', { closes_at: rfc3339(Date.now() + 12000) });
+  const byEditor = makePoll('bien-tap-dong');
+  const hidden = makePoll('se-an-ket-qua');
+  const t = await startThamdo({ redis, polls: [P.live, soon, byEditor, hidden], env: { THAMDO_ADMIN_TOKENS: TOKEN } });
+  const admin = { headers: { authorization: `Bearer ${TOKEN}` } };
   const t0 = Date.now();
   const open = await openStream(t.url, P.live.id);
-  const closing = await openStream(t.url, soon.id);
-  assert.equal(closing.status, 200);
-  await closing.until(() => closing.events.length >= 1);
-  // The keep-alive walk (every 25 s) sees that the poll closed: last results, "closed", the end.
-  await closing.until(() => closing.ended, 40000, 'the end of the closed poll\'s stream');
-  assert.deepEqual(closing.events.map((e) => e.event), ['results', 'results', 'closed']);
-  assert.deepEqual(closing.events[1].data, closing.events[0].data, 'the final results (no vote came)');
+  const ending = await Promise.all([soon, byEditor, hidden].map((p) => openStream(t.url, p.id)));
+  for (const s of ending) await s.until(() => s.events.length >= 1);
+  assert.equal((await request(t.url, 'POST', `/admin/v1/polls/${byEditor.id}/close`, admin)).status, 200);
+  const patched = await request(t.url, 'PATCH', `/admin/v1/polls/${hidden.id}`, { ...admin, json: { results_visibility: 'never' } });
+  assert.equal(patched.status, 200, patched.text);
+  // The keep-alive walk (every 25 s) re-reads each poll: closes_at passed, or an editor closed it:
+  // the last results, "closed", the end; results hidden now: the end, with nothing more.
+  for (const s of ending) await s.until(() => s.ended, 40000, 'the end of the stream');
+  for (const s of ending.slice(0, 2)) {
+    assert.deepEqual(s.events.map((e) => e.event), ['results', 'results', 'closed']);
+    assert.deepEqual(s.events[1].data, s.events[0].data, 'the final results (no vote came)');
+  }
+  assert.deepEqual(ending[2].events.map((e) => e.event), ['results']);
   await open.until(() => open.comments.includes(': keep-alive'), 30000, 'a keep-alive comment');
   await sleep(Math.max(0, t0 + 33000 - Date.now())); // past evhttp's 30 s timeout
   assert.equal(open.ended, false, 'the stream outlived the idle timeout');
