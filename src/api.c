@@ -72,6 +72,18 @@ int api_poll_or_reply(struct request *r, const struct store_poll_reply *p)
     return 1;
 }
 
+int api_results_or_reply(struct request *r, const struct store_poll_reply *p)
+{
+    if (!api_poll_or_reply(r, p))
+        return 0;
+    if (!poll_results_visible(p->def, r->now, p->choice != NULL)) {
+        request_reply_error(r, 403, "results_hidden",
+                            "The results of this poll are not shown right now.");
+        return 0;
+    }
+    return 1;
+}
+
 /* ?status=open|closed|all&limit=1..100&offset=0..100000, each at most once. */
 struct api_list_query {
     enum poll_list_status status;
@@ -149,13 +161,8 @@ static void api_poll_get_cb(void *arg, const struct store_poll_reply *p)
 static void api_poll_results_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
-    if (!api_poll_or_reply(r, p))
+    if (!api_results_or_reply(r, p))
         return;
-    if (!poll_results_visible(p->def, r->now, p->choice != NULL)) {
-        request_reply_error(r, 403, "results_hidden",
-                            "The results of this poll are not shown right now.");
-        return;
-    }
     request_reply_json(r, 200, poll_results(p->def, p->counts, p->voters));
 }
 

@@ -407,14 +407,7 @@ static int events_refuse(struct request *r)
 static void events_open_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
-    if (!api_poll_or_reply(r, p))
-        return;
-    if (!poll_results_visible(p->def, r->now, p->choice != NULL)) {
-        request_reply_error(r, 403, "results_hidden",
-                            "The results of this poll are not shown right now.");
-        return;
-    }
-    if (events_refuse(r))
+    if (!api_results_or_reply(r, p) || events_refuse(r))
         return;
     if (r->method == EVHTTP_REQ_HEAD) {
         request_add_header(r, "Cache-Control", "no-store");

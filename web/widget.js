@@ -472,11 +472,9 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       const opened = Date.now();
       es = src;
       src.addEventListener('results', (ev) => {
-        if (!el.isConnected) return stopLive();
         const res = JSON.parse(ev.data);
         poll.results = res;
         if (box && box.isConnected) box.replaceChildren(...bars(res, poll.choice || []));
-        return undefined;
       });
       src.addEventListener('closed', () => {
         wanted = false;
@@ -491,24 +489,25 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
         if (es !== src) return;
         stopLive();
         if (Date.now() - opened > 30000) tries = 0; // it worked a while: start again
-        tries++;
         clearTimeout(retryTimer);
-        retryTimer = setTimeout(live, 1000 * 2 ** tries * (0.5 + Math.random() / 2));
+        if (++tries < LIVE_TRIES) retryTimer = setTimeout(live, 1000 * 2 ** tries * (0.5 + Math.random() / 2));
       };
     }
+    const onVisibility = () => {
+      clearTimeout(hiddenTimer);
+      if (document.hidden) hiddenTimer = setTimeout(stopLive, HIDDEN_MS);
+      else if (wanted) live();
+    };
     const check = () => {
       if (!el.isConnected) {
         wanted = false;
         stopLive();
         lives.delete(check);
+        document.removeEventListener('visibilitychange', onVisibility);
       }
     };
     lives.add(check);
-    document.addEventListener('visibilitychange', () => {
-      clearTimeout(hiddenTimer);
-      if (document.hidden) hiddenTimer = setTimeout(stopLive, HIDDEN_MS);
-      else if (wanted) live();
-    });
+    document.addEventListener('visibilitychange', onVisibility);
 
     function bars(res, mine) {
       const total = T.total(nf.format(res.total), res.total);
