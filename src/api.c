@@ -24,6 +24,7 @@
 #include "cache.h"
 #include "config.h"
 #include "cookie.h"
+#include "events.h"
 #include "form.h"
 #include "http_util.h"
 #include "log.h"
@@ -68,6 +69,18 @@ int api_poll_or_reply(struct request *r, const struct store_poll_reply *p)
     }
     if (!p->def) {
         request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
+        return 0;
+    }
+    return 1;
+}
+
+int api_results_or_reply(struct request *r, const struct store_poll_reply *p)
+{
+    if (!api_poll_or_reply(r, p))
+        return 0;
+    if (!poll_results_visible(p->def, r->now, p->choice != NULL)) {
+        request_reply_error(r, 403, "results_hidden",
+                            "The results of this poll are not shown right now.");
         return 0;
     }
     return 1;
@@ -150,13 +163,8 @@ static void api_poll_get_cb(void *arg, const struct store_poll_reply *p)
 static void api_poll_results_cb(void *arg, const struct store_poll_reply *p)
 {
     struct request *r = arg;
-    if (!api_poll_or_reply(r, p))
+    if (!api_results_or_reply(r, p))
         return;
-    if (!poll_results_visible(p->def, r->now, p->choice != NULL)) {
-        request_reply_error(r, 403, "results_hidden",
-                            "The results of this poll are not shown right now.");
-        return;
-    }
     request_reply_json(r, 200, poll_results(p->def, p->counts, p->voters));
 }
 

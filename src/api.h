@@ -13,6 +13,10 @@ struct store_poll_reply;
  * gone then. */
 int api_poll_or_reply(struct request *r, const struct store_poll_reply *p);
 
+/* The same, and 1 only when r's reader may see the poll's results now;
+ * otherwise also answers 403 results_hidden. */
+int api_results_or_reply(struct request *r, const struct store_poll_reply *p);
+
 /* Answers 500 poll_damaged: what Redis holds for the poll is not what the
  * service writes (the store has logged which poll). */
 void api_reply_damaged(struct request *r);

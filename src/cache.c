@@ -258,8 +258,7 @@ static void cache_confirm(struct cache_poll *p, const struct store_poll_reply *r
     p->confirmed_ms = cache_now_ms();
     if (changed) {
         cache_forget_bodies(p);
-        if (was)
-            cache_changed(p);
+        cache_changed(p);
     }
 }
 
@@ -355,9 +354,18 @@ void cache_forget(struct cache *c, const char *poll_id)
 static void cache_event_cb(void *arg, const struct store_event *ev)
 {
     struct cache *c = arg;
+    char id[TEXT_SLUG_MAX + 1];
+    if (ev->poll_id_len > TEXT_SLUG_MAX)
+        return;
+    memcpy(id, ev->poll_id, ev->poll_id_len);
+    id[ev->poll_id_len] = '\0';
     struct cache_poll *p = cache_find(c, ev->poll_id, ev->poll_id_len);
-    if (!p || !p->known)
-        return; /* nobody asked for it here lately */
+    if (!p || !p->known) {
+        /* Not held here; its live streams (if any) follow all the same. */
+        if (c->changed_cb)
+            c->changed_cb(c->changed_arg, id);
+        return;
+    }
     if (ev->kind == 'd') {
         if (ev->version != p->version) {
             p->confirmed_ms = 0; /* fetched before it is served again */
@@ -366,7 +374,7 @@ static void cache_event_cb(void *arg, const struct store_event *ev)
         return;
     }
     if (p->status != CACHE_OK || ev->seq <= p->seq)
-        return;
+        return; /* heard already (this worker's own vote), or older */
     json_t *counts = json_object();
     for (size_t i = 0; i < ev->n; i++)
         json_object_setn_new_nocheck(counts, ev->option[i], ev->option_len[i],

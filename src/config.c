@@ -523,6 +523,17 @@ static int config_set_session(struct config *cfg, const char *v, struct config_e
     return config_set_minutes(&cfg->session_minutes, v, e);
 }
 
+static int config_set_max_streams(struct config *cfg, const char *v, struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, 0, 1000000, &n)) {
+        e->why = "expected a number of streams from 0 (live results off) to 1000000";
+        return -1;
+    }
+    cfg->max_streams = (int)n;
+    return 0;
+}
+
 static int config_set_online(struct config *cfg, const char *v, struct config_err *e)
 {
     if (config_set_minutes(&cfg->online_minutes, v, e))
@@ -592,6 +603,8 @@ static const struct config_opt config_opts[] = {
      "a reader seen again within this is the same visit (30)", config_set_session},
     {"THAMDO_ONLINE_MINUTES", "online-minutes", "MINUTES",
      "\"online\" counts distinct readers seen within this (5)", config_set_online},
+    {"THAMDO_MAX_STREAMS", "max-streams", "N",
+     "live results streams open at once in this process (20000; 0: off)", config_set_max_streams},
     {"THAMDO_DEMO", "demo", "BOOL", "serve the demo portal page at / (true)", config_set_demo},
     {"THAMDO_MODE", "mode", "production|test", "test enables test-only settings (production)",
      config_set_mode},
@@ -645,6 +658,7 @@ static void config_defaults(struct config *cfg)
     cfg->n_sites = 1;
     cfg->session_minutes = 30;
     cfg->online_minutes = 5;
+    cfg->max_streams = 20000;
     cfg->demo = 1;
     cfg->cookie.samesite = COOKIE_SAMESITE_LAX;
     cfg->cookie.max_age = 34560000;

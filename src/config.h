@@ -69,6 +69,7 @@ struct config {
     int visit_hits;            /* count every page view, not one per session */
     int session_minutes;       /* a reader seen again within this is the same visit */
     int online_minutes;        /* "online" = distinct readers seen within this */
+    int max_streams;           /* live results streams at once in the process (0: off) */
     int demo;                  /* serve the demo portal page at / */
     int test_mode;             /* THAMDO_MODE=test */
     int test_clock;            /* honour X-Thamdo-Test-Now (test mode only) */

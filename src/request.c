@@ -186,6 +186,15 @@ void request_reply_buffer(struct request *r, int status, const char *content_typ
     request_done(r);
 }
 
+struct evhttp_request *request_start_stream(struct request *r)
+{
+    struct evhttp_request *req = r->req;
+    request_prepare(r, 200);
+    evhttp_send_reply_start(req, 200, "OK");
+    request_done(r);
+    return req;
+}
+
 void request_reply_csv(struct request *r, struct evbuffer *body, const char *filename)
 {
     char disposition[200];

@@ -82,6 +82,12 @@ void request_reply_csv(struct request *r, struct evbuffer *body, const char *fil
 /* Answers 303 See Other to location and frees r. */
 void request_reply_redirect(struct request *r, const char *location);
 
+/* Starts a streamed 200 answer with the headers set so far (chunked under
+ * HTTP/1.1): sends them, writes the access-log line and frees r, which is no
+ * longer counted in flight. Returns the evhttp request, now the caller's, who
+ * sends its chunks and ends it with evhttp_send_reply_end() (events.c). */
+struct evhttp_request *request_start_stream(struct request *r);
+
 /* Adds a response header. */
 void request_add_header(struct request *r, const char *name, const char *value);
 

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "cors.h"
 #include "embed.h"
+#include "events.h"
 #include "request.h"
 #include "router.h"
 #include "server.h"
@@ -56,6 +57,7 @@ static const struct route routes_table[] = {
     {"/api/v1/polls/:id", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, api_poll_get},
     {"/api/v1/polls/:id/votes", ROUTER_POST, 0, ROUTES_API | ROUTES_POLL, api_poll_vote},
     {"/api/v1/polls/:id/results", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, api_poll_results},
+    {"/api/v1/polls/:id/events", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, events_open},
     {"/api/v1/visits", ROUTER_GET, 0, ROUTES_API, visits_read},
     {"/api/v1/visits", ROUTER_POST, 0, ROUTES_API, visits_record},
     {"/healthz", ROUTER_GET, 0, 0, api_healthz},

@@ -20,6 +20,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "events.h"
 #include "log.h"
 #include "routes.h"
 #include "store.h"
@@ -66,6 +67,13 @@ static void server_store_ready_cb(void *arg)
         store_poll_import(srv->store, srv->cfg->polls, server_now(srv));
 }
 
+/* A poll changed (on any instance): its live streams on this worker follow. */
+static void server_poll_changed_cb(void *arg, const char *poll_id)
+{
+    struct server *srv = arg;
+    events_poll_changed(srv->events, poll_id);
+}
+
 static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
@@ -92,6 +100,7 @@ static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
     log_info("%s received: finishing %d request(s) in flight, then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight);
     srv->stopping = 1;
+    events_stop(srv->events); /* streams are not waited for: they end now */
     if (srv->listener) {
         evhttp_del_accept_socket(srv->http, srv->listener);
         srv->listener = NULL;
@@ -161,7 +170,8 @@ int server_run(const struct config *cfg)
     srv.store = store_new(srv.base, cfg);
     store_set_ready_cb(srv.store, server_store_ready_cb, &srv);
     srv.cache = cache_new(srv.store);
-    cache_listen(srv.cache, NULL, NULL);
+    cache_listen(srv.cache, server_poll_changed_cb, &srv);
+    srv.events = events_new(&srv);
 
     srv.sigint_ev = evsignal_new(srv.base, SIGINT, server_signal_cb, &srv);
     srv.sigterm_ev = evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
@@ -181,6 +191,7 @@ out:
      * their connections exist; then evhttp closes the connections. */
     store_free(srv.store);
     cache_free(srv.cache);
+    events_free(srv.events);
     if (srv.http)
         evhttp_free(srv.http);
     if (srv.sigint_ev)

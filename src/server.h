@@ -19,6 +19,7 @@ struct evhttp_bound_socket;
 struct event;
 struct store;
 struct cache;
+struct events;
 
 struct server {
     const struct config *cfg;
@@ -26,7 +27,8 @@ struct server {
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
     struct store *store;
-    struct cache *cache; /* this loop's copy of the polls, fed by every instance's changes */
+    struct cache *cache;   /* this loop's copy of the polls, fed by every instance's changes */
+    struct events *events; /* live results streams (events.c) */
     struct event *sigint_ev, *sigterm_ev, *drain_ev;
     int inflight;              /* requests received and not yet answered */
     char request_id_prefix[8]; /* random, per process: generated request ids */

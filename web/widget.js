@@ -1,7 +1,8 @@
 /* widget.js - the thamdo poll and visitor counter widgets: each [data-thamdo-poll] and
  * [data-thamdo-visits] element in a shadow root, voting and counting through the JSON API with
  * the reader's cookie. Never trusts the host page: the reader's state comes from the API, texts
- * go in as textContent. Plain ES2018, one global (window.__thamdo), under 8 KiB gzipped. */
+ * go in as textContent; shown results follow the poll live (EventSource). Plain ES2018, one global
+ * (window.__thamdo), under 9 KiB gzipped. */
 (() => {
   'use strict';
 
@@ -175,8 +176,14 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     shared.told[text] = 1;
   }
 
+  /** Resolves once no first answer that may set the cookie is awaited. */
+  async function gate() {
+    while (!shared.open && shared.first) await shared.first;
+  }
+
   /** An API request: {status, data} (status 0: no answer); mints: its answer may set the cookie. */
   async function api(base, method, path, body, mints) {
+    // Inline, not gate(): with nothing to wait for, the first request claims the gate in this tick.
     while (!shared.open && shared.first) await shared.first;
     if (shared.open || !mints) return send(base, method, path, body);
     let done;
@@ -428,16 +435,80 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       const status = poll.status === 'closed' ? T.closed : poll.status === 'upcoming' ? T.upcoming : '';
       const chosenLabels = poll.options.filter((o) => mine.indexOf(o.id) >= 0).map((o) => o.label);
       const back = peek ? T.back : poll.voted && poll.allow_change && poll.status === 'open' ? T.change : '';
+      stat = h('p', { hidden: !status }, status);
+      box = h('div', null, res ? bars(res, mine) : null);
       replaceView(h('div', { tabindex: '-1' },
         h('p', { class: 'q' }, poll.question),
-        status ? h('p', null, status) : null,
-        res ? bars(res, mine) : null,
+        stat,
+        box,
         !res && poll.voted ? h('p', { class: 'm' }, T.later) : null,
         !res && chosenLabels.length ? h('p', null, `✓ ${T.mine}: ${chosenLabels.join(', ')}`) : null,
         poll.voted && !note ? h('p', { class: 'thx' }, T.thanks) : null,
         back ? h('div', { class: 'act' }, button(back, showForm)) : null));
       if (note) say(note, kind);
+      if (res) live();
     }
+
+    // Live results while they are shown: one EventSource (never before the cookie gate), closed
+    // when the widget leaves the page or the page stays hidden a minute, reopened when visible;
+    // failures retried a few times with growing delays, then the results stay as they are.
+    let es = null;
+    let box = null;
+    let stat = null;
+    let tries = 0;
+    let wanted = false;
+    let hiddenTimer = 0;
+    let retryTimer = 0;
+    function stopLive() {
+      if (es && es.close) es.close();
+      es = null;
+    }
+    async function live() {
+      if (!window.EventSource || es || tries >= LIVE_TRIES || !el.isConnected || document.hidden || poll.status !== 'open') return;
+      wanted = true;
+      es = 1; // taken while the gate is awaited
+      await gate();
+      if (es !== 1) return;
+      const src = new EventSource(`${base}${path}/events`, { withCredentials: true });
+      const opened = Date.now();
+      es = src;
+      src.addEventListener('results', (ev) => {
+        const res = JSON.parse(ev.data);
+        poll.results = res;
+        if (box && box.isConnected) box.replaceChildren(...bars(res, poll.choice || []));
+      });
+      src.addEventListener('closed', () => {
+        wanted = false;
+        stopLive();
+        poll.status = 'closed';
+        if (stat && stat.isConnected) {
+          stat.textContent = T.closed;
+          stat.hidden = false;
+        }
+      });
+      src.onerror = () => {
+        if (es !== src) return;
+        stopLive();
+        if (Date.now() - opened > 30000) tries = 0; // it worked a while: start again
+        clearTimeout(retryTimer);
+        if (++tries < LIVE_TRIES) retryTimer = setTimeout(live, 1000 * 2 ** tries * (0.5 + Math.random() / 2));
+      };
+    }
+    const onVisibility = () => {
+      clearTimeout(hiddenTimer);
+      if (document.hidden) hiddenTimer = setTimeout(stopLive, HIDDEN_MS);
+      else if (wanted) live();
+    };
+    const check = () => {
+      if (!el.isConnected) {
+        wanted = false;
+        stopLive();
+        lives.delete(check);
+        document.removeEventListener('visibilitychange', onVisibility);
+      }
+    };
+    lives.add(check);
+    document.addEventListener('visibilitychange', onVisibility);
 
     function bars(res, mine) {
       const total = T.total(nf.format(res.total), res.total);
@@ -462,6 +533,10 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     else if (/^[a-z0-9-]{1,64}$/.test(id)) start(id);
     else fail('poll_not_found');
   }
+
+  const LIVE_TRIES = 5;
+  const HIDDEN_MS = 60000;
+  const lives = new Set(); // each poll's check, run when nodes leave the page
 
   // A counter: records this view, shows the figures, pings while the page is visible.
   const FIGURES = ['today', 'yesterday', 'this_week', 'this_month', 'total', 'online'];
@@ -545,5 +620,6 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
   scan(document.documentElement);
   new MutationObserver((records) => {
     for (const r of records) r.addedNodes.forEach(scan);
+    if (records.some((r) => r.removedNodes.length)) lives.forEach((check) => check());
   }).observe(document.documentElement, { childList: true, subtree: true });
 })();

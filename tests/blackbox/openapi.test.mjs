@@ -124,12 +124,19 @@ test('public polls: list, poll, results, HEAD, CORS, preflight', async () => {
   assertError(await get('/api/v1/polls/no-such/results'), 404, 'poll_not_found');
   assertError(await request(url, 'POST', '/api/v1/polls/chuyen-muc/results', { json: {} }), 405, 'method_not_allowed');
 
+  // The live results stream (read as a stream in events.test.mjs): its headers by HEAD, its errors.
+  r = await request(url, 'HEAD', '/api/v1/polls/chuyen-muc/events');
+  assert.equal(r.status, 200);
+  assertError(await get('/api/v1/polls/sau-binh-chon/events'), 403, 'results_hidden');
+  assertError(await get('/api/v1/polls/no-such/events'), 404, 'poll_not_found');
+  assertError(await request(url, 'POST', '/api/v1/polls/chuyen-muc/events', { json: {} }), 405, 'method_not_allowed');
+
   r = await request(url, 'OPTIONS', '/api/v1/polls/chuyen-muc/votes', {
     headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
   });
   assert.equal(r.status, 204);
   assert.equal(r.headers.get('access-control-allow-methods'), 'GET, POST, OPTIONS');
-  for (const p of ['/api/v1/polls', '/api/v1/polls/chuyen-muc', '/api/v1/polls/chuyen-muc/results', '/api/v1/visits']) {
+  for (const p of ['/api/v1/polls', '/api/v1/polls/chuyen-muc', '/api/v1/polls/chuyen-muc/results', '/api/v1/polls/chuyen-muc/events', '/api/v1/visits']) {
     assert.equal((await request(url, 'OPTIONS', p, { headers: { origin: EVIL } })).status, 204, p);
   }
 });
