@@ -25,6 +25,7 @@
 #define CONFIG_TZ_LEN      64
 #define CONFIG_SITES_MAX   256
 #define CONFIG_SITE_LEN    65
+#define CONFIG_THREADS_MAX 64
 
 enum config_redis_kind {
     CONFIG_REDIS_EMBEDDED = 0, /* private redis-server in the data directory */
@@ -69,6 +70,7 @@ struct config {
     int visit_hits;            /* count every page view, not one per session */
     int session_minutes;       /* a reader seen again within this is the same visit */
     int online_minutes;        /* "online" = distinct readers seen within this */
+    int threads;               /* event-loop workers, 1..CONFIG_THREADS_MAX */
     int demo;                  /* serve the demo portal page at / */
     int test_mode;             /* THAMDO_MODE=test */
     int test_clock;            /* honour X-Thamdo-Test-Now (test mode only) */
