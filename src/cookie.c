@@ -136,7 +136,8 @@ static void cookie_mac(const struct cookie_conf *conf, const unsigned char id[CO
     EVP_MAC_CTX *ctx = cookie_ctx(conf);
     size_t outlen = 0;
     /* EVP_MAC_init without a key starts over with the key it holds. */
-    if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, msg, sizeof(msg)) == 1 &&
+    if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) == 1 &&
+        EVP_MAC_update(ctx, msg, sizeof(msg)) == 1 &&
         EVP_MAC_final(ctx, mac, &outlen, COOKIE_MAC_LEN) == 1 && outlen == COOKIE_MAC_LEN)
         return;
     unsigned int maclen = COOKIE_MAC_LEN;

@@ -6,8 +6,9 @@
  * the Set-Cookie attributes. The HMAC is OpenSSL 3's EVP_MAC, fetched and
  * keyed once per process (cookie_conf_key()); each thread duplicates that
  * keyed context once (EVP_MAC_CTX_dup) and re-initialises its copy per
- * cookie, so no fetch, no key schedule and no lock is on the hot path. Must not log cookie values or the secret, and
- * must not trust a value that fails any check: the caller mints a new id. */
+ * cookie, so no fetch, no key schedule and no lock is on the hot path.
+ * Must not log cookie values or the secret, and must not trust a value that
+ * fails any check: the caller mints a new id. */
 #ifndef THAMDO_COOKIE_H
 #define THAMDO_COOKIE_H
 
@@ -32,7 +33,7 @@ struct cookie_conf {
     enum cookie_samesite samesite;
     int secure;
     int partitioned;
-    long long max_age; /* seconds */
+    long long max_age;          /* seconds */
     struct evp_mac_st *hmac;    /* cookie_conf_key(): the fetched HMAC */
     struct evp_mac_ctx_st *mac; /* cookie_conf_key(): keyed with secret, read-only */
     unsigned long mac_gen;      /* tells one keyed context from any other */

@@ -117,7 +117,7 @@ static int proc_bind(const struct config *cfg, struct proc_worker *w, int n)
         proc_listen_error(cfg);
         return 1;
     }
-    struct sockaddr_storage bound;
+    struct sockaddr_storage bound = {0};
     socklen_t bound_len = 0;
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {

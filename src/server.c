@@ -66,8 +66,7 @@ static void server_request_id_prefix(struct server *srv)
         memcpy(base, srv->workers[0].request_id_prefix, 6);
     }
     base[6] = '\0';
-    snprintf(srv->request_id_prefix, sizeof(srv->request_id_prefix), "%s-%d", base,
-             srv->worker_id);
+    snprintf(srv->request_id_prefix, sizeof(srv->request_id_prefix), "%s-%d", base, srv->worker_id);
 }
 
 static void server_store_ready_cb(void *arg)
@@ -173,8 +172,8 @@ static void server_log_wake(void *arg)
     }
 }
 
-int server_init(struct server *srv, const struct config *cfg, int id, int n,
-                struct server *workers, const struct sockaddr *addr, socklen_t addrlen)
+int server_init(struct server *srv, const struct config *cfg, int id, int n, struct server *workers,
+                const struct sockaddr *addr, socklen_t addrlen)
 {
     memset(srv, 0, sizeof(*srv));
     srv->cfg = cfg;

@@ -30,17 +30,17 @@ struct store;
 
 struct server {
     const struct config *cfg;
-    int worker_id;           /* 0..nworkers-1; worker 0 imports THAMDO_POLLS_FILE */
-    int nworkers;            /* workers of the process */
-    struct server *workers;  /* all of them (workers[worker_id] is this one) */
+    int worker_id;          /* 0..nworkers-1; worker 0 imports THAMDO_POLLS_FILE */
+    int nworkers;           /* workers of the process */
+    struct server *workers; /* all of them (workers[worker_id] is this one) */
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
     struct store *store;
     struct event *stop_ev, *drain_ev, *log_ev, *status_ev;
-    int stop_fd;               /* eventfd: proc.c adds 1 per stop signal */
-    int stop_requests;         /* stop signals seen (2: stop now) */
-    int inflight;              /* requests received and not yet answered */
+    int stop_fd;                /* eventfd: proc.c adds 1 per stop signal */
+    int stop_requests;          /* stop signals seen (2: stop now) */
+    int inflight;               /* requests received and not yet answered */
     char request_id_prefix[16]; /* random per process, then the worker id */
     unsigned long long request_seq;
     struct cors_log cors_log; /* refused origins logged lately */
@@ -53,8 +53,8 @@ struct server {
 /* Sets up worker id of n (workers is the array of all of them) and binds
  * its listener to addr. 0; -1 when the loop cannot be made, -2 when the
  * address cannot be bound (nothing logged: the caller says which setting). */
-int server_init(struct server *srv, const struct config *cfg, int id, int n,
-                struct server *workers, const struct sockaddr *addr, socklen_t addrlen);
+int server_init(struct server *srv, const struct config *cfg, int id, int n, struct server *workers,
+                const struct sockaddr *addr, socklen_t addrlen);
 
 /* The address the listener is bound to (with the real port). 0 or -1. */
 int server_bound_addr(const struct server *srv, struct sockaddr_storage *ss, socklen_t *len);
