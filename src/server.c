@@ -80,16 +80,24 @@ static void server_store_ready_cb(void *arg)
         store_poll_import(srv->store, srv->cfg->polls, server_now(srv));
 }
 
-int server_ready(const struct server *srv)
+/* 1 when every other worker last published ready (want_ready) or drained
+ * (!want_ready). */
+static int server_others(const struct server *srv, int want_ready)
 {
-    if (!store_is_ready(srv->store))
-        return 0;
     for (int i = 0; i < srv->nworkers; i++) {
-        if (i != srv->worker_id &&
-            !atomic_load_explicit(&srv->workers[i].ready_pub, memory_order_relaxed))
+        const struct server *w = &srv->workers[i];
+        if (i == srv->worker_id)
+            continue;
+        if (want_ready ? !atomic_load_explicit(&w->ready_pub, memory_order_relaxed)
+                       : atomic_load_explicit(&w->busy_pub, memory_order_relaxed))
             return 0;
     }
     return 1;
+}
+
+int server_ready(const struct server *srv)
+{
+    return store_is_ready(srv->store) && server_others(srv, 1);
 }
 
 static void server_status_cb(evutil_socket_t fd, short what, void *arg)
@@ -100,24 +108,13 @@ static void server_status_cb(evutil_socket_t fd, short what, void *arg)
     atomic_store_explicit(&srv->ready_pub, store_is_ready(srv->store), memory_order_relaxed);
 }
 
-/* 1 when no other worker still has requests in flight (as last published). */
-static int server_others_drained(const struct server *srv)
-{
-    for (int i = 0; i < srv->nworkers; i++) {
-        if (i != srv->worker_id &&
-            atomic_load_explicit(&srv->workers[i].busy_pub, memory_order_relaxed))
-            return 0;
-    }
-    return 1;
-}
-
 static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
     (void)fd;
     (void)what;
     atomic_store_explicit(&srv->busy_pub, srv->inflight > 0, memory_order_relaxed);
-    if (srv->inflight == 0 && server_others_drained(srv)) {
+    if (srv->inflight == 0 && server_others(srv, 0)) {
         event_base_loopbreak(srv->base);
     } else if (server_mono_ms() >= srv->drain_deadline_ms) {
         if (srv->inflight > 0)
