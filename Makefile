@@ -111,11 +111,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# The release build with one worker and with two (THAMDO_THREADS, passed on by the harness), the
+# sanitizer build with two.
 blackbox: build/thamdo build/asan/thamdo node_modules/.installed
-	@echo "== black-box tests, release build"
-	THAMDO_BIN=build/thamdo node --test --test-concurrency=2 tests/blackbox/
-	@echo "== black-box tests, sanitizer build"
-	THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
+	@echo "== black-box tests, release build, THAMDO_THREADS=1"
+	THAMDO_THREADS=1 THAMDO_BIN=build/thamdo node --test --test-concurrency=2 tests/blackbox/
+	@echo "== black-box tests, release build, THAMDO_THREADS=2"
+	THAMDO_THREADS=2 THAMDO_BIN=build/thamdo node --test --test-concurrency=2 tests/blackbox/
+	@echo "== black-box tests, sanitizer build, THAMDO_THREADS=2"
+	THAMDO_THREADS=2 THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
 
 # The widget, the no-JS embed and the dashboard in Debian's chromium; screenshots in tests/screenshots/.
 browser: build/thamdo node_modules/.installed

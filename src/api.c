@@ -321,7 +321,7 @@ static void api_health(struct request *r, int ready_check)
         request_reply_json(r, 200, json_pack("{ss}", "status", "ok"));
     } else if (r->srv->stopping) {
         request_reply_error(r, 503, "shutting_down", "This instance is stopping.");
-    } else if (!store_is_ready(r->srv->store)) {
+    } else if (!server_ready(r->srv)) {
         request_reply_unavailable(r);
     } else {
         request_reply_json(r, 200, json_pack("{ss}", "status", "ready"));

@@ -1,14 +1,16 @@
-/* bots.c - robot detection: one combined POSIX regular expression.
+/* bots.c - robot detection: one combined POSIX regular expression per thread.
  *
  * bots_list.h holds the patterns, already converted to POSIX ERE by
- * scripts/gen_bots.mjs; they are joined with "|" and compiled with
- * REG_EXTENDED | REG_ICASE | REG_NOSUB under pthread_once, so the compiled
- * regex_t is written by one thread once and only read afterwards. Must not
- * keep any other state, and must not log a User-Agent. */
+ * scripts/gen_bots.mjs; they are joined with "|" once per process (under
+ * pthread_once, then only read) and compiled with REG_EXTENDED | REG_ICASE |
+ * REG_NOSUB into a thread-local regex_t, because glibc's regexec locks the
+ * regex_t it runs: threads sharing one would take turns on every check. Must
+ * not keep any other state, and must not log a User-Agent. */
 #include "bots.h"
 
 #include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +20,13 @@
 #define BOTS_N (sizeof(bots_list) / sizeof(bots_list[0]))
 
 static pthread_once_t bots_once = PTHREAD_ONCE_INIT;
-static regex_t bots_re;
-static int bots_ready; /* 1: bots_re compiled; written once under bots_once */
+static char *bots_all; /* the joined expression; written once under bots_once */
+static atomic_flag bots_error_logged = ATOMIC_FLAG_INIT;
 
-static void bots_compile(void)
+static _Thread_local regex_t bots_re;
+static _Thread_local int bots_state; /* 0: not compiled, 1: compiled, -1: does not compile */
+
+static void bots_join(void)
 {
     size_t len = 0;
     for (size_t i = 0; i < BOTS_N; i++)
@@ -38,22 +43,35 @@ static void bots_compile(void)
         o += n;
     }
     all[o] = '\0';
-    int rc = regcomp(&bots_re, all, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-    free(all);
-    if (rc != 0) {
-        char err[128];
-        regerror(rc, &bots_re, err, sizeof(err));
-        log_error("robot patterns (%s) do not compile: %s; only an empty User-Agent is a robot",
-                  BOTS_LIST_SOURCE, err);
-        return;
-    }
-    bots_ready = 1;
+    bots_all = all;
 }
 
 int bots_init(void)
 {
-    pthread_once(&bots_once, bots_compile);
-    return bots_ready ? 0 : -1;
+    if (bots_state != 0)
+        return bots_state > 0 ? 0 : -1;
+    pthread_once(&bots_once, bots_join);
+    int rc = regcomp(&bots_re, bots_all, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+    if (rc != 0) {
+        char err[128];
+        regerror(rc, &bots_re, err, sizeof(err));
+        regfree(&bots_re);
+        bots_state = -1;
+        if (!atomic_flag_test_and_set(&bots_error_logged))
+            log_error("robot patterns (%s) do not compile: %s; only an empty User-Agent is a "
+                      "robot",
+                      BOTS_LIST_SOURCE, err);
+        return -1;
+    }
+    bots_state = 1;
+    return 0;
+}
+
+void bots_thread_end(void)
+{
+    if (bots_state > 0)
+        regfree(&bots_re);
+    bots_state = 0;
 }
 
 int bots_is_robot(const char *ua)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cors.h"
 #include "poll.h"
@@ -545,6 +546,17 @@ static int config_set_online(struct config *cfg, const char *v, struct config_er
     return 0;
 }
 
+static int config_set_threads(struct config *cfg, const char *v, struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, 1, CONFIG_THREADS_MAX, &n)) {
+        e->why = "expected a number of event loops from 1 to 64";
+        return -1;
+    }
+    cfg->threads = (int)n;
+    return 0;
+}
+
 static int config_set_log_level(struct config *cfg, const char *v, struct config_err *e)
 {
     if (log_parse_level(v, &cfg->log_level)) {
@@ -611,6 +623,9 @@ static const struct config_opt config_opts[] = {
     {"THAMDO_TEST_CLOCK", "test-clock", "BOOL",
      "TEST ONLY: take the time from the X-Thamdo-Test-Now header; refused in production mode",
      config_set_test_clock},
+    {"THAMDO_THREADS", "threads", "N",
+     "event loops serving HTTP, each with its own Redis link (one per online CPU)",
+     config_set_threads},
     {"THAMDO_LOG_LEVEL", "log-level", "LEVEL", "debug, info, warn or error (info)",
      config_set_log_level},
 };
@@ -662,6 +677,8 @@ static void config_defaults(struct config *cfg)
     cfg->demo = 1;
     cfg->cookie.samesite = COOKIE_SAMESITE_LAX;
     cfg->cookie.max_age = 34560000;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cpus < 1 ? 1 : cpus > CONFIG_THREADS_MAX ? CONFIG_THREADS_MAX : (int)cpus;
 }
 
 static int config_apply(struct config *cfg, const struct config_opt *o, const char *value,
@@ -775,6 +792,7 @@ usage:
 
 void config_free(struct config *cfg)
 {
+    cookie_conf_unkey(&cfg->cookie);
     OPENSSL_cleanse(cfg->cookie.secret, sizeof(cfg->cookie.secret));
     OPENSSL_cleanse(cfg->redis.password, sizeof(cfg->redis.password));
     OPENSSL_cleanse(cfg->admin_tokens, sizeof(cfg->admin_tokens));

@@ -25,6 +25,7 @@
 #define CONFIG_TZ_LEN      64
 #define CONFIG_SITES_MAX   256
 #define CONFIG_SITE_LEN    65
+#define CONFIG_THREADS_MAX 64
 
 enum config_redis_kind {
     CONFIG_REDIS_EMBEDDED = 0, /* private redis-server in the data directory */
@@ -70,6 +71,7 @@ struct config {
     int session_minutes;       /* a reader seen again within this is the same visit */
     int online_minutes;        /* "online" = distinct readers seen within this */
     int max_streams;           /* live results streams at once in the process (0: off) */
+    int threads;               /* event-loop workers, 1..CONFIG_THREADS_MAX */
     int demo;                  /* serve the demo portal page at / */
     int test_mode;             /* THAMDO_MODE=test */
     int test_clock;            /* honour X-Thamdo-Test-Now (test mode only) */

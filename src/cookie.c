@@ -3,13 +3,17 @@
  * The HMAC covers the version prefix and the raw id, so a value from another
  * version or another secret never verifies. Decoding is strict: a value must
  * re-encode to exactly the same text, so there is one spelling per id.
- * Must not log, and must not keep any state between calls. */
+ * Must not log, and must not keep any state between calls but the calling
+ * thread's copy of the keyed MAC context. */
 #include "cookie.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -72,13 +76,71 @@ static int cookie_unb64url(const char *in, size_t len, unsigned char *out, size_
     return 0;
 }
 
+/* The calling thread's copy of a keyed context (gen names its origin). */
+static _Thread_local EVP_MAC_CTX *cookie_tl_ctx;
+static _Thread_local unsigned long cookie_tl_gen;
+static atomic_ulong cookie_gen_next = 1;
+
+int cookie_conf_key(struct cookie_conf *conf)
+{
+    OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+                            OSSL_PARAM_construct_end()};
+    cookie_conf_unkey(conf);
+    conf->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    conf->mac = conf->hmac ? EVP_MAC_CTX_new(conf->hmac) : NULL;
+    if (!conf->mac || EVP_MAC_init(conf->mac, conf->secret, conf->secret_len, params) != 1) {
+        cookie_conf_unkey(conf);
+        return -1;
+    }
+    conf->mac_gen = atomic_fetch_add(&cookie_gen_next, 1);
+    return 0;
+}
+
+void cookie_conf_unkey(struct cookie_conf *conf)
+{
+    EVP_MAC_CTX_free(conf->mac);
+    EVP_MAC_free(conf->hmac);
+    conf->mac = NULL;
+    conf->hmac = NULL;
+    conf->mac_gen = 0;
+}
+
+void cookie_thread_end(void)
+{
+    EVP_MAC_CTX_free(cookie_tl_ctx);
+    cookie_tl_ctx = NULL;
+    cookie_tl_gen = 0;
+}
+
+/* This thread's copy of conf's keyed context, or NULL (conf is not keyed). */
+static EVP_MAC_CTX *cookie_ctx(const struct cookie_conf *conf)
+{
+    if (!conf->mac)
+        return NULL;
+    if (cookie_tl_gen != conf->mac_gen) {
+        cookie_thread_end();
+        cookie_tl_ctx = EVP_MAC_CTX_dup(conf->mac);
+        if (!cookie_tl_ctx)
+            return NULL;
+        cookie_tl_gen = conf->mac_gen;
+    }
+    return cookie_tl_ctx;
+}
+
 static void cookie_mac(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
                        unsigned char mac[COOKIE_MAC_LEN])
 {
     unsigned char msg[COOKIE_PREFIX_LEN + COOKIE_ID_LEN];
-    unsigned int maclen = COOKIE_MAC_LEN;
     memcpy(msg, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
     memcpy(msg + COOKIE_PREFIX_LEN, id, COOKIE_ID_LEN);
+    EVP_MAC_CTX *ctx = cookie_ctx(conf);
+    size_t outlen = 0;
+    /* EVP_MAC_init without a key starts over with the key it holds. */
+    if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) == 1 &&
+        EVP_MAC_update(ctx, msg, sizeof(msg)) == 1 &&
+        EVP_MAC_final(ctx, mac, &outlen, COOKIE_MAC_LEN) == 1 && outlen == COOKIE_MAC_LEN)
+        return;
+    unsigned int maclen = COOKIE_MAC_LEN;
     HMAC(EVP_sha256(), conf->secret, (int)conf->secret_len, msg, sizeof(msg), mac, &maclen);
 }
 

@@ -3,8 +3,12 @@
  * A voter is a random 128-bit id from OpenSSL's CSPRNG. On the wire it is
  *     v1.<base64url(id), 22 chars>.<base64url(HMAC-SHA256(secret, "v1." || id)), 43 chars>
  * and it is verified in constant time. Owns: minting, signing, verifying and
- * the Set-Cookie attributes. Must not log cookie values or the secret, and
- * must not trust a value that fails any check: the caller mints a new id. */
+ * the Set-Cookie attributes. The HMAC is OpenSSL 3's EVP_MAC, fetched and
+ * keyed once per process (cookie_conf_key()); each thread duplicates that
+ * keyed context once (EVP_MAC_CTX_dup) and re-initialises its copy per
+ * cookie, so no fetch, no key schedule and no lock is on the hot path.
+ * Must not log cookie values or the secret, and must not trust a value that
+ * fails any check: the caller mints a new id. */
 #ifndef THAMDO_COOKIE_H
 #define THAMDO_COOKIE_H
 
@@ -29,8 +33,22 @@ struct cookie_conf {
     enum cookie_samesite samesite;
     int secure;
     int partitioned;
-    long long max_age; /* seconds */
+    long long max_age;          /* seconds */
+    struct evp_mac_st *hmac;    /* cookie_conf_key(): the fetched HMAC */
+    struct evp_mac_ctx_st *mac; /* cookie_conf_key(): keyed with secret, read-only */
+    unsigned long mac_gen;      /* tells one keyed context from any other */
 };
+
+/* Keys the HMAC of conf with its secret, once the secret is final (before
+ * any thread uses conf). 0, or -1 when OpenSSL refused (then each MAC is
+ * computed one-shot). */
+int cookie_conf_key(struct cookie_conf *conf);
+
+/* Frees what cookie_conf_key() made (after every thread is done with conf). */
+void cookie_conf_unkey(struct cookie_conf *conf);
+
+/* Frees the calling thread's copy of the keyed context. */
+void cookie_thread_end(void);
 
 /* Fills id with random bytes. 0 on success, -1 if the CSPRNG failed. */
 int cookie_mint(unsigned char id[COOKIE_ID_LEN]);

@@ -41,7 +41,7 @@
 #define EVENTS_RETRY_MS  1000 /* a read that failed (Redis down) is tried again after this */
 
 /* The workers sharing THAMDO_MAX_STREAMS: each admits its share. */
-#define EVENTS_WORKERS(srv) 1
+#define EVENTS_WORKERS(srv) ((srv)->nworkers > 0 ? (srv)->nworkers : 1)
 
 struct events_poll;
 

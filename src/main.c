@@ -1,19 +1,19 @@
 /* main.c - start-up and shut-down order of the thamdo process.
  *
  * config -> data directory (lock, secret) -> private redis-server if no
- * THAMDO_REDIS_URL -> serve -> stop redis-server. Must stay small: every
+ * THAMDO_REDIS_URL -> the cookie MAC keyed -> serve (proc.c: the workers)
+ * -> stop redis-server. Must stay small: every
  * piece of work lives in its own module. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "bots.h"
 #include "clock.h"
 #include "config.h"
 #include "datadir.h"
 #include "log.h"
 #include "redisproc.h"
-#include "server.h"
+#include "proc.h"
 
 int main(int argc, char **argv)
 {
@@ -73,11 +73,11 @@ int main(int argc, char **argv)
     }
     if (cfg.polls == NULL)
         log_info("no THAMDO_POLLS_FILE: serving the polls already in Redis");
-    /* Before the first request, so no reader waits for the robot patterns. */
-    if (bots_init() == 0)
-        log_debug("robot patterns: %zu from %s", bots_pattern_count(), bots_source());
+    /* Once the secret is final, before any worker reads it. */
+    if (cookie_conf_key(&cfg.cookie) != 0)
+        log_warn("OpenSSL has no keyed HMAC context: every cookie is signed one-shot (slower)");
 
-    rc = server_run(&cfg);
+    rc = proc_run(&cfg);
 
 out:
     redisproc_stop(&rp);

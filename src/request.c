@@ -33,7 +33,8 @@ int request_id_valid(const char *id)
 }
 
 /* The client's X-Request-Id when it is a plain token, else "<process
- * prefix>-<sequence>", unique across the restarts of one host. */
+ * prefix>-<worker>-<sequence>" (the worker's own counter: no sharing),
+ * unique across the workers and the restarts of one host. */
 static void request_take_id(struct request *r)
 {
     const char *given = request_header(r, "X-Request-Id");

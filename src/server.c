@@ -1,32 +1,38 @@
-/* server.c - the event loop, the listener, signals and the graceful stop.
+/* server.c - one worker: its event loop, its listener, its store and its
+ * graceful stop.
  *
- * Lifecycle: bind -> connect the store -> serve -> SIGTERM/SIGINT -> stop
- * accepting -> wait for requests in flight (bounded) -> free the store (any
- * request still waiting on Redis is answered 503) -> free evhttp -> return.
- * Must not parse requests: that is api.c. */
+ * Lifecycle (proc.c drives it): server_init() on the main thread (loop,
+ * evhttp, listener, store, timers) -> server_serve() on the worker's thread
+ * -> a stop signal (proc.c writes the stop eventfd) -> stop accepting ->
+ * wait for requests in flight here, and until every other worker has
+ * drained too, so that kept-alive connections are served as long as the
+ * process lives (bounded: 10 s) -> free the store (any request still
+ * waiting on Redis is answered 503) -> free evhttp and the loop -> return.
+ * A second stop signal breaks the loop at once. Must not parse requests:
+ * that is routes.c and the handlers. */
 #include "server.h"
 
-#include <arpa/inet.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <netinet/in.h>
-#include <signal.h>
+#include <event2/listener.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bots.h"
 #include "cache.h"
 #include "config.h"
+#include "cookie.h"
 #include "events.h"
 #include "log.h"
 #include "routes.h"
 #include "store.h"
-#include "version.h"
 
-#define SERVER_DRAIN_MS   10000
+#define SERVER_DRAIN_TICK 50000  /* us */
+#define SERVER_STATUS_US  100000 /* how often a worker publishes whether its store is ready */
 #define SERVER_HEADER_MAX 8192
 #define SERVER_TIMEOUT_S  30
 
@@ -43,27 +49,36 @@ static uint64_t server_mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Six random characters that set this process's generated request ids
- * apart from another instance's. */
+/* "<six random characters>-<worker id>": the six set this process's
+ * generated request ids apart from another instance's (worker 0 draws them,
+ * the others take worker 0's), the worker id sets its workers apart. */
 static void server_request_id_prefix(struct server *srv)
 {
     static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
-    unsigned char raw[6];
-    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-        uint64_t t = server_mono_ms() ^ (uint64_t)getpid() << 20;
-        memcpy(raw, &t, sizeof(raw));
+    char base[7];
+    if (srv->worker_id == 0) {
+        unsigned char raw[6];
+        if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+            uint64_t t = server_mono_ms() ^ (uint64_t)getpid() << 20;
+            memcpy(raw, &t, sizeof(raw));
+        }
+        for (size_t i = 0; i < sizeof(raw); i++)
+            base[i] = alphabet[raw[i] & 31];
+    } else {
+        memcpy(base, srv->workers[0].request_id_prefix, 6);
     }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        srv->request_id_prefix[i] = alphabet[raw[i] & 31];
-    srv->request_id_prefix[sizeof(raw)] = '\0';
+    base[6] = '\0';
+    snprintf(srv->request_id_prefix, sizeof(srv->request_id_prefix), "%s-%d", base, srv->worker_id);
 }
 
 static void server_store_ready_cb(void *arg)
 {
     struct server *srv = arg;
+    atomic_store_explicit(&srv->ready_pub, 1, memory_order_relaxed);
     /* On every (re)connection: creating only what is missing is harmless,
-     * and brings the polls back into a Redis that lost its data. */
-    if (srv->cfg->polls != NULL)
+     * and brings the polls back into a Redis that lost its data. One worker
+     * is enough: they all share the one Redis. */
+    if (srv->worker_id == 0 && srv->cfg->polls != NULL)
         store_poll_import(srv->store, srv->cfg->polls, server_now(srv));
 }
 
@@ -74,31 +89,67 @@ static void server_poll_changed_cb(void *arg, const char *poll_id)
     events_poll_changed(srv->events, poll_id);
 }
 
+/* 1 when every other worker last published ready (want_ready) or drained
+ * (!want_ready). */
+static int server_others(const struct server *srv, int want_ready)
+{
+    for (int i = 0; i < srv->nworkers; i++) {
+        const struct server *w = &srv->workers[i];
+        if (i == srv->worker_id)
+            continue;
+        if (want_ready ? !atomic_load_explicit(&w->ready_pub, memory_order_relaxed)
+                       : atomic_load_explicit(&w->busy_pub, memory_order_relaxed))
+            return 0;
+    }
+    return 1;
+}
+
+int server_ready(const struct server *srv)
+{
+    return store_is_ready(srv->store) && server_others(srv, 1);
+}
+
+static void server_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd;
+    (void)what;
+    atomic_store_explicit(&srv->ready_pub, store_is_ready(srv->store), memory_order_relaxed);
+}
+
 static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
     (void)fd;
     (void)what;
-    if (srv->inflight == 0) {
+    atomic_store_explicit(&srv->busy_pub, srv->inflight > 0, memory_order_relaxed);
+    if (srv->inflight == 0 && server_others(srv, 0)) {
         event_base_loopbreak(srv->base);
     } else if (server_mono_ms() >= srv->drain_deadline_ms) {
-        log_warn("stopping with %d request(s) unanswered after %d s", srv->inflight,
-                 SERVER_DRAIN_MS / 1000);
+        if (srv->inflight > 0)
+            log_warn("stopping with %d request(s) unanswered after %d s", srv->inflight,
+                     SERVER_DRAIN_MS / 1000);
         event_base_loopbreak(srv->base);
     }
 }
 
-static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
+/* proc.c added the count of stop signals to the eventfd. */
+static void server_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct server *srv = arg;
+    uint64_t n = 0;
     (void)what;
-    if (srv->stopping) {
-        log_warn("second stop signal: stopping now");
+    if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n) || n == 0)
+        return;
+    srv->stop_requests += n > 2 ? 2 : (int)n;
+    if (srv->stop_requests >= 2) {
         event_base_loopbreak(srv->base);
         return;
     }
-    log_info("%s received: finishing %d request(s) in flight, then stopping",
-             sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight);
+    if (srv->stopping)
+        return;
+    log_debug("worker %d: finishing %d request(s) in flight, then stopping", srv->worker_id,
+              srv->inflight);
     srv->stopping = 1;
     events_stop(srv->events); /* streams are not waited for: they end now */
     if (srv->listener) {
@@ -106,103 +157,138 @@ static void server_signal_cb(evutil_socket_t sig, short what, void *arg)
         srv->listener = NULL;
     }
     srv->drain_deadline_ms = server_mono_ms() + SERVER_DRAIN_MS;
-    struct timeval tv = {0, 50000};
+    struct timeval tv = {0, SERVER_DRAIN_TICK};
     event_add(srv->drain_ev, &tv);
 }
 
-/* Writes "http://host:port/" of the bound socket into buf. */
-static void server_url(struct evhttp_bound_socket *bs, char *buf, size_t size)
+static void server_log_cb(evutil_socket_t fd, short what, void *arg)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET6) {
-            const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-            inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-            port = ntohs(a->sin6_port);
-            snprintf(buf, size, "http://[%s]:%d/", host, port);
-            return;
-        }
-        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-        port = ntohs(a->sin_port);
-    }
-    snprintf(buf, size, "http://%s:%d/", host, port);
+    (void)fd;
+    (void)what;
+    (void)arg;
+    log_flush();
 }
 
-int server_run(const struct config *cfg)
+/* A line went into this thread's empty log buffer: write it within LOG_FLUSH_MS. */
+static void server_log_wake(void *arg)
 {
-    struct server srv;
-    int rc = 1;
-    memset(&srv, 0, sizeof(srv));
-    srv.cfg = cfg;
-    server_request_id_prefix(&srv);
-    srv.base = event_base_new();
-    srv.http = srv.base ? evhttp_new(srv.base) : NULL;
-    if (!srv.http) {
-        log_error("cannot create the event loop");
-        goto out;
+    struct server *srv = arg;
+    if (srv->log_ev && !event_pending(srv->log_ev, EV_TIMEOUT, NULL)) {
+        struct timeval tv = {0, LOG_FLUSH_MS * 1000};
+        event_add(srv->log_ev, &tv);
     }
-    evhttp_set_timeout(srv.http, SERVER_TIMEOUT_S);
-    evhttp_set_max_headers_size(srv.http, SERVER_HEADER_MAX);
+}
+
+int server_init(struct server *srv, const struct config *cfg, int id, int n, struct server *workers,
+                const struct sockaddr *addr, socklen_t addrlen)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->cfg = cfg;
+    srv->worker_id = id;
+    srv->nworkers = n;
+    srv->workers = workers;
+    srv->stop_fd = -1;
+    atomic_init(&srv->ready_pub, 0);
+    atomic_init(&srv->busy_pub, 1);
+    server_request_id_prefix(srv);
+    srv->base = event_base_new();
+    srv->http = srv->base ? evhttp_new(srv->base) : NULL;
+    srv->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!srv->http || srv->stop_fd < 0)
+        return -1;
+    evhttp_set_timeout(srv->http, SERVER_TIMEOUT_S);
+    evhttp_set_max_headers_size(srv->http, SERVER_HEADER_MAX);
     /* Bodies up to 16 times the API limit (at least the editors' 64 KiB)
      * reach the handler, which answers a JSON 413; larger ones are refused by
      * evhttp before they are read. */
     size_t body_cap = cfg->max_body * 16 > 65536 + 1024 ? cfg->max_body * 16 : 65536 + 1024;
-    evhttp_set_max_body_size(srv.http, (ev_ssize_t)body_cap);
-    evhttp_set_allowed_methods(srv.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
-                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(srv.http, routes_handle, &srv);
+    evhttp_set_max_body_size(srv->http, (ev_ssize_t)body_cap);
+    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
+                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(srv->http, routes_handle, srv);
 
-    srv.listener =
-        evhttp_bind_socket_with_handle(srv.http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
-    if (!srv.listener) {
-        fprintf(stderr,
-                "thamdo: THAMDO_LISTEN: cannot listen on %s:%d (in use, or not an address "
-                "of this machine)\n",
-                cfg->listen_host, cfg->listen_port);
-        goto out;
+    /* Every worker's socket has SO_REUSEPORT: the kernel spreads the
+     * connections of the one port over them. */
+    struct evconnlistener *lev = evconnlistener_new_bind(
+        srv->base, NULL, NULL,
+        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        -1, addr, (int)addrlen);
+    if (!lev)
+        return -2;
+    srv->listener = evhttp_bind_listener(srv->http, lev);
+    if (!srv->listener) {
+        evconnlistener_free(lev);
+        return -1;
     }
 
-    srv.store = store_new(srv.base, cfg);
-    store_set_ready_cb(srv.store, server_store_ready_cb, &srv);
-    srv.cache = cache_new(srv.store);
-    cache_listen(srv.cache, server_poll_changed_cb, &srv);
-    srv.events = events_new(&srv);
+    srv->stop_ev = event_new(srv->base, srv->stop_fd, EV_READ | EV_PERSIST, server_stop_cb, srv);
+    srv->drain_ev = event_new(srv->base, -1, EV_PERSIST, server_drain_cb, srv);
+    srv->log_ev = evtimer_new(srv->base, server_log_cb, srv);
+    if (!srv->stop_ev || !srv->drain_ev || !srv->log_ev)
+        return -1;
+    event_add(srv->stop_ev, NULL);
+    if (n > 1) {
+        srv->status_ev = event_new(srv->base, -1, EV_PERSIST, server_status_cb, srv);
+        struct timeval tv = {0, SERVER_STATUS_US};
+        if (!srv->status_ev)
+            return -1;
+        event_add(srv->status_ev, &tv);
+    }
+    srv->store = store_new(srv->base, cfg);
+    store_set_ready_cb(srv->store, server_store_ready_cb, srv);
+    srv->cache = cache_new(srv->store);
+    cache_listen(srv->cache, server_poll_changed_cb, srv);
+    srv->events = events_new(srv);
+    return 0;
+}
 
-    srv.sigint_ev = evsignal_new(srv.base, SIGINT, server_signal_cb, &srv);
-    srv.sigterm_ev = evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
-    srv.drain_ev = event_new(srv.base, -1, EV_PERSIST, server_drain_cb, &srv);
-    event_add(srv.sigint_ev, NULL);
-    event_add(srv.sigterm_ev, NULL);
+int server_bound_addr(const struct server *srv, struct sockaddr_storage *ss, socklen_t *len)
+{
+    *len = sizeof(*ss);
+    if (!srv->listener)
+        return -1;
+    return getsockname(evhttp_bound_socket_get_fd(srv->listener), (struct sockaddr *)ss, len);
+}
 
-    char url[128];
-    server_url(srv.listener, url, sizeof(url));
-    log_info("thamdo %s listening on %s", THAMDO_VERSION, url);
-
-    event_base_dispatch(srv.base);
-    rc = 0;
-
-out:
+void server_discard(struct server *srv)
+{
     /* The store first: requests still waiting on Redis get their 503 while
      * their connections exist; then evhttp closes the connections. */
-    store_free(srv.store);
-    cache_free(srv.cache);
-    events_free(srv.events);
-    if (srv.http)
-        evhttp_free(srv.http);
-    if (srv.sigint_ev)
-        event_free(srv.sigint_ev);
-    if (srv.sigterm_ev)
-        event_free(srv.sigterm_ev);
-    if (srv.drain_ev)
-        event_free(srv.drain_ev);
-    if (srv.base)
-        event_base_free(srv.base);
-    if (rc == 0)
-        log_info("stopped");
-    return rc;
+    store_free(srv->store);
+    srv->store = NULL;
+    cache_free(srv->cache);
+    srv->cache = NULL;
+    events_free(srv->events);
+    srv->events = NULL;
+    if (srv->http)
+        evhttp_free(srv->http);
+    srv->http = NULL;
+    struct event *evs[] = {srv->stop_ev, srv->drain_ev, srv->log_ev, srv->status_ev};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        if (evs[i])
+            event_free(evs[i]);
+    }
+    srv->stop_ev = srv->drain_ev = srv->log_ev = srv->status_ev = NULL;
+    if (srv->base)
+        event_base_free(srv->base);
+    srv->base = NULL;
+    if (srv->stop_fd >= 0)
+        close(srv->stop_fd);
+    srv->stop_fd = -1;
+}
+
+void server_serve(struct server *srv)
+{
+    log_thread_begin(server_log_wake, srv);
+    /* Before the first request, so no reader waits for the robot patterns. */
+    if (bots_init() == 0 && srv->worker_id == 0)
+        log_debug("robot patterns: %zu from %s", bots_pattern_count(), bots_source());
+    log_info("worker %d of %d serving", srv->worker_id, srv->nworkers);
+    event_base_dispatch(srv->base);
+    server_discard(srv);
+    atomic_store_explicit(&srv->busy_pub, 0, memory_order_relaxed);
+    bots_thread_end();
+    cookie_thread_end();
+    log_thread_end();
 }

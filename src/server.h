@@ -1,16 +1,25 @@
-/* server.h - one event loop serving HTTP: its evhttp, its store, its signals.
+/* server.h - one worker: an event loop serving HTTP with its evhttp, its
+ * listener and its store.
  *
- * Owns: the event base, the listener, the store and the count of requests
- * in flight; the graceful stop (stop accepting, finish what is in flight for
- * up to 10 s, then answer the rest 503 and exit). The configuration is
- * borrowed and read-only. Must not hold per-request state: that belongs to
- * the request (api.c). */
+ * Owns, per worker: the event base, the listener (one SO_REUSEPORT socket of
+ * the process's port), the store (its own Redis link), the count of requests
+ * in flight, the request ids, the log of refused origins; the graceful stop
+ * (stop accepting, finish what is in flight for up to 10 s, then answer the
+ * rest 503). Nothing mutable is shared with another worker, except the two
+ * flags each publishes for the others (ready, busy), written only by its own
+ * thread. The configuration is borrowed and read-only. Starting the threads,
+ * signals and the exit status are proc.c's. Must not hold per-request state:
+ * that belongs to the request (request.c). */
 #ifndef THAMDO_SERVER_H
 #define THAMDO_SERVER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "cors.h"
+
+#define SERVER_DRAIN_MS 10000 /* longest wait for requests in flight at a stop */
 
 struct config;
 struct event_base;
@@ -23,23 +32,46 @@ struct events;
 
 struct server {
     const struct config *cfg;
+    int worker_id;          /* 0..nworkers-1; worker 0 imports THAMDO_POLLS_FILE */
+    int nworkers;           /* workers of the process */
+    struct server *workers; /* all of them (workers[worker_id] is this one) */
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
     struct store *store;
     struct cache *cache;   /* this loop's copy of the polls, fed by every instance's changes */
     struct events *events; /* live results streams (events.c) */
-    struct event *sigint_ev, *sigterm_ev, *drain_ev;
-    int inflight;              /* requests received and not yet answered */
-    char request_id_prefix[8]; /* random, per process: generated request ids */
+    struct event *stop_ev, *drain_ev, *log_ev, *status_ev;
+    int stop_fd;                /* eventfd: proc.c adds 1 per stop signal */
+    int stop_requests;          /* stop signals seen (2: stop now) */
+    int inflight;               /* requests received and not yet answered */
+    char request_id_prefix[16]; /* random per process, then the worker id */
     unsigned long long request_seq;
     struct cors_log cors_log; /* refused origins logged lately */
     int stopping;             /* a stop signal arrived */
     uint64_t drain_deadline_ms;
+    atomic_int ready_pub; /* published for the other workers: the store is ready */
+    atomic_int busy_pub;  /* published: not known to have drained (1 until it has) */
 };
 
-/* Serves until SIGINT or SIGTERM. Returns the process exit status. */
-int server_run(const struct config *cfg);
+/* Sets up worker id of n (workers is the array of all of them) and binds
+ * its listener to addr. 0; -1 when the loop cannot be made, -2 when the
+ * address cannot be bound (nothing logged: the caller says which setting). */
+int server_init(struct server *srv, const struct config *cfg, int id, int n, struct server *workers,
+                const struct sockaddr *addr, socklen_t addrlen);
+
+/* The address the listener is bound to (with the real port). 0 or -1. */
+int server_bound_addr(const struct server *srv, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Runs the loop on the calling thread until it stops; frees the worker's
+ * loop, store and connections before returning. */
+void server_serve(struct server *srv);
+
+/* Frees a worker that never served (start-up failed). */
+void server_discard(struct server *srv);
+
+/* 1 when this worker and every other one can reach Redis. */
+int server_ready(const struct server *srv);
 
 /* Unix seconds by the service's clock. */
 int64_t server_now(const struct server *srv);

@@ -9,7 +9,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startRedis, startThamdo, request, Voter, COOKIE_NAME, COOKIE_RE,
+  startRedis, startThamdo, request, Voter, COOKIE_NAME, COOKIE_RE, sleep,
 } from './lib/harness.mjs';
 
 const TOKEN = 'visits-embed-admin-token-0123456789a';
@@ -141,20 +141,26 @@ test('unknown site: a 404 page naming it, escaped (Vietnamese and English); a qu
 test('Referer: a page of an allowed origin or of the service counts, its query never stored or logged; any other page gets a 403 page and nothing is recorded', async () => {
   const site = 'nojs-ref';
   const secret = 'token=s3cr3t-value';
-  let r = await page(`?site=${site}`, T('13:00:00'), { headers: { referer: `${ALLOWED}/tin-tuc/bai-viet-42.html?${secret}` } });
+  let n = 0;
+  const rid = () => `nojs-ref-page-${n++}`; // each page's access-log line, by its request id
+  let r = await page(`?site=${site}`, T('13:00:00'), { headers: { referer: `${ALLOWED}/tin-tuc/bai-viet-42.html?${secret}`, 'x-request-id': rid() } });
   assert.equal(r.status, 200);
-  r = await page(`?site=${site}`, T('13:00:01'), { headers: { referer: `${svc.url}/?${secret}` } });
+  r = await page(`?site=${site}`, T('13:00:01'), { headers: { referer: `${svc.url}/?${secret}`, 'x-request-id': rid() } });
   assert.equal(r.status, 200);
   for (const referer of ['https://evil.example/bai-viet.html', 'https://bao.example.evil.example/', 'null']) { // "null": no page
-    r = await page(`?site=${site}`, T('13:00:02'), { headers: { referer } });
+    r = await page(`?site=${site}`, T('13:00:02'), { headers: { referer, 'x-request-id': rid() } });
     assert.equal(r.status, 403, referer);
     assert.match(r.text, /Bộ đếm không hiển thị được trên trang này\./);
     assert.deepEqual(r.setCookies.filter((c) => c.name === COOKIE_NAME), [], 'no cookie on a refused page');
   }
   const c = await counter(site, T('13:00:30'));
   assert.equal(c.today, 2, `the two allowed pages only: ${JSON.stringify(c)}`);
+  // The access log is buffered per worker (written within 50 ms): wait, bounded, for the 5 pages' lines.
+  const logged = () => Array.from({ length: n }, (_, i) => `nojs-ref-page-${i}`)
+    .filter((id) => svc.stderr().split('\n').some((l) => / GET \/embed\/visits /.test(l) && l.endsWith(` id=${id}`))).length;
+  for (let i = 0; i < 100 && logged() < n; i++) await sleep(20);
+  assert.equal(logged(), 5, 'the access log has the 5 pages (debug level)');
   const log = svc.stderr();
-  assert.ok(log.includes('/embed/visits'), 'the access log has the page (debug level)');
   assert.ok(!log.includes('s3cr3t') && !log.includes('bai-viet-42'), 'nothing of the Referer is logged');
   const keys = await redis.cli('KEYS', '*');
   assert.ok(!keys.includes('bai-viet') && !keys.includes('s3cr3t'), `nothing of the Referer is stored: ${keys}`);

@@ -3,13 +3,16 @@
  * Covers: signing and verifying round trips; the exact wire shape; refusal of
  * every altered, truncated, extended, other-version, other-secret, non-base64url
  * and non-canonical value; finding the cookie in a Cookie header; the
- * Set-Cookie attributes; minting; parsing SameSite. */
+ * Set-Cookie attributes; minting; parsing SameSite; the keyed MAC context
+ * (cookie_conf_key) gives the same values as a one-shot HMAC, in every thread,
+ * and a conf keyed again with another secret is not served a stale copy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -513,6 +516,88 @@ static void test_cookie_parse_samesite_refuses_others(void **state)
     assert_int_equal(s, COOKIE_SAMESITE_STRICT);
 }
 
+/* ---- the keyed MAC context ---- */
+
+static void test_cookie_keyed_conf_signs_as_the_one_shot_hmac(void **state)
+{
+    (void)state;
+    struct cookie_conf plain, keyed;
+    char a[COOKIE_VALUE_LEN + 1], b[COOKIE_VALUE_LEN + 1];
+    default_conf(&plain);
+    default_conf(&keyed);
+    assert_int_equal(cookie_conf_key(&keyed), 0);
+    assert_non_null(keyed.mac);
+    for (int i = 0; i < 3; i++) { /* the thread's copy is started over for every value */
+        sign_test_id(&plain, a);
+        sign_test_id(&keyed, b);
+        assert_string_equal(a, b);
+        assert_int_equal(verify_str(&keyed, a), 0);
+    }
+    cookie_conf_unkey(&keyed);
+    assert_null(keyed.mac);
+    cookie_thread_end();
+}
+
+static void test_cookie_keyed_again_with_another_secret_is_not_served_a_stale_copy(void **state)
+{
+    (void)state;
+    struct cookie_conf conf, other;
+    char first[COOKIE_VALUE_LEN + 1], again[COOKIE_VALUE_LEN + 1], want[COOKIE_VALUE_LEN + 1];
+    default_conf(&conf);
+    assert_int_equal(cookie_conf_key(&conf), 0);
+    sign_test_id(&conf, first);
+    make_conf(&other, "another-unguessable-secret-of-32-bytes!!");
+    sign_test_id(&other, want);
+    memcpy(conf.secret, other.secret, other.secret_len); /* the same conf, keyed again */
+    conf.secret_len = other.secret_len;
+    assert_int_equal(cookie_conf_key(&conf), 0);
+    sign_test_id(&conf, again);
+    assert_string_equal(again, want);
+    assert_string_not_equal(again, first);
+    assert_int_equal(verify_str(&conf, first), -1);
+    cookie_conf_unkey(&conf);
+    cookie_thread_end();
+}
+
+struct cookie_thread_job {
+    const struct cookie_conf *conf;
+    const char *value;
+    int ok;
+};
+
+static void *cookie_thread_verify(void *arg)
+{
+    struct cookie_thread_job *job = arg;
+    unsigned char id[COOKIE_ID_LEN];
+    for (int i = 0; i < 2000; i++)
+        job->ok += cookie_verify(job->conf, job->value, strlen(job->value), id) == 0 &&
+                   memcmp(id, test_id, COOKIE_ID_LEN) == 0;
+    cookie_thread_end();
+    return NULL;
+}
+
+static void test_cookie_keyed_conf_verifies_in_several_threads_at_once(void **state)
+{
+    (void)state;
+    struct cookie_conf plain, keyed;
+    char value[COOKIE_VALUE_LEN + 1];
+    default_conf(&plain);
+    default_conf(&keyed);
+    sign_test_id(&plain, value);
+    assert_int_equal(cookie_conf_key(&keyed), 0);
+    pthread_t t[4];
+    struct cookie_thread_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (struct cookie_thread_job){&keyed, value, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, cookie_thread_verify, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(jobs[i].ok, 2000);
+    }
+    cookie_conf_unkey(&keyed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +632,9 @@ int main(void)
         cmocka_unit_test(test_cookie_mint_gives_different_ids),
         cmocka_unit_test(test_cookie_parse_samesite_accepts_any_case),
         cmocka_unit_test(test_cookie_parse_samesite_refuses_others),
+        cmocka_unit_test(test_cookie_keyed_conf_signs_as_the_one_shot_hmac),
+        cmocka_unit_test(test_cookie_keyed_again_with_another_secret_is_not_served_a_stale_copy),
+        cmocka_unit_test(test_cookie_keyed_conf_verifies_in_several_threads_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

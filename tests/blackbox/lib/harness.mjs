@@ -230,6 +230,8 @@ function childEnv(env) {
     ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1',
     UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
   };
+  // The suite runs with THAMDO_THREADS=1 and =2 (make blackbox): passed on unless a test sets it.
+  if (process.env.THAMDO_THREADS !== undefined) out.THAMDO_THREADS = process.env.THAMDO_THREADS;
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined || v === null) delete out[k];
     else out[k] = String(v);
@@ -249,7 +251,7 @@ export function thamdoEnv({ redis, redisUrl, secret = SECRET, pollsFile, polls, 
   return { ...base, ...env };
 }
 
-const LISTEN_RE = /listening on http:\/\/(\[[^\]]+\]|[^/:\s]+):(\d+)\//;
+const LISTEN_RE = /listening on http:\/\/(\[[^\]]+\]|[^/:\s]+):(\d+)\/ with (\d+) workers?/;
 
 /**
  * Starts thamdo and waits for "listening on http://HOST:PORT/".
@@ -278,6 +280,7 @@ export async function startThamdo(opts = {}) {
   }
   const host = m[1];
   const port = Number(m[2]);
+  const workers = Number(m[3]);
   thamdoPorts.add(port);
   assert.ok(port > 0 && port < 65536, `bad port in listening line: ${m[0]}`);
   // "listening" comes before the link to Redis is up: wait (bounded, without failing) until the
@@ -299,6 +302,7 @@ export async function startThamdo(opts = {}) {
     url: `http://${host}:${port}`,
     host,
     port,
+    workers, // event loops serving (THAMDO_THREADS), from the "listening on" line
     proc,
     pid: proc.pid,
     env,
