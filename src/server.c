@@ -23,6 +23,7 @@
 #include "routes.h"
 #include "store.h"
 #include "version.h"
+#include "visits_cache.h"
 
 #define SERVER_DRAIN_MS   10000
 #define SERVER_HEADER_MAX 8192
@@ -157,6 +158,7 @@ int server_run(const struct config *cfg)
         goto out;
     }
 
+    srv.visits = visits_cache_new(cfg);
     srv.store = store_new(srv.base, cfg);
     store_set_ready_cb(srv.store, server_store_ready_cb, &srv);
 
@@ -177,6 +179,7 @@ out:
     /* The store first: requests still waiting on Redis get their 503 while
      * their connections exist; then evhttp closes the connections. */
     store_free(srv.store);
+    visits_cache_free(srv.visits); /* after the store: its fetches are answered */
     if (srv.http)
         evhttp_free(srv.http);
     if (srv.sigint_ev)

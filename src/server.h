@@ -18,6 +18,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct event;
 struct store;
+struct visits_cache;
 
 struct server {
     const struct config *cfg;
@@ -25,6 +26,7 @@ struct server {
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
     struct store *store;
+    struct visits_cache *visits; /* the counter's figures and calendar (visits_cache.c) */
     struct event *sigint_ev, *sigterm_ev, *drain_ev;
     int inflight;              /* requests received and not yet answered */
     char request_id_prefix[8]; /* random, per process: generated request ids */
