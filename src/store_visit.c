@@ -4,7 +4,8 @@
  * slot. Counters of a day, a week and a month expire on their own; the
  * per-day history (one small hash field per day) is kept for reports;
  * distinct readers are HyperLogLogs (12 KiB at most each, whatever the
- * traffic), counted (PFCOUNT) at most once a minute per site by the scripts. Must not know about HTTP or the calendar: callers pass labels. */
+ * traffic), counted (PFCOUNT) at most once a minute per site by the scripts. Must not know about
+ * HTTP or the calendar: callers pass labels. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>

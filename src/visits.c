@@ -44,8 +44,8 @@
 
 #define VISITS_MAX_DAYS 3700
 
-static const char *const visits_fields[STORE_VISIT_NFIGURES] = {"today",      "yesterday", "this_week",
-                                             "this_month", "total",     "online"};
+static const char *const visits_fields[STORE_VISIT_NFIGURES] = {
+    "today", "yesterday", "this_week", "this_month", "total", "online"};
 
 /* Copies a key a client sent (a site, a base) into out, for a message:
  * printable ASCII only (any other byte, quotes and backslashes become '?'),

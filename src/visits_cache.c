@@ -51,11 +51,11 @@ struct visits_fetch {
 };
 
 struct visits_entry {
-    int have;                       /* stored holds figures */
-    int64_t second;                 /* they were fetched in this second */
-    long long minute;               /* of this minute */
+    int have;         /* stored holds figures */
+    int64_t second;   /* they were fetched in this second */
+    long long minute; /* of this minute */
     struct store_visit_stored stored;
-    struct visits_fetch *pending;   /* the newest fetch on its way, or NULL */
+    struct visits_fetch *pending; /* the newest fetch on its way, or NULL */
 };
 
 struct visits_cache {
@@ -195,8 +195,8 @@ static void visits_cache_wait(struct visits_fetch *f, struct request *r, int onl
     f->waiters[f->n++] = (struct visits_waiter){r, cb, online_self};
 }
 
-void visits_cache_figures(struct visits_cache *vc, struct store *st, size_t site,
-                          struct request *r, int online_self, visits_cache_cb *cb)
+void visits_cache_figures(struct visits_cache *vc, struct store *st, size_t site, struct request *r,
+                          int online_self, visits_cache_cb *cb)
 {
     const struct store_visit_period *p = visits_cache_period(vc, r->now);
     struct visits_entry *e = &vc->entries[site];

@@ -48,8 +48,8 @@ void visits_cache_recorded(struct visits_cache *vc, size_t site, int64_t now,
  * fetch shared by every request of the site and minute that arrives while it
  * is on its way. online_self: the request is a reader on the page (a view or
  * a ping), so "online" is at least 1 in its answer. */
-void visits_cache_figures(struct visits_cache *vc, struct store *st, size_t site,
-                          struct request *r, int online_self, visits_cache_cb *cb);
+void visits_cache_figures(struct visits_cache *vc, struct store *st, size_t site, struct request *r,
+                          int online_self, visits_cache_cb *cb);
 
 /* The next figures of site are fetched again (its bases were just written). */
 void visits_cache_forget(struct visits_cache *vc, size_t site);
