@@ -67,7 +67,6 @@ static void visits_echo(const char *s, char out[CONFIG_SITE_LEN + 3])
 /* The query parameters these routes read. */
 struct visits_query {
     char site[CONFIG_SITE_LEN];      /* the site counted; empty: unknown */
-    size_t site_index;               /* its index in THAMDO_SITES */
     char asked[CONFIG_SITE_LEN + 3]; /* an unknown site as asked, printable and shortened */
     const char *bad;                 /* a message when a parameter is wrong */
     int64_t from, to;
@@ -103,7 +102,6 @@ static void visits_read_query(struct request *r, struct visits_query *q)
             visits_echo(site, q->asked);
         } else {
             snprintf(q->site, sizeof(q->site), "%s", site);
-            q->site_index = i;
         }
     }
     if ((from && clock_parse_day_or_time(from, &q->from) != 0) ||

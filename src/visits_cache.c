@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "config.h"
@@ -45,6 +46,7 @@ struct visits_fetch {
     struct visits_cache *vc;
     size_t site;
     int64_t second;                   /* asked in this second of the service's clock */
+    uint64_t sent_ms;                 /* and at this monotonic time */
     struct store_visit_period period; /* of the minute it reads */
     struct visits_waiter *waiters;
     size_t n, cap;
@@ -53,6 +55,7 @@ struct visits_fetch {
 struct visits_entry {
     int have;         /* stored holds figures */
     int64_t second;   /* they were fetched in this second */
+    uint64_t sent_ms; /* at this monotonic time */
     long long minute; /* of this minute */
     struct store_visit_stored stored;
     struct visits_fetch *pending; /* the newest fetch on its way, or NULL */
@@ -71,6 +74,14 @@ static void *visits_cache_alloc(size_t n, size_t size)
     if (!p)
         abort();
     return p;
+}
+
+/* Milliseconds of the monotonic clock. */
+static uint64_t visits_cache_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Unix minutes of t, rounded down. */
@@ -169,6 +180,7 @@ static void visits_cache_fetched_cb(void *arg, const struct store_visit_stored *
         if (s) {
             e->have = 1;
             e->second = f->second;
+            e->sent_ms = f->sent_ms;
             e->minute = f->period.minute;
             e->stored = *s;
             s = &e->stored;
@@ -200,9 +212,13 @@ void visits_cache_figures(struct visits_cache *vc, struct store *st, size_t site
 {
     const struct store_visit_period *p = visits_cache_period(vc, r->now);
     struct visits_entry *e = &vc->entries[site];
-    /* From memory only while the link is up: a worker that lost Redis
-     * answers 503 like every other route, not figures it cannot refresh. */
-    if (e->have && e->second == r->now && e->minute == p->minute && store_is_ready(st)) {
+    /* From memory when fetched in the same second of the service's clock and
+     * less than a second ago (the test clock may repeat a second for long),
+     * and only while the link is up: a worker that lost Redis answers 503
+     * like every other route, not figures it cannot refresh. */
+    uint64_t now_ms = visits_cache_mono_ms();
+    if (e->have && e->second == r->now && e->minute == p->minute && now_ms - e->sent_ms < 1000 &&
+        store_is_ready(st)) {
         struct visits_waiter w = {r, cb, online_self};
         visits_cache_answer(&w, &e->stored);
         return;
@@ -215,6 +231,7 @@ void visits_cache_figures(struct visits_cache *vc, struct store *st, size_t site
     f->vc = vc;
     f->site = site;
     f->second = r->now;
+    f->sent_ms = now_ms;
     f->period = *p;
     visits_cache_wait(f, r, online_self, cb);
     e->pending = f; /* supersedes a fetch of another minute */

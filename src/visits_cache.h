@@ -43,7 +43,8 @@ void visits_cache_recorded(struct visits_cache *vc, size_t site, int64_t now,
                            const long long *counts);
 
 /* Calls cb(r, figures of site at r->now): at once from memory when they were
- * fetched within the same second of the service's clock (and the store is
+ * fetched within the same second of the service's clock, less than a second
+ * ago (and the store is
  * connected: otherwise the fetch answers NULL); otherwise after one
  * fetch shared by every request of the site and minute that arrives while it
  * is on its way. online_self: the request is a reader on the page (a view or
