@@ -30,6 +30,8 @@
 #include "log.h"
 #include "routes.h"
 #include "store.h"
+#include "version.h"
+#include "visits_cache.h"
 
 #define SERVER_DRAIN_TICK 50000  /* us */
 #define SERVER_STATUS_US  100000 /* how often a worker publishes whether its store is ready */
@@ -235,6 +237,7 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
             return -1;
         event_add(srv->status_ev, &tv);
     }
+    srv->visits = visits_cache_new(cfg);
     srv->store = store_new(srv->base, cfg);
     store_set_ready_cb(srv->store, server_store_ready_cb, srv);
     srv->cache = cache_new(srv->store);
@@ -261,6 +264,8 @@ void server_discard(struct server *srv)
     srv->cache = NULL;
     events_free(srv->events);
     srv->events = NULL;
+    visits_cache_free(srv->visits); /* after the store: its fetches are answered */
+    srv->visits = NULL;
     if (srv->http)
         evhttp_free(srv->http);
     srv->http = NULL;

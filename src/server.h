@@ -29,6 +29,7 @@ struct event;
 struct store;
 struct cache;
 struct events;
+struct visits_cache;
 
 struct server {
     const struct config *cfg;
@@ -41,6 +42,7 @@ struct server {
     struct store *store;
     struct cache *cache;   /* this loop's copy of the polls, fed by every instance's changes */
     struct events *events; /* live results streams (events.c) */
+    struct visits_cache *visits; /* the counter's figures and calendar (visits_cache.c) */
     struct event *stop_ev, *drain_ev, *log_ev, *status_ev;
     int stop_fd;                /* eventfd: proc.c adds 1 per stop signal */
     int stop_requests;          /* stop signals seen (2: stop now) */

@@ -115,25 +115,45 @@ struct store_visit_period {
 #define STORE_VISIT_BASE_MAX 1000000000000000LL /* 10^15: exact in Lua and in JavaScript */
 
 /* Counter figures: today, yesterday, this_week, this_month, total, online. */
-struct store_visit_counts {
-    long long v[6];
+enum store_visit_figure {
+    STORE_VISIT_TODAY = 0,
+    STORE_VISIT_YESTERDAY,
+    STORE_VISIT_WEEK,
+    STORE_VISIT_MONTH,
+    STORE_VISIT_TOTAL,
+    STORE_VISIT_ONLINE,
+    STORE_VISIT_NFIGURES,
 };
 
-typedef void store_visit_cb(void *arg, const struct store_visit_counts *counts);
+struct store_visit_counts {
+    long long v[STORE_VISIT_NFIGURES];
+};
+
+/* The figures as stored: the counts (any missing or negative value is 0) and,
+ * apart, the bases of the first five (online has none). */
+struct store_visit_stored {
+    long long count[STORE_VISIT_NFIGURES];
+    long long base[STORE_VISIT_ONLINE];
+};
+
+typedef void store_visit_cb(void *arg, const struct store_visit_stored *stored);
 /* history: {"visits":{date:n}, "visitors":{...}, "bots":{...}, "bases":{field:n}}, or NULL */
 typedef void store_history_cb(void *arg, const json_t *history);
-/* counted: 1 a new visit, 0 not, -1 unavailable */
-typedef void store_counted_cb(void *arg, int counted);
+/* counted: 1 a new visit, 0 not, -1 unavailable (counts NULL). counts: a
+ * reader's view (not a robot's, not a ping): the counts of today, this week,
+ * this month and all time right after it (no base added), indexed by enum
+ * store_visit_figure (yesterday and online 0); otherwise NULL. */
+typedef void store_recorded_cb(void *arg, int counted, const long long *counts);
 
-/* mode: "session", "hits" or "bot"; reader: 32 hex chars. */
+/* mode: "session", "hits", "bot" or "ping" (this minute's readers only);
+ * reader: 32 hex chars. */
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
                         const struct store_visit_period *p, int64_t now, int session_seconds,
-                        store_counted_cb *cb, void *arg);
-/* The figures, bases added (in 64-bit integers, stopping at LLONG_MAX).
- * reader (32 hex chars, or NULL): a reader's ping, added to this minute's
- * readers ("online") in the same step, before the figures are read. */
+                        store_recorded_cb *cb, void *arg);
+/* The figures as stored; "online" is the distinct readers of the whole
+ * minutes of the window before p->minute, merged once a minute per site. */
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
-                      const char *reader, store_visit_cb *cb, void *arg);
+                      store_visit_cb *cb, void *arg);
 void store_visit_history(struct store *st, const char *site, store_history_cb *cb, void *arg);
 /* bases: object field -> integer 0..STORE_VISIT_BASE_MAX (set) or null (clear). */
 void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,

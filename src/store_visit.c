@@ -4,9 +4,9 @@
  * slot. Counters of a day, a week and a month expire on their own; the
  * per-day history (one small hash field per day) is kept for reports;
  * distinct readers are HyperLogLogs (12 KiB at most each, whatever the
- * traffic). Must not know about HTTP or the calendar: callers pass labels. */
+ * traffic), counted (PFCOUNT) at most once a minute per site by the scripts. Must not know about
+ * HTTP or the calendar: callers pass labels. */
 #include <jansson.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,19 +30,38 @@ static void store_site_key(struct store_call *c, const char *site, const char *f
     store_call_argf(c, "%s{site:%s}:%s", store_key_prefix(c->st), site, suffix);
 }
 
-static void store_parse_counted(struct store_call *c, const redisReply *reply)
+/* {counted, today, this week, this month, all time} or {0}. */
+static void store_parse_recorded(struct store_call *c, const redisReply *reply)
 {
-    int counted = reply && reply->type == REDIS_REPLY_INTEGER ? (int)reply->integer : -1;
-    ((store_counted_cb *)c->cb)(c->arg, counted);
+    static const enum store_visit_figure order[4] = {STORE_VISIT_TODAY, STORE_VISIT_WEEK,
+                                                     STORE_VISIT_MONTH, STORE_VISIT_TOTAL};
+    long long counts[STORE_VISIT_NFIGURES] = {0};
+    if (!reply || reply->type != REDIS_REPLY_ARRAY ||
+        (reply->elements != 1 && reply->elements != 5)) {
+        if (reply)
+            log_error("redis %s: unexpected reply shape", c->what);
+        ((store_recorded_cb *)c->cb)(c->arg, -1, NULL);
+        return;
+    }
+    int counted = store_reply_int(reply->element[0]) == 1;
+    if (reply->elements == 1) {
+        ((store_recorded_cb *)c->cb)(c->arg, counted, NULL);
+        return;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        long long v = store_reply_int(reply->element[1 + i]);
+        counts[order[i]] = v > 0 ? v : 0;
+    }
+    ((store_recorded_cb *)c->cb)(c->arg, counted, counts);
 }
 
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
                         const struct store_visit_period *p, int64_t now, int session_seconds,
-                        store_counted_cb *cb, void *arg)
+                        store_recorded_cb *cb, void *arg)
 {
     struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_RECORD, "visit record",
-                                          store_parse_counted, (store_fn *)cb, arg);
-    store_call_arg(c, "10", 2);
+                                          store_parse_recorded, (store_fn *)cb, arg);
+    store_call_arg(c, "11", 2);
     store_site_key(c, site, "sess:%s", reader);
     store_site_key(c, site, "day:%s", p->day);
     store_site_key(c, site, "week:%s", p->week);
@@ -53,6 +72,7 @@ void store_visit_record(struct store *st, const char *site, const char *mode, co
     store_site_key(c, site, "hist:visitors");
     store_site_key(c, site, "online:%lld", p->minute);
     store_site_key(c, site, "hist:bots");
+    store_site_key(c, site, "visitors:at");
     store_call_arg(c, mode, strlen(mode));
     store_call_arg(c, reader, strlen(reader));
     store_call_arg(c, p->day, strlen(p->day));
@@ -62,25 +82,21 @@ void store_visit_record(struct store *st, const char *site, const char *mode, co
     store_call_argf(c, "%d", p->month_ttl);
     store_call_argf(c, "%d", (p->online_minutes + 1) * 60);
     store_call_argf(c, "%lld", (long long)now);
+    store_call_argf(c, "%lld", p->minute);
     store_call_send(c);
 }
 
-/* count + base, both as stored: a missing or negative value is 0, and the sum
- * stops at LLONG_MAX rather than overflow (bases are at most 10^15; a value
- * stored by an older version may be anything). */
-static long long store_visit_sum(const redisReply *count, const redisReply *base)
+/* A stored count or base: a missing or negative value is 0 (a value stored
+ * by an older version may be anything). */
+static long long store_visit_value(const redisReply *r)
 {
-    long long a = store_reply_int(count), b = store_reply_int(base);
-    if (a < 0)
-        a = 0;
-    if (b < 0)
-        b = 0;
-    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
+    long long v = store_reply_int(r);
+    return v > 0 ? v : 0;
 }
 
 static void store_parse_counts(struct store_call *c, const redisReply *reply)
 {
-    struct store_visit_counts out;
+    struct store_visit_stored out;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 11) {
         if (reply)
             log_error("redis %s: unexpected reply shape", c->what);
@@ -89,35 +105,37 @@ static void store_parse_counts(struct store_call *c, const redisReply *reply)
     }
     /* {today, yesterday, this_week, this_month, total, online, then the
      * bases of the first five in the same order} */
-    for (size_t i = 0; i < 5; i++)
-        out.v[i] = store_visit_sum(reply->element[i], reply->element[6 + i]);
-    out.v[5] = store_reply_int(reply->element[5]);
+    for (size_t i = 0; i < STORE_VISIT_NFIGURES; i++)
+        out.count[i] = store_visit_value(reply->element[i]);
+    for (size_t i = 0; i < STORE_VISIT_ONLINE; i++)
+        out.base[i] = store_visit_value(reply->element[STORE_VISIT_NFIGURES + i]);
     ((store_visit_cb *)c->cb)(c->arg, &out);
 }
 
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
-                      const char *reader, store_visit_cb *cb, void *arg)
+                      store_visit_cb *cb, void *arg)
 {
     int minutes = p->online_minutes > 0 && p->online_minutes <= 60 ? p->online_minutes : 5;
     struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_READ, "visit read",
                                           store_parse_counts, (store_fn *)cb, arg);
-    store_call_argf(c, "%d", 6 + minutes);
+    store_call_argf(c, "%d", 7 + minutes);
     store_site_key(c, site, "day:%s", p->day);
     store_site_key(c, site, "hist:visits");
     store_site_key(c, site, "week:%s", p->week);
     store_site_key(c, site, "month:%s", p->month);
     store_site_key(c, site, "total");
     store_site_key(c, site, "base");
-    for (int i = 0; i < minutes; i++) {
+    store_site_key(c, site, "online");
+    for (int i = 1; i <= minutes; i++)
         store_site_key(c, site, "online:%lld", p->minute - i);
-    }
     store_call_arg(c, p->yesterday, strlen(p->yesterday));
     store_call_argf(c, "day:%s", p->day);
     store_call_argf(c, "week:%s", p->week);
     store_call_argf(c, "month:%s", p->month);
     store_call_argf(c, "day:%s", p->yesterday);
-    store_call_arg(c, reader ? reader : "", reader ? strlen(reader) : 0);
-    store_call_argf(c, "%d", (p->online_minutes + 1) * 60);
+    store_call_argf(c, "%lld", p->minute);
+    store_call_argf(c, "%d", minutes);
+    store_call_argf(c, "%d", (minutes + 1) * 60);
     store_call_send(c);
 }
 

@@ -1,6 +1,7 @@
 /* visits.c - handlers of the visitor counter.
  *
- *   POST /api/v1/visits[?site=KEY]          record a page view (sendBeacon-friendly: 204, no body);
+ *   POST /api/v1/visits[?site=KEY]          record a page view -> 200 with the figures (the
+ *                                            counter's one request; they include this view);
  *                                            body {"webdriver":true}: a robot's view;
  *                                            {"ping":true}: the reader is still on the page (online
  *                                            only: no view, no cookie) -> 200 with the figures
@@ -15,6 +16,8 @@
  * THAMDO_VISIT_SESSION_MINUTES it is the same visit; THAMDO_VISIT_MODE=hits
  * counts every view. Robots (bots.c, or a page driven by WebDriver) are
  * counted apart. Days, ISO weeks and months are those of THAMDO_TIMEZONE.
+ * The figures come from the worker's cache (visits_cache.c: at most one
+ * fetch a second per site); the calendar labels of the minute too.
  * Must not talk to Redis except through store.h, and must not log reader
  * ids or addresses. */
 #include "visits.h"
@@ -37,14 +40,12 @@
 #include "request.h"
 #include "server.h"
 #include "store.h"
+#include "visits_cache.h"
 
-#define VISITS_DAY_TTL   (2 * 86400)
-#define VISITS_WEEK_TTL  (8 * 86400)
-#define VISITS_MONTH_TTL (32 * 86400)
-#define VISITS_MAX_DAYS  3700
+#define VISITS_MAX_DAYS 3700
 
-static const char *const visits_fields[6] = {"today",      "yesterday", "this_week",
-                                             "this_month", "total",     "online"};
+static const char *const visits_fields[STORE_VISIT_NFIGURES] = {
+    "today", "yesterday", "this_week", "this_month", "total", "online"};
 
 /* Copies a key a client sent (a site, a base) into out, for a message:
  * printable ASCII only (any other byte, quotes and backslashes become '?'),
@@ -135,20 +136,6 @@ static int visits_query_ok(struct request *r, struct visits_query *q)
     return 1;
 }
 
-static void visits_period(const struct request *r, struct store_visit_period *p)
-{
-    int64_t now = r->now;
-    clock_format_date(now, p->day, sizeof(p->day));
-    clock_format_date(clock_day_start(now) - 1, p->yesterday, sizeof(p->yesterday));
-    clock_format_week(now, p->week, sizeof(p->week));
-    clock_format_month(now, p->month, sizeof(p->month));
-    p->minute = (long long)(now / 60);
-    p->online_minutes = r->srv->cfg->online_minutes;
-    p->day_ttl = VISITS_DAY_TTL;
-    p->week_ttl = VISITS_WEEK_TTL;
-    p->month_ttl = VISITS_MONTH_TTL;
-}
-
 /* ------------------------------------------------------- record and read --- */
 
 /* The reader's id as 32 hex characters. */
@@ -158,48 +145,69 @@ static void visits_reader_hex(const struct request *r, char out[2 * COOKIE_ID_LE
         snprintf(out + 2 * i, 3, "%02x", r->voter[i]);
 }
 
-/* Records one page view of site: a robot's (counted apart, no cookie), or a
- * reader's, who gets a cookie now when there is none, so that the next page
- * of the same session is the same visit (without cookies every view is a
- * visit). cb answers r. */
-static void visits_store_view(struct request *r, const char *site, int robot, store_counted_cb *cb)
+/* The index of site (known: r->asset was checked) in THAMDO_SITES. */
+static size_t visits_site_index(const struct request *r)
 {
-    struct store_visit_period p;
-    char reader[2 * COOKIE_ID_LEN + 1] = "-";
-    const char *mode = "bot";
-    visits_period(r, &p);
-    if (!robot) {
-        request_voter(r, 1);
-        visits_reader_hex(r, reader);
-        mode = r->srv->cfg->visit_hits ? "hits" : "session";
-    }
-    store_visit_record(r->srv->store, site, mode, reader, &p, r->now,
-                       r->srv->cfg->session_minutes * 60, cb, r);
+    const struct config *cfg = r->srv->cfg;
+    size_t i = 0;
+    while (i + 1 < cfg->n_sites && strcmp(cfg->sites[i], r->asset) != 0)
+        i++;
+    return i;
 }
 
-/* Reads the figures of site (kept in r->asset for the answer); with
- * online_reader, that reader is marked online first. cb answers r. */
-static void visits_store_read(struct request *r, const char *site, const char *online_reader,
-                              store_visit_cb *cb)
+/* Answers r (through cb) with the figures of the site in r->asset, from the
+ * worker's cache; online_self: r is a reader on the page. */
+static void visits_figures(struct request *r, int online_self, visits_cache_cb *cb)
 {
-    struct store_visit_period p;
-    visits_period(r, &p);
+    visits_cache_figures(r->srv->visits, r->srv->store, visits_site_index(r), r, online_self, cb);
+}
+
+/* A view (or a ping) was stored: a reader's view (counts given) is taken into
+ * the worker's figures, then r is answered with them by cb. */
+static void visits_recorded(struct request *r, int counted, const long long *counts,
+                            int online_self, visits_cache_cb *cb)
+{
+    if (counted < 0) {
+        cb(r, NULL);
+        return;
+    }
+    visits_cache_recorded(r->srv->visits, visits_site_index(r), r->now, counts);
+    visits_figures(r, online_self, cb);
+}
+
+/* Records one page view of site (kept in r->asset for the answer): a
+ * robot's (counted apart, no cookie), or a reader's, who gets a cookie now
+ * when there is none, so that the next page of the same session is the same
+ * visit (without cookies every view is a visit). With ping, the reader (who
+ * has a cookie) is only marked online. cb answers r. */
+static void visits_store_view(struct request *r, const char *site, int robot, int ping,
+                              store_recorded_cb *cb)
+{
+    char reader[2 * COOKIE_ID_LEN + 1] = "-";
+    const char *mode = "bot";
+    if (!robot) {
+        if (!ping)
+            request_voter(r, 1);
+        visits_reader_hex(r, reader);
+        mode = ping ? "ping" : r->srv->cfg->visit_hits ? "hits" : "session";
+    }
     if (site != r->asset)
         snprintf(r->asset, sizeof(r->asset), "%s", site);
-    store_visit_read(r->srv->store, site, &p, online_reader, cb, r);
+    store_visit_record(r->srv->store, site, mode, reader,
+                       visits_cache_period(r->srv->visits, r->now), r->now,
+                       r->srv->cfg->session_minutes * 60, cb, r);
 }
 
 static json_t *visits_counts_json(const char *site, const struct store_visit_counts *c)
 {
     json_t *out = json_pack("{ss}", "site", site);
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < STORE_VISIT_NFIGURES; i++)
         json_object_set_new(out, visits_fields[i], json_integer(c->v[i]));
     return out;
 }
 
-static void visits_read_cb(void *arg, const struct store_visit_counts *c)
+static void visits_read_cb(struct request *r, const struct store_visit_counts *c)
 {
-    struct request *r = arg;
     if (!c) {
         request_reply_unavailable(r);
         return;
@@ -207,15 +215,21 @@ static void visits_read_cb(void *arg, const struct store_visit_counts *c)
     request_reply_json(r, 200, visits_counts_json(r->asset, c));
 }
 
-static void visits_record_cb(void *arg, int counted)
+/* The answer to a POST (a view or a ping): the figures, never cached. */
+static void visits_posted_cb(struct request *r, const struct store_visit_counts *c)
 {
-    struct request *r = arg;
-    if (counted < 0) {
-        request_reply_unavailable(r);
-        return;
-    }
     request_add_header(r, "Cache-Control", "no-store");
-    request_reply_buffer(r, 204, NULL, NULL);
+    visits_read_cb(r, c);
+}
+
+static void visits_record_cb(void *arg, int counted, const long long *counts)
+{
+    visits_recorded(arg, counted, counts, counts != NULL, visits_posted_cb);
+}
+
+static void visits_ping_cb(void *arg, int counted, const long long *counts)
+{
+    visits_recorded(arg, counted, counts, 1, visits_posted_cb);
 }
 
 /* The optional JSON body of a POST: {"webdriver": true, "ping": true}. */
@@ -261,17 +275,18 @@ void visits_record(struct request *r)
     if (!visits_query_ok(r, &q) || visits_read_body(r, &body) != 0)
         return; /* answered */
     int robot = body.webdriver || bots_is_robot(request_header(r, "User-Agent"));
+    snprintf(r->asset, sizeof(r->asset), "%s", q.site);
     if (body.ping) {
         /* Online only: no view, no session change, and never a new cookie
          * (a reader without one, or a robot, just gets the figures). */
-        char reader[2 * COOKIE_ID_LEN + 1];
         request_voter(r, 0);
-        if (!robot && r->has_voter)
-            visits_reader_hex(r, reader);
-        visits_store_read(r, q.site, !robot && r->has_voter ? reader : NULL, visits_read_cb);
+        if (robot || !r->has_voter)
+            visits_figures(r, 0, visits_posted_cb);
+        else
+            visits_store_view(r, q.site, 0, 1, visits_ping_cb);
         return;
     }
-    visits_store_view(r, q.site, robot, visits_record_cb);
+    visits_store_view(r, q.site, robot, 0, visits_record_cb);
 }
 
 void visits_read(struct request *r)
@@ -279,14 +294,14 @@ void visits_read(struct request *r)
     struct visits_query q;
     if (!visits_query_ok(r, &q))
         return;
-    visits_store_read(r, q.site, NULL, visits_read_cb);
+    snprintf(r->asset, sizeof(r->asset), "%s", q.site);
+    visits_figures(r, 0, visits_read_cb);
 }
 
 /* ---------------------------------------------------------- no-JS page --- */
 
-static void visits_embed_read_cb(void *arg, const struct store_visit_counts *c)
+static void visits_embed_read_cb(struct request *r, const struct store_visit_counts *c)
 {
-    struct request *r = arg;
     if (!c) {
         embed_visits_notice(r, EMBED_VISITS_UNAVAILABLE, NULL);
         return;
@@ -294,14 +309,9 @@ static void visits_embed_read_cb(void *arg, const struct store_visit_counts *c)
     embed_visits_page(r, c);
 }
 
-static void visits_embed_recorded_cb(void *arg, int counted)
+static void visits_embed_recorded_cb(void *arg, int counted, const long long *counts)
 {
-    struct request *r = arg;
-    if (counted < 0) {
-        embed_visits_notice(r, EMBED_VISITS_UNAVAILABLE, NULL);
-        return;
-    }
-    visits_store_read(r, r->asset, NULL, visits_embed_read_cb);
+    visits_recorded(arg, counted, counts, counts != NULL, visits_embed_read_cb);
 }
 
 void visits_embed(struct request *r)
@@ -325,12 +335,12 @@ void visits_embed(struct request *r)
         embed_visits_notice(r, EMBED_VISITS_REFUSED, NULL);
         return;
     }
+    snprintf(r->asset, sizeof(r->asset), "%s", q.site);
     if (r->method == EVHTTP_REQ_HEAD) {
-        visits_store_read(r, q.site, NULL, visits_embed_read_cb); /* a check, not a view */
+        visits_figures(r, 0, visits_embed_read_cb); /* a check, not a view */
         return;
     }
-    snprintf(r->asset, sizeof(r->asset), "%s", q.site);
-    visits_store_view(r, q.site, bots_is_robot(request_header(r, "User-Agent")),
+    visits_store_view(r, q.site, bots_is_robot(request_header(r, "User-Agent")), 0,
                       visits_embed_recorded_cb);
 }
 
@@ -435,7 +445,10 @@ static void visits_bases_cb(void *arg, const char *code, const char *detail)
         request_reply_unavailable(r);
         return;
     }
-    visits_store_read(r, r->asset, NULL, visits_read_cb);
+    /* The editor sees the new bases at once; readers of the other workers
+     * and instances within a second. */
+    visits_cache_forget(r->srv->visits, visits_site_index(r));
+    visits_figures(r, 0, visits_read_cb);
 }
 
 /* Answers 400 invalid_base naming the base and the site. key: the body's
@@ -460,7 +473,7 @@ void visits_set_bases(struct request *r)
 {
     static const char *const keys[4] = {"total", "today", "this_week", "this_month"};
     struct visits_query q;
-    struct store_visit_period p;
+    const struct store_visit_period *p;
     const char *data;
     size_t len;
     char field[32];
@@ -502,7 +515,7 @@ void visits_set_bases(struct request *r)
             return;
         }
     }
-    visits_period(r, &p);
+    p = visits_cache_period(r->srv->visits, r->now);
     json_t *bases = json_object();
     json_object_foreach(r->body, key, v)
     {
@@ -511,11 +524,11 @@ void visits_set_bases(struct request *r)
         if (strcmp(key, "total") == 0)
             snprintf(field, sizeof(field), "total");
         else if (strcmp(key, "today") == 0)
-            snprintf(field, sizeof(field), "day:%s", p.day);
+            snprintf(field, sizeof(field), "day:%s", p->day);
         else if (strcmp(key, "this_week") == 0)
-            snprintf(field, sizeof(field), "week:%s", p.week);
+            snprintf(field, sizeof(field), "week:%s", p->week);
         else
-            snprintf(field, sizeof(field), "month:%s", p.month);
+            snprintf(field, sizeof(field), "month:%s", p->month);
         json_object_set(bases, field, v);
     }
     snprintf(r->asset, sizeof(r->asset), "%s", q.site);

@@ -556,13 +556,13 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     wrap.setAttribute('aria-busy', 'true');
     show(h('p', { class: 'm' }, T.counting));
 
-    /** POSTs the view (or a ping) and shows the figures it (or a GET) answers; true if shown. */
+    /** POSTs the view (or a ping) and shows the figures it answers (the counter's one request:
+     *  they include this view); true if shown. */
     async function post(body, mints) {
-      let r = await api(base, 'POST', path, body, mints);
-      if (!(r.data && r.data.total >= 0)) r = await api(base, 'GET', path);
+      const r = await api(base, 'POST', path, body, mints);
       wrap.setAttribute('aria-busy', 'false');
       const code = errorCode(r);
-      const f = r.status === 200 && r.data;
+      const f = r.status === 200 && r.data && r.data.total >= 0 && r.data;
       if (code === 'origin_not_allowed') refused(base);
       if (code === 'unknown_site') tell(`site '${site}' is not in THAMDO_SITES of ${base}.`);
       if (f) {

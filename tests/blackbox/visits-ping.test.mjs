@@ -51,11 +51,12 @@ async function post(site, when, { voter, ua = BROWSER, json, body, headers = {} 
   return voter ? voter.req('POST', p, opts) : request(svc.url, 'POST', p, opts);
 }
 
-/** A page view: 204, no body. */
+/** A page view: 200 with the figures. */
 async function view(site, when, opts = {}) {
   const r = await post(site, when, opts);
-  assert.equal(r.status, 204, `view of ${site} at ${when}: ${r.status} ${r.text}`);
-  assert.equal(r.text, '');
+  assert.equal(r.status, 200, `view of ${site} at ${when}: ${r.status} ${r.text}`);
+  assertJsonHeaders(r, 'view');
+  assert.equal(r.json.site, site);
   return r;
 }
 
@@ -95,11 +96,12 @@ test('ping: a reader who visited at t0 and pinged each minute is still online at
   await view(site, plus(0), { voter: b });
   assert.ok(a.cookie && b.cookie, 'both readers got a cookie from their view');
   let c = await counter(site, plus(0.5));
-  assert.deepEqual(figures(c), { today: 2, this_week: 2, this_month: 2, total: 2, online: 2 }, 'both online at t0');
+  assert.deepEqual(figures(c), { today: 2, this_week: 2, this_month: 2, total: 2, online: 0 },
+    'at t0 nobody yet: the readers of a minute count from the next one');
   for (let m = 1; m <= 10; m++) {
     const answer = await ping(site, plus(m), { voter: a });
-    // The ping's answer holds the figures, A counted in this minute; B falls out after 5 minutes.
-    assert.deepEqual(figures(answer), { today: 2, this_week: 2, this_month: 2, total: 2, online: m <= 4 ? 2 : 1 },
+    // The ping's answer holds the figures of the 5 minutes before: A (seen in each), B until t0 + 5.
+    assert.deepEqual(figures(answer), { today: 2, this_week: 2, this_month: 2, total: 2, online: m <= 5 ? 2 : 1 },
       `ping answer at t0+${m} min: ${JSON.stringify(answer)}`);
   }
   c = await counter(site, plus(10.5));
@@ -107,7 +109,9 @@ test('ping: a reader who visited at t0 and pinged each minute is still online at
     'at t0 + 10 min: the reader who pinged is online, the other is not, and no ping counted a view');
   // Pings stop: the reader leaves "online" after the window, like any reader.
   c = await counter(site, plus(15));
-  assert.equal(c.online, 0, `five minutes after the last ping: ${JSON.stringify(c)}`);
+  assert.equal(c.online, 1, `the fifth minute after the last ping: ${JSON.stringify(c)}`);
+  c = await counter(site, plus(16));
+  assert.equal(c.online, 0, `six minutes after the last ping: ${JSON.stringify(c)}`);
   const days = await historyDays(site, '2026-09-14', '2026-09-15');
   assert.deepEqual(days, [{ date: '2026-09-14', visits: 2, visitors: 2, bots: 0 }], 'pings are neither visits nor robot requests');
 });
@@ -138,10 +142,10 @@ test('ping leaves the session as it is: a view 31 minutes after the last view is
   const b = new Voter(svc.url);
   await view('ping', T('11:00:00'), { voter: b }); // a cookie from another site's view
   await ping(site, T('11:40:00'), { voter: b });
-  c = await counter(site, T('11:40:30'));
+  c = await counter(site, T('11:41:00'));
   assert.equal(c.today, 2, 'a ping is no view');
   assert.equal(c.online, 1, 'the ping of b marked b online (a was last seen at 11:31)');
-  await view(site, T('11:41:00'), { voter: b });
+  await view(site, T('11:41:10'), { voter: b });
   c = await counter(site, T('11:41:30'));
   assert.equal(c.today, 3, `b's first view after its ping is a visit: ${JSON.stringify(c)}`);
 });
@@ -177,7 +181,7 @@ test('"webdriver": true makes the view a robot\'s (no visit, no cookie, counted 
   await view(site, T('14:00:05'), { json: [true] });
   // A body over THAMDO_MAX_BODY (4096) is not read either: a plain view, not a ping.
   await view(site, T('14:00:06'), { json: { ping: true, pad: 'z'.repeat(5000) } });
-  const c = await counter(site, T('14:00:30'));
+  const c = await counter(site, T('14:01:00'));
   assert.deepEqual(figures(c), { today: 4, this_week: 4, this_month: 4, total: 4, online: 4 }, JSON.stringify(c));
   const days = await historyDays(site, '2026-09-14', '2026-09-15');
   assert.deepEqual(days, [{ date: '2026-09-14', visits: 4, visitors: 4, bots: 4 }]);
@@ -277,22 +281,27 @@ test('every visit script checks all its arguments before its first write: a refu
   }
   // visit_record: a mode it does not know, a missing date, a TTL that is not a number.
   const keys = ['sess:r', 'day:2026-09-14', 'week:2026-W38', 'month:2026-09', 'total', 'hist:visits',
-    'readers:2026-09-14', 'hist:visitors', 'online:1', 'hist:bots'].map(k);
-  const good = ['session', 'r', '2026-09-14', '1800', '172800', '691200', '2764800', '360', '1789000000'];
-  for (const [i, v] of [[0, 'robot'], [2, ''], [4, 'soon'], [8, '']]) {
+    'readers:2026-09-14', 'hist:visitors', 'online:1', 'hist:bots', 'visitors:at'].map(k);
+  const good = ['session', 'r', '2026-09-14', '1800', '172800', '691200', '2764800', '360', '1789000000', '29816666'];
+  for (const [i, v] of [[0, 'robot'], [2, ''], [4, 'soon'], [8, ''], [9, 'x']]) {
     const args = [...good];
     args[i] = v;
     const r = await evalScript('visit_record', keys, args);
     assert.equal(r.ok, false, `visit_record with ARGV[${i + 1}]=${JSON.stringify(v)} was accepted: ${r.out}`);
   }
-  // visit_read with a reader to mark online but no usable TTL.
-  const r = await evalScript('visit_read', ['day', 'hist', 'week', 'month', 'total', 'base', 'online:1'].map(k),
-    ['2026-09-13', 'day:2026-09-14', 'week:2026-W38', 'month:2026-09', 'day:2026-09-13', 'reader', '0']);
-  assert.equal(r.ok, false, `visit_read with TTL 0 was accepted: ${r.out}`);
+  // visit_read (which stores the minute's "online" count) with no usable TTL, or a window that is not its keys.
+  const readKeys = ['day', 'hist', 'week', 'month', 'total', 'base', 'online', 'online:0'].map(k);
+  const readArgs = ['2026-09-13', 'day:2026-09-14', 'week:2026-W38', 'month:2026-09', 'day:2026-09-13', '1', '1', '360'];
+  for (const [i, v] of [[7, '0'], [6, '2']]) {
+    const args = [...readArgs];
+    args[i] = v;
+    const r = await evalScript('visit_read', readKeys, args);
+    assert.equal(r.ok, false, `visit_read with ARGV[${i + 1}]=${v} was accepted: ${r.out}`);
+  }
   assert.deepEqual(await redis.cli('KEYS', 'thamdo:{site:lua}:*'), before, 'no key was written');
   // The same scripts with good arguments do write (so the refusals above are not vacuous).
   assert.equal((await evalScript('visit_base', [k('base')], ['total', '5'])).out, '1');
-  assert.equal((await evalScript('visit_record', keys, good)).out, '1');
+  assert.match((await evalScript('visit_record', keys, good)).out, /^1\n1\n1\n1\n1\n?$/, 'counted, and the four counts after it');
   assert.equal(await redis.cli('GET', k('total')), '1');
 });
 

@@ -43,11 +43,15 @@ async function figures(counter) {
   return Object.fromEntries(terms.map((t, i) => [t, values[i]]));
 }
 
-test('counter on the demo page: the seed labels, Vietnamese numbers, this visit counted once', async () => {
+test('counter on the demo page: one request (the view, answered with figures that include it), the seed labels, Vietnamese numbers, this visit counted once', async () => {
   const { context, page } = await newPage(browser);
+  const calls = []; // every counter request the page makes
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/v1/visits') calls.push(`${r.method()} ${r.url()}`); });
   await page.goto(`${url}/`);
   const counter = page.locator('[data-thamdo-visits]');
   const shown = await figures(counter);
+  await page.evaluate(() => fetch('/healthz').then((r) => r.text())); // a later request the page would have made is seen by now
+  assert.deepEqual(calls, [`POST ${url}/api/v1/visits`], 'the page makes one counter request: the view');
   assert.deepEqual(Object.keys(shown), ['Hôm nay', 'Hôm qua', 'Tuần này', 'Tháng này', 'Tất cả', 'Đang truy cập']);
   // 923 + this visit; numbers with the Vietnamese thousands separator.
   assert.equal(shown['Hôm nay'], '924');
@@ -60,6 +64,8 @@ test('counter on the demo page: the seed labels, Vietnamese numbers, this visit 
   await page.reload();
   const again = await figures(page.locator('[data-thamdo-visits]'));
   assert.equal(again['Tất cả'], '1.777.783');
+  await page.evaluate(() => fetch('/healthz').then((r) => r.text()));
+  assert.deepEqual(calls, [`POST ${url}/api/v1/visits`, `POST ${url}/api/v1/visits`], 'one counter request per page load');
   const api = await request(url, 'GET', '/api/v1/visits');
   assert.equal(api.json.total, 1777783);
   await context.close();
