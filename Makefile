@@ -179,8 +179,8 @@ build/bench/thamdo: $(BENCH_OBJS)
 
 build/bench/bare: bench/bare.c | pkgcheck
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) $(PKG_CFLAGS) -o $@ $< \
-	    $(shell pkg-config --libs libevent hiredis 2>/dev/null)
+	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) -pthread $(PKG_CFLAGS) -o $@ $< \
+	    $(shell pkg-config --libs libevent libevent_pthreads hiredis 2>/dev/null)
 
 # deps.sh may install packages: the build runs in a second make, as for run.
 bench:
