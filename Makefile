@@ -186,7 +186,7 @@ build/bench/bare: bench/bare.c | pkgcheck
 bench:
 	@THAMDO_DEPS_EXTRA="wrk nodejs" scripts/deps.sh run
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
-	node bench/bench.mjs
+	ulimit -n $$(ulimit -Hn) 2>/dev/null; node bench/bench.mjs
 
 bench-instructions:
 	@THAMDO_DEPS_EXTRA="valgrind nodejs" scripts/deps.sh run
