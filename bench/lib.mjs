@@ -276,9 +276,9 @@ export async function startRedis(dir) {
 }
 
 // ------------------------------------------------------------ the services
-/** The polls file: the seed poll of deploy/polls.json and a two-option poll for the
- * bytes-per-voter count. */
-export function writePolls(dir) {
+/** The polls file: the seed poll of deploy/polls.json, a two-option poll for the memory
+ * counts, and extra (more polls, e.g. bench/seed.mjs's). */
+export function writePolls(dir, extra = [], name = 'polls.json') {
   const seed = JSON.parse(fs.readFileSync(path.join(ROOT, 'deploy/polls.json'), 'utf8'));
   seed.polls.push({
     id: MEMORY_POLL,
@@ -288,7 +288,8 @@ export function writePolls(dir) {
     status: 'open',
     results_visibility: 'always',
   });
-  const file = path.join(dir, 'polls.json');
+  seed.polls.push(...extra);
+  const file = path.join(dir, name);
   fs.writeFileSync(file, JSON.stringify(seed));
   return file;
 }
@@ -310,10 +311,10 @@ export function thamdoEnv(ctx, extra = {}) {
 }
 
 /** A shared context: the folder, Redis, the secret and the polls file. */
-export async function setup() {
+export async function setup(extraPolls = []) {
   const dir = tmpDir();
   const redis = await startRedis(dir);
-  return { dir, redis, secret: crypto.randomBytes(32).toString('hex'), pollsFile: writePolls(dir) };
+  return { dir, redis, secret: crypto.randomBytes(32).toString('hex'), pollsFile: writePolls(dir, extraPolls) };
 }
 
 /** Starts thamdo (prefix: e.g. valgrind and its flags) and waits until /readyz says 200. */
