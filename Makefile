@@ -46,7 +46,7 @@ PREFIX   ?= /usr/local
 
 
 .PHONY: all asan run test unit blackbox browser lint lint-c lint-api format deps deps-run bench clean install \
-        pkgcheck test-all bench-instructions
+        pkgcheck test-all bench-instructions lint-bench
 
 all: build/thamdo
 
@@ -183,18 +183,28 @@ build/bench/thamdo: $(BENCH_OBJS)
 
 build/bench/bare: bench/bare.c | pkgcheck
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) $(PKG_CFLAGS) -o $@ $< \
-	    $(shell pkg-config --libs libevent hiredis 2>/dev/null)
+	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) -pthread $(PKG_CFLAGS) -o $@ $< \
+	    $(shell pkg-config --libs libevent libevent_pthreads hiredis 2>/dev/null)
 
 # deps.sh may install packages: the build runs in a second make, as for run.
 bench:
 	@THAMDO_DEPS_EXTRA="wrk nodejs" scripts/deps.sh run
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
-	node bench/bench.mjs
+	ulimit -n $$(ulimit -Hn) 2>/dev/null; node bench/bench.mjs
 
 bench-instructions:
 	@THAMDO_DEPS_EXTRA="valgrind nodejs" scripts/deps.sh run
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	node bench/instructions.mjs
+
+# bench/bare.c under the same rules as src/ (its build already uses WARN with -Werror, under
+# gcc here and clang below).
+lint-bench: | pkgcheck
+	clang-format --dry-run -Werror bench/bare.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem bench/bare.c
+	@mkdir -p build/clang
+	clang $(CSTD) $(WARN) -O2 -pthread $(PKG_CFLAGS) -o build/clang/bare bench/bare.c \
+	    $(shell pkg-config --libs libevent libevent_pthreads hiredis 2>/dev/null)
 
 -include $(BENCH_OBJS:.o=.d)

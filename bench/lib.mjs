@@ -92,9 +92,9 @@ export function start(cmd, args, logFile, env = process.env) {
 }
 
 /** Runs cmd to its end (killed after ms); resolves with its stdout, rejects on a failure. */
-export function capture(cmd, args, ms) {
+export function capture(cmd, args, ms, env = process.env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
     let err = '';
@@ -258,13 +258,17 @@ export async function usedMemory(resp) {
   return Number(/^used_memory:(\d+)/m.exec(info)[1]);
 }
 
-/** A private redis-server on a unix socket in dir with production settings: append-only
- * file fsynced every second, no RDB snapshots, no TCP port. */
+/** The settings of the private redis-server thamdo starts itself (src/redisproc.c):
+ * append-only file fsynced at every write, no RDB snapshots, no TCP port. */
+export const REDIS_SETTINGS = ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
+export const REDIS_SETTINGS_TEXT = 'unix socket, appendonly yes, appendfsync always, save "" (as src/redisproc.c)';
+
+/** A private redis-server on a unix socket in dir with the production settings. */
 export async function startRedis(dir) {
   const sock = path.join(dir, 'redis.sock');
   const child = start('redis-server', [
     '--port', '0', '--unixsocket', sock, '--unixsocketperm', '700', '--dir', dir,
-    '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no',
+    ...REDIS_SETTINGS, '--daemonize', 'no',
   ], path.join(dir, 'redis.log'));
   const resp = await waitFor(() => Resp.connect(sock), 10000, 'redis-server start', child);
   await waitFor(async () => (await resp.command('PING')) === 'PONG', 10000, 'redis PING', child);
@@ -272,9 +276,9 @@ export async function startRedis(dir) {
 }
 
 // ------------------------------------------------------------ the services
-/** The polls file: the seed poll of deploy/polls.json and a two-option poll for the
- * bytes-per-voter count. */
-export function writePolls(dir) {
+/** The polls file: the seed poll of deploy/polls.json, a two-option poll for the memory
+ * counts, and extra (more polls, e.g. bench/seed.mjs's). */
+export function writePolls(dir, extra = [], name = 'polls.json') {
   const seed = JSON.parse(fs.readFileSync(path.join(ROOT, 'deploy/polls.json'), 'utf8'));
   seed.polls.push({
     id: MEMORY_POLL,
@@ -284,7 +288,8 @@ export function writePolls(dir) {
     status: 'open',
     results_visibility: 'always',
   });
-  const file = path.join(dir, 'polls.json');
+  seed.polls.push(...extra);
+  const file = path.join(dir, name);
   fs.writeFileSync(file, JSON.stringify(seed));
   return file;
 }
@@ -306,10 +311,10 @@ export function thamdoEnv(ctx, extra = {}) {
 }
 
 /** A shared context: the folder, Redis, the secret and the polls file. */
-export async function setup() {
+export async function setup(extraPolls = []) {
   const dir = tmpDir();
   const redis = await startRedis(dir);
-  return { dir, redis, secret: crypto.randomBytes(32).toString('hex'), pollsFile: writePolls(dir) };
+  return { dir, redis, secret: crypto.randomBytes(32).toString('hex'), pollsFile: writePolls(dir, extraPolls) };
 }
 
 /** Starts thamdo (prefix: e.g. valgrind and its flags) and waits until /readyz says 200. */
@@ -321,9 +326,11 @@ export async function startThamdo(ctx, { name = 'thamdo', prefix = [], env = {},
   return { child, port, name };
 }
 
-/** Starts the bare server, with one HINCRBY per request when hincrby is set. */
-export async function startBare(ctx, { name = 'bare', hincrby = false, prefix = [], ms = 15000 } = {}) {
-  const cmd = [...prefix, BARE_BIN, '--port', '0', ...(hincrby ? ['--redis', `unix://${ctx.redis.sock}`] : [])];
+/** Starts the bare server (threads event loops), with one HINCRBY per request when
+ * hincrby is set. */
+export async function startBare(ctx, { name = 'bare', hincrby = false, threads = 1, prefix = [], ms = 15000 } = {}) {
+  const cmd = [...prefix, BARE_BIN, '--port', '0', '--threads', String(threads),
+    ...(hincrby ? ['--redis', `unix://${ctx.redis.sock}`] : [])];
   const child = start(cmd[0], cmd.slice(1), path.join(ctx.dir, `${name}.log`));
   const port = await listenPort(child, ms, `${name} start`);
   await waitFor(async () => (await request(port, { path: '/' })).status === 200, ms, `${name} first answer`, child);

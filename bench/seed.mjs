@@ -1,0 +1,108 @@
+// bench/seed.mjs - the data of the "cost does not grow with the data" targets of
+// `make bench-instructions`: polls with few and many voters, with 2 and 50 options, and 200
+// archived polls beside the open ones. Small counts go through the real vote path (the
+// service's API, one new reader per vote); a million voters are written by Redis pipelining,
+// through bench/voters.mjs's seedVoters() when the store branch provides one, else in the
+// store's layout of today (the voters hash and the tallies), and are then checked through
+// the API: a seed the service does not count as voters is reported, never measured.
+// Must not time anything and must not judge results.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { ROOT, request } from './lib.mjs';
+
+export const KEY_PREFIX = 'thamdo:'; // THAMDO_KEY_PREFIX's default, which the bench keeps
+
+const poll = (id, nopts, extra = {}) => ({
+  id,
+  question: `Bench: ${id}`,
+  options: Array.from({ length: nopts }, (_, i) => ({ id: `o${i + 1}`, label: `Lựa chọn ${i + 1}` })),
+  max_choices: 1,
+  status: 'open',
+  results_visibility: 'always',
+  ...extra,
+});
+
+/** The polls of the growth targets: few voters with 2 options, many voters with 2 options,
+ * few voters with 50 options. */
+export const GROWTH_POLLS = [poll('grow-few', 2), poll('grow-many', 2), poll('grow-wide', 50)];
+
+/** 200 archived polls, for the public list's second run. */
+export function archivedPolls(n) {
+  return Array.from({ length: n }, (_, i) => poll(`grow-archived-${i + 1}`, 2, { archived: true }));
+}
+
+/** n votes for option on poll through POST /api/v1/polls/ID/votes, each from a new reader,
+ * 16 at a time; throws unless every one was counted (201). */
+export async function voteViaApi(port, pollId, option, n) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  let sent = 0;
+  let bad = null;
+  const worker = async () => {
+    while (sent < n && !bad) {
+      sent++;
+      const r = await request(port, {
+        method: 'POST', path: `/api/v1/polls/${pollId}/votes`, agent,
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ options: [option] }),
+      });
+      if (r.status !== 201) bad = `${r.status} ${r.body.slice(0, 200)}`;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 16 }, worker));
+  } finally {
+    agent.destroy();
+  }
+  if (bad) throw new Error(`votes on ${pollId}: one answered ${bad}`);
+}
+
+/** Today's layout (src/lua/poll_vote.lua): voters hash raw 16-byte id -> "unix|options",
+ * tallies hash option -> votes. The value is copied from a voter the API recorded. */
+async function pipelineTodaysLayout(resp, pollId, option, n) {
+  const base = `${KEY_PREFIX}{poll:${pollId}}:`;
+  const sample = await resp.command('HRANDFIELD', `${base}voters`, '1', 'WITHVALUES');
+  if (!Array.isArray(sample) || sample.length !== 2) {
+    throw new Error(`${base}voters holds no voter the API wrote: the store's layout changed (give bench/voters.mjs a seedVoters())`);
+  }
+  const value = sample[1];
+  for (let done = 0; done < n;) {
+    const cmds = [];
+    for (let c = 0; c < 10 && done < n; c++) {
+      const k = Math.min(1000, n - done);
+      const args = ['HSET', `${base}voters`];
+      for (let i = 0; i < k; i++) args.push(crypto.randomBytes(16), value);
+      cmds.push(args);
+      cmds.push(['HINCRBY', `${base}counts`, option, k]);
+      done += k;
+    }
+    await resp.pipeline(cmds);
+  }
+}
+
+/** Brings poll to `total` voters (all for option): the first `viaApi` through the API, the
+ * rest by pipelining. Resolves with how (a sentence) once the API's results count them. */
+export async function seedVoters({ port, resp, socket, pollId, option, total, viaApi }) {
+  await voteViaApi(port, pollId, option, Math.min(viaApi, total));
+  const rest = total - Math.min(viaApi, total);
+  let how = `${Math.min(viaApi, total)} through the API`;
+  if (rest > 0) {
+    const script = path.join(ROOT, 'bench/voters.mjs');
+    const mod = fs.existsSync(script) && /export\s+(async\s+)?function\s+seedVoters\b/.test(fs.readFileSync(script, 'utf8'))
+      ? await import(script) : null;
+    if (mod) {
+      await mod.seedVoters({ socket, prefix: KEY_PREFIX, poll: pollId, option, count: rest });
+      how += `, ${rest} by bench/voters.mjs seedVoters()`;
+    } else {
+      await pipelineTodaysLayout(resp, pollId, option, rest);
+      how += `, ${rest} by Redis pipelining (the store's layout of today)`;
+    }
+  }
+  const r = await request(port, { path: `/api/v1/polls/${pollId}/results` });
+  const res = r.status === 200 ? JSON.parse(r.body) : null;
+  if (!res || res.voters !== total || res.total !== total) {
+    throw new Error(`${pollId}: the results count ${res ? `${res.voters} voters and ${res.total} votes` : `nothing (${r.status})`}, ` +
+      `${total} were seeded (${how})`);
+  }
+  return how;
+}
