@@ -126,7 +126,7 @@ browser: build/thamdo node_modules/.installed
 	@echo "== browser tests (chromium)"
 	THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/browser/
 
-lint: lint-c lint-api bots-check
+lint: lint-c lint-api bots-check lint-bench
 
 # The robot patterns of bots.c, generated from the npm package crawler-user-agents (pinned in
 # package.json) and committed, so that building needs no node.

@@ -1,10 +1,9 @@
 // bench/seed.mjs - the data of the "cost does not grow with the data" targets of
 // `make bench-instructions`: polls with few and many voters, with 2 and 50 options, and 200
 // archived polls beside the open ones. Small counts go through the real vote path (the
-// service's API, one new reader per vote); a million voters are written by Redis pipelining,
-// through bench/voters.mjs's seedVoters() when the store branch provides one, else in the
-// store's layout of today (the voters hash and the tallies), and are then checked through
-// the API: a seed the service does not count as voters is reported, never measured.
+// service's API, one new reader per vote); a million voters are cast through the real vote
+// script by Redis pipelining, and are then checked through the API: a seed the service does
+// not count as voters is reported, never measured.
 // Must not time anything and must not judge results.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -57,49 +56,45 @@ export async function voteViaApi(port, pollId, option, n) {
   if (bad) throw new Error(`votes on ${pollId}: one answered ${bad}`);
 }
 
-/** Today's layout (src/lua/poll_vote.lua): voters hash raw 16-byte id -> "unix|options",
- * tallies hash option -> votes. The value is copied from a voter the API recorded. */
-async function pipelineTodaysLayout(resp, pollId, option, n) {
+/** Casts n ballots of new random voters for option through the real vote script
+ * (src/lua/poll_vote.lua), pipelined: the store's own layout, whatever it is. */
+async function pipelineBallots(resp, pollId, option, n) {
   const base = `${KEY_PREFIX}{poll:${pollId}}:`;
-  const sample = await resp.command('HRANDFIELD', `${base}voters`, '1', 'WITHVALUES');
-  if (!Array.isArray(sample) || sample.length !== 2) {
-    throw new Error(`${base}voters holds no voter the API wrote: the store's layout changed (give bench/voters.mjs a seedVoters())`);
-  }
-  const value = sample[1];
+  const sha = await resp.command('SCRIPT', 'LOAD', fs.readFileSync(path.join(ROOT, 'src/lua/poll_vote.lua')));
+  const now = Math.floor(Date.now() / 1000);
   for (let done = 0; done < n;) {
     const cmds = [];
-    for (let c = 0; c < 10 && done < n; c++) {
-      const k = Math.min(1000, n - done);
-      const args = ['HSET', `${base}voters`];
-      for (let i = 0; i < k; i++) args.push(crypto.randomBytes(16), value);
-      cmds.push(args);
-      cmds.push(['HINCRBY', `${base}counts`, option, k]);
-      done += k;
+    for (let c = 0; c < 5000 && done < n; c++, done++) {
+      const id = crypto.randomBytes(16);
+      const bucket = Buffer.concat([Buffer.from(`${base}v:`), id.subarray(0, 2)]);
+      cmds.push(['EVALSHA', sha, 7, `${base}meta`, `${base}def`, `${base}counts`, `${base}stats`, `${base}hours`,
+        bucket, `${base}voters`, id, now, 1, pollId, `${KEY_PREFIX}events`, option]);
     }
-    await resp.pipeline(cmds);
+    for (const r of await resp.pipeline(cmds)) {
+      if (!Array.isArray(r) || r[0] !== 'ok') throw new Error(`poll_vote.lua on ${pollId}: ${Array.isArray(r) ? r.join(' ') : r}`);
+    }
   }
 }
 
 /** Brings poll to `total` voters (all for option): the first `viaApi` through the API, the
  * rest by pipelining. Resolves with how (a sentence) once the API's results count them. */
-export async function seedVoters({ port, resp, socket, pollId, option, total, viaApi }) {
+export async function seedVoters({ port, resp, pollId, option, total, viaApi }) {
   await voteViaApi(port, pollId, option, Math.min(viaApi, total));
   const rest = total - Math.min(viaApi, total);
   let how = `${Math.min(viaApi, total)} through the API`;
   if (rest > 0) {
-    const script = path.join(ROOT, 'bench/voters.mjs');
-    const mod = fs.existsSync(script) && /export\s+(async\s+)?function\s+seedVoters\b/.test(fs.readFileSync(script, 'utf8'))
-      ? await import(script) : null;
-    if (mod) {
-      await mod.seedVoters({ socket, prefix: KEY_PREFIX, poll: pollId, option, count: rest });
-      how += `, ${rest} by bench/voters.mjs seedVoters()`;
-    } else {
-      await pipelineTodaysLayout(resp, pollId, option, rest);
-      how += `, ${rest} by Redis pipelining (the store's layout of today)`;
-    }
+    await pipelineBallots(resp, pollId, option, rest);
+    how += `, ${rest} through the vote script, pipelined`;
   }
-  const r = await request(port, { path: `/api/v1/polls/${pollId}/results` });
-  const res = r.status === 200 ? JSON.parse(r.body) : null;
+  // The service hears of every ballot as it is published: wait (bounded) until it has them all.
+  let r;
+  let res;
+  for (const until = Date.now() + 60000; ;) {
+    r = await request(port, { path: `/api/v1/polls/${pollId}/results` });
+    res = r.status === 200 ? JSON.parse(r.body) : null;
+    if ((res && res.voters === total && res.total === total) || Date.now() > until) break;
+    await new Promise((resolve) => { setTimeout(resolve, 200); });
+  }
   if (!res || res.voters !== total || res.total !== total) {
     throw new Error(`${pollId}: the results count ${res ? `${res.voters} voters and ${res.total} votes` : `nothing (${r.status})`}, ` +
       `${total} were seeded (${how})`);
