@@ -9,7 +9,7 @@
 #                with the performance targets marked met or missed (bench/README.md)
 #   make bench-instructions
 #                instructions per request (callgrind) against the same ceiling
-#   make bots    regenerate src/bots_list.h (robot patterns) from node_modules
+#   make bots    regenerate src/rules/bots_list.h (robot patterns) from node_modules
 
 CC       ?= cc
 PKGS     := libevent hiredis jansson libcrypto
@@ -26,12 +26,18 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wpointer-arith -Wformat=2 -Wsign-compare -Wtype-limits -Wvla -fno-common
 CSTD     := -std=c11 -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP
+# The layers of src/: proc (process and workers), http (server side of HTTP), store (every
+# Redis call, and its Lua scripts), rules (pure poll and visit rules), reader and admin (the
+# two surfaces). Each is an include directory, so a header is named by its file alone.
+LAYERS   := proc http store rules reader admin
+INC      := -Ibuild/gen -Isrc $(addprefix -Isrc/,$(LAYERS))
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(INC) -MMD -MP
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SRCS     := $(wildcard src/*.c)
+SRCS     := $(wildcard src/*.c $(addsuffix /*.c,$(addprefix src/,$(LAYERS))))
+HDRS     := $(wildcard $(addsuffix /*.h,$(addprefix src/,$(LAYERS))))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-LUA      := $(wildcard src/lua/*.lua)
+LUA      := $(wildcard src/store/lua/*.lua)
 WEB      := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
 GEN      := build/gen/lua_scripts.h build/gen/web_assets.h
 
@@ -79,7 +85,7 @@ build/thamdo: $(OBJS)
 
 build/asan/obj/%.o: src/%.c | $(GEN) pkgcheck
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP -c -o $@ $<
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(PKG_CFLAGS) $(INC) -MMD -MP -c -o $@ $<
 
 build/asan/thamdo: $(ASAN_OBJS)
 	$(CC) $(SAN) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
@@ -88,7 +94,7 @@ asan: build/asan/thamdo
 
 build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) -Wno-missing-prototypes -O1 -g $(SAN) $(PKG_CFLAGS) -Ibuild/gen -Isrc \
+	$(CC) $(CSTD) $(WARN) -Wno-missing-prototypes -O1 -g $(SAN) $(PKG_CFLAGS) $(INC) \
 	    -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka
 
 deps:
@@ -141,18 +147,18 @@ lint-api: node_modules/.installed
 	npx --no-install redocly lint --format=summary api/openapi.yaml
 
 lint-c: $(GEN)
-	clang-format --dry-run -Werror src/*.c src/*.h tests/unit/*.c
+	clang-format --dry-run -Werror $(SRCS) $(HDRS) tests/unit/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen \
+	    --inline-suppr --std=c11 -D_GNU_SOURCE $(INC) \
 	    --suppress=missingIncludeSystem src/
 	$(MAKE) --no-print-directory build/clang/thamdo
 
 build/clang/thamdo: $(SRCS) $(GEN) | pkgcheck
 	@mkdir -p $(@D)
-	clang $(CSTD) $(WARN) -O2 $(PKG_CFLAGS) -Ibuild/gen -Isrc -o $@ $(SRCS) $(PKG_LIBS)
+	clang $(CSTD) $(WARN) -O2 $(PKG_CFLAGS) $(INC) -o $@ $(SRCS) $(PKG_LIBS)
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c
+	clang-format -i $(SRCS) $(HDRS) tests/unit/*.c
 
 test: deps
 	@$(MAKE) --no-print-directory test-all
@@ -176,7 +182,7 @@ BENCH_BINS   := build/bench/thamdo build/bench/bare
 
 build/bench/obj/%.o: src/%.c | $(GEN) pkgcheck
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Ibuild/gen -Isrc -MMD -MP -c -o $@ $<
+	$(CC) $(CSTD) $(WARN) $(BENCH_CFLAGS) $(PKG_CFLAGS) $(INC) -MMD -MP -c -o $@ $<
 
 build/bench/thamdo: $(BENCH_OBJS)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJS) $(PKG_LIBS)

@@ -258,10 +258,10 @@ export async function usedMemory(resp) {
   return Number(/^used_memory:(\d+)/m.exec(info)[1]);
 }
 
-/** The settings of the private redis-server thamdo starts itself (src/redisproc.c):
+/** The settings of the private redis-server thamdo starts itself (src/proc/redisproc.c):
  * append-only file fsynced at every write, no RDB snapshots, no TCP port. */
 export const REDIS_SETTINGS = ['--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
-export const REDIS_SETTINGS_TEXT = 'unix socket, appendonly yes, appendfsync always, save "" (as src/redisproc.c)';
+export const REDIS_SETTINGS_TEXT = 'unix socket, appendonly yes, appendfsync always, save "" (as src/proc/redisproc.c)';
 
 /** A private redis-server on a unix socket in dir with the production settings. */
 export async function startRedis(dir) {

@@ -57,10 +57,10 @@ export async function voteViaApi(port, pollId, option, n) {
 }
 
 /** Casts n ballots of new random voters for option through the real vote script
- * (src/lua/poll_vote.lua), pipelined: the store's own layout, whatever it is. */
+ * (src/store/lua/poll_vote.lua), pipelined: the store's own layout, whatever it is. */
 async function pipelineBallots(resp, pollId, option, n) {
   const base = `${KEY_PREFIX}{poll:${pollId}}:`;
-  const sha = await resp.command('SCRIPT', 'LOAD', fs.readFileSync(path.join(ROOT, 'src/lua/poll_vote.lua')));
+  const sha = await resp.command('SCRIPT', 'LOAD', fs.readFileSync(path.join(ROOT, 'src/store/lua/poll_vote.lua')));
   const now = Math.floor(Date.now() / 1000);
   for (let done = 0; done < n;) {
     const cmds = [];

@@ -4,7 +4,7 @@
 //   node bench/voters.mjs [--voters N] [--json]
 //
 // Starts a private redis-server (unix socket in a temporary folder, --save '' --appendonly no),
-// loads the real scripts of src/lua, creates a two-option poll with poll_write.lua, and casts N
+// loads the real scripts of src/store/lua, creates a two-option poll with poll_write.lua, and casts N
 // ballots (default 1,000,000) of N distinct 16-byte voter ids through poll_vote.lua, pipelined
 // in batches. Then, in the same Redis, it SADDs N other random 16-byte ids to a plain set. It
 // prints, for each, the change of used_memory (INFO memory) divided by N, and how the voters'
@@ -32,7 +32,7 @@ const BATCH = 5000;
 const PREFIX = 'thamdo:';
 const POLL = 'bench-voters';
 const key = (suffix) => `${PREFIX}{poll:${POLL}}:${suffix}`;
-const lua = (name) => fs.readFileSync(path.join(ROOT, 'src/lua', name));
+const lua = (name) => fs.readFileSync(path.join(ROOT, 'src/store/lua', name));
 
 const dir = tmpDir();
 const sock = path.join(dir, 'redis.sock');

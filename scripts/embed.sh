@@ -1,6 +1,6 @@
 #!/bin/sh
 # embed.sh OUT FILE... - turns each file into a C byte array named after it
-# (src/lua/poll_vote.lua -> poll_vote_lua, poll_vote_lua_len), NUL-terminated.
+# (src/store/lua/poll_vote.lua -> poll_vote_lua, poll_vote_lua_len), NUL-terminated.
 set -eu
 out=$1
 shift

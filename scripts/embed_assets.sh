@@ -1,7 +1,7 @@
 #!/bin/sh
 # embed_assets.sh OUT FILE... - the files served by the service (web/), each
 # embedded as raw bytes and as gzip -9, with an ETag from its SHA-256, and a
-# table "assets_table" of struct asset_file (declared by src/assets.c).
+# table "assets_table" of struct asset_file (declared by src/http/assets.c).
 set -eu
 out=$1
 shift

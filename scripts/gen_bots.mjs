@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// gen_bots.mjs [--check] - writes src/bots_list.h, the robot User-Agent patterns of bots.c, from the
+// gen_bots.mjs [--check] - writes src/rules/bots_list.h, the robot User-Agent patterns of bots.c, from the
 // npm package crawler-user-agents (pinned in package.json; the list the isbot package is built from).
 //
 // The list writes its patterns for JavaScript's RegExp; bots.c joins them into one POSIX extended
@@ -12,7 +12,7 @@
 // match ordinary readers' browsers); EXTRA patterns are kept from the markers thamdo used before
 // this list (so nothing counted as a robot before counts as a reader now), written in ERE.
 //
-// With --check, writes nothing and exits 1 when src/bots_list.h is not what it would write (run by
+// With --check, writes nothing and exits 1 when src/rules/bots_list.h is not what it would write (run by
 // `make bots-check`, part of `make lint`). Needs node and node_modules (npm ci); building does not.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkgDir = path.join(root, 'node_modules', 'crawler-user-agents');
-const outFile = path.join(root, 'src', 'bots_list.h');
+const outFile = path.join(root, 'src', 'rules', 'bots_list.h');
 
 // Patterns of the list that match ordinary readers, with the reason.
 const EXCLUDED = new Map([
@@ -240,13 +240,13 @@ function main() {
   if (process.argv.includes('--check')) {
     const current = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
     if (current !== g.text) {
-      console.error(`src/bots_list.h is not the list of ${g.pkg.name} ${g.pkg.version}: run make bots`);
+      console.error(`src/rules/bots_list.h is not the list of ${g.pkg.name} ${g.pkg.version}: run make bots`);
       process.exit(1);
     }
-    console.log(`src/bots_list.h is current (${report})`);
+    console.log(`src/rules/bots_list.h is current (${report})`);
   } else {
     fs.writeFileSync(outFile, g.text);
-    console.log(`wrote src/bots_list.h: ${report}`);
+    console.log(`wrote src/rules/bots_list.h: ${report}`);
     for (const d of g.dropped) console.log(`  dropped ${d}`);
     for (const x of g.excluded) console.log(`  excluded ${x}: ${EXCLUDED.get(x)}`);
   }

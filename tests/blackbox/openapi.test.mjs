@@ -1,4 +1,4 @@
-// The API description (api/openapi.yaml) against the real service: every route of src/routes.c is
+// The API description (api/openapi.yaml) against the real service: every route of src/http/dispatch.c is
 // described, and every route is driven through the harness's request(), which validates each
 // response (status documented, headers, Content-Type, JSON schema) with lib/openapi.mjs. The last
 // test lists the documented responses this file did not produce (diagnostics, not failures: some,
@@ -64,19 +64,19 @@ const ADMIN_OPS = [
 const get = (p, opts) => request(url, 'GET', p, opts);
 const admin = (method, p, opts = {}) => request(url, method, p, { ...opts, headers: { ...AUTH, ...(opts.headers || {}) } });
 
-test('every route of src/routes.c is described, and every described operation is a route', () => {
+test('every route of src/http/dispatch.c is described, and every described operation is a route', () => {
   const doc = openapiDocument();
-  const src = fs.readFileSync(path.join(REPO_ROOT, 'src', 'routes.c'), 'utf8');
+  const src = fs.readFileSync(path.join(REPO_ROOT, 'src', 'http', 'dispatch.c'), 'utf8');
   const routes = [...src.matchAll(/\{"([^"]+)", ROUTER_([A-Z]+), 0,/g)].map(([, p, m]) => [p.replace(/:([a-z]+)/g, '{$1}'), m.toLowerCase()]);
-  assert.ok(routes.length >= 20, `routes found in src/routes.c: ${routes.length}`);
+  assert.ok(routes.length >= 20, `routes found in src/http/dispatch.c: ${routes.length}`);
   for (const [p, m] of routes) {
-    assert.ok(doc.paths[p], `path ${p} of src/routes.c is not in api/openapi.yaml`);
-    assert.ok(doc.paths[p][m], `${m.toUpperCase()} ${p} of src/routes.c is not in api/openapi.yaml`);
+    assert.ok(doc.paths[p], `path ${p} of src/http/dispatch.c is not in api/openapi.yaml`);
+    assert.ok(doc.paths[p][m], `${m.toUpperCase()} ${p} of src/http/dispatch.c is not in api/openapi.yaml`);
     assert.ok(doc.paths[p].options, `OPTIONS ${p} is not described`);
   }
   for (const [p, item] of Object.entries(doc.paths)) {
     for (const m of ['get', 'post', 'put', 'patch', 'delete']) {
-      if (item[m]) assert.ok(routes.some(([rp, rm]) => rp === p && rm === m), `${m.toUpperCase()} ${p} is described but is no route of src/routes.c`);
+      if (item[m]) assert.ok(routes.some(([rp, rm]) => rp === p && rm === m), `${m.toUpperCase()} ${p} is described but is no route of src/http/dispatch.c`);
     }
   }
 });

@@ -263,9 +263,9 @@ test('unknown site: 400 unknown_site names the site asked for (printable ASCII o
 });
 
 // ---------------------------------------------------------------- the scripts themselves
-/** Runs src/lua/NAME.lua with EVAL; returns {ok, out} (redis-cli prints an error reply as "ERR ..."). */
+/** Runs src/store/lua/NAME.lua with EVAL; returns {ok, out} (redis-cli prints an error reply as "ERR ..."). */
 async function evalScript(name, keys, args) {
-  const body = fs.readFileSync(path.join(REPO_ROOT, 'src', 'lua', `${name}.lua`), 'utf8');
+  const body = fs.readFileSync(path.join(REPO_ROOT, 'src', 'store', 'lua', `${name}.lua`), 'utf8');
   const out = await redis.cli('EVAL', body, String(keys.length), ...keys, ...args);
   return { ok: !/^(ERR|WRONGTYPE)\b/.test(out), out };
 }

@@ -33,6 +33,7 @@
 #include "bots.h"
 #include "clock.h"
 #include "config.h"
+#include "form.h"
 #include "cors.h"
 #include "csv.h"
 #include "embed_visits.h"
@@ -76,23 +77,26 @@ struct visits_query {
 
 static void visits_read_query(struct request *r, struct visits_query *q)
 {
-    struct evkeyvalq params;
+    struct form_param params[] = {
+        {.name = "site"}, {.name = "from"}, {.name = "to"}, {.name = "format"}, {.name = "lang"}};
     const struct config *cfg = r->srv->cfg;
     memset(q, 0, sizeof(*q));
     snprintf(q->site, sizeof(q->site), "%s", cfg->sites[0]);
     const char *accept = request_header(r, "Accept");
     q->csv = accept && strstr(accept, "text/csv") != NULL;
-    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req));
-    TAILQ_INIT(&params);
-    if (query && evhttp_parse_query_str(query, &params) != 0) {
-        q->bad = "The query string is not valid.";
-        return;
+    form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 5);
+    for (size_t i = 0; i < 5; i++) {
+        if (params[i].bad || (i > 0 && params[i].truncated)) {
+            q->bad = "The query string is not valid.";
+            return;
+        }
     }
-    const char *site = evhttp_find_header(&params, "site");
-    const char *from = evhttp_find_header(&params, "from");
-    const char *to = evhttp_find_header(&params, "to");
-    const char *format = evhttp_find_header(&params, "format");
-    const char *lang = evhttp_find_header(&params, "lang");
+    /* A site longer than any configured one is unknown: it is echoed shortened. */
+    const char *site = params[0].present ? params[0].value : NULL;
+    const char *from = params[1].present ? params[1].value : NULL;
+    const char *to = params[2].present ? params[2].value : NULL;
+    const char *format = params[3].present ? params[3].value : NULL;
+    const char *lang = params[4].present ? params[4].value : NULL;
     if (site) {
         size_t i = 0;
         while (i < cfg->n_sites && strcmp(cfg->sites[i], site) != 0)
@@ -101,7 +105,7 @@ static void visits_read_query(struct request *r, struct visits_query *q)
             q->site[0] = '\0'; /* unknown: the caller answers unknown_site */
             visits_echo(site, q->asked);
         } else {
-            snprintf(q->site, sizeof(q->site), "%s", site);
+            memcpy(q->site, cfg->sites[i], strlen(cfg->sites[i]) + 1); /* the configured name */
         }
     }
     if ((from && clock_parse_day_or_time(from, &q->from) != 0) ||
@@ -114,7 +118,6 @@ static void visits_read_query(struct request *r, struct visits_query *q)
     if (format)
         q->csv = strcmp(format, "csv") == 0;
     q->english = lang && strcmp(lang, "en") == 0;
-    evhttp_clear_headers(&params);
 }
 
 /* Reads the query and answers 400 when it is wrong or names an unknown site. */

@@ -16,7 +16,7 @@
 #include "link.h"
 #include "log.h"
 #include "store.h"
-#include "store_int.h"
+#include "store_call.h"
 
 struct store_feed {
     struct link *link;

@@ -1,9 +1,9 @@
-/* routes.c - dispatching every request to its handler.
+/* dispatch.c - dispatching every request to its handler.
  *
  * The table below is the whole HTTP surface of the service. Paths with a
  * ":id" capture get it checked as a slug (else 404 poll_not_found) and copied
  * to r->poll_id before the handler runs. Must not implement endpoints. */
-#include "routes.h"
+#include "dispatch.h"
 
 #include <event2/http.h>
 #include <string.h>
@@ -23,15 +23,15 @@
 #include "text.h"
 #include "visits.h"
 
-enum routes_flags {
-    ROUTES_API = 1 << 0,        /* JSON API: CORS headers, preflight, source check of POST */
-    ROUTES_POLL = 1 << 1,       /* first capture is a poll id */
-    ROUTES_ADMIN = 1 << 2,      /* needs an admin bearer token; 404 when admin is off */
-    ROUTES_ADMIN_PAGE = 1 << 3, /* the dashboard page: 404 when admin is off */
+enum dispatch_flags {
+    DISPATCH_API = 1 << 0,        /* JSON API: CORS headers, preflight, source check of POST */
+    DISPATCH_POLL = 1 << 1,       /* first capture is a poll id */
+    DISPATCH_ADMIN = 1 << 2,      /* needs an admin bearer token; 404 when admin is off */
+    DISPATCH_ADMIN_PAGE = 1 << 3, /* the dashboard page: 404 when admin is off */
 };
 
 /* The demo portal page; with THAMDO_DEMO=false there is nothing at /. */
-static void routes_demo(struct request *r)
+static void dispatch_demo(struct request *r)
 {
     if (!r->srv->cfg->demo) {
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
@@ -40,55 +40,59 @@ static void routes_demo(struct request *r)
     assets_serve(r, "index.html");
 }
 
-static void routes_widget(struct request *r)
+static void dispatch_widget(struct request *r)
 {
     assets_serve(r, "widget.js");
 }
 
-static void routes_static(struct request *r);
+static void dispatch_static(struct request *r);
 
-static void routes_admin_slash(struct request *r)
+static void dispatch_admin_slash(struct request *r)
 {
     request_reply_redirect(r, "/admin/");
 }
 
-static const struct route routes_table[] = {
-    {"/api/v1/polls", ROUTER_GET, 0, ROUTES_API, api_poll_list},
-    {"/api/v1/polls/:id", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, api_poll_get},
-    {"/api/v1/polls/:id/votes", ROUTER_POST, 0, ROUTES_API | ROUTES_POLL, api_poll_vote},
-    {"/api/v1/polls/:id/results", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, api_poll_results},
-    {"/api/v1/polls/:id/events", ROUTER_GET, 0, ROUTES_API | ROUTES_POLL, events_open},
-    {"/api/v1/visits", ROUTER_GET, 0, ROUTES_API, visits_read},
-    {"/api/v1/visits", ROUTER_POST, 0, ROUTES_API, visits_record},
+static const struct route dispatch_table[] = {
+    {"/api/v1/polls", ROUTER_GET, 0, DISPATCH_API, api_poll_list},
+    {"/api/v1/polls/:id", ROUTER_GET, 0, DISPATCH_API | DISPATCH_POLL, api_poll_get},
+    {"/api/v1/polls/:id/votes", ROUTER_POST, 0, DISPATCH_API | DISPATCH_POLL, api_poll_vote},
+    {"/api/v1/polls/:id/results", ROUTER_GET, 0, DISPATCH_API | DISPATCH_POLL, api_poll_results},
+    {"/api/v1/polls/:id/events", ROUTER_GET, 0, DISPATCH_API | DISPATCH_POLL, events_open},
+    {"/api/v1/visits", ROUTER_GET, 0, DISPATCH_API, visits_read},
+    {"/api/v1/visits", ROUTER_POST, 0, DISPATCH_API, visits_record},
     {"/healthz", ROUTER_GET, 0, 0, api_healthz},
     {"/readyz", ROUTER_GET, 0, 0, api_readyz},
-    {"/embed/polls/:id", ROUTER_GET, 0, ROUTES_POLL, embed_page},
-    {"/embed/polls/:id", ROUTER_POST, 0, ROUTES_POLL, embed_vote},
+    {"/embed/polls/:id", ROUTER_GET, 0, DISPATCH_POLL, embed_page},
+    {"/embed/polls/:id", ROUTER_POST, 0, DISPATCH_POLL, embed_vote},
     {"/embed/visits", ROUTER_GET, 0, 0, visits_embed},
-    {"/", ROUTER_GET, 0, 0, routes_demo},
-    {"/widget.js", ROUTER_GET, 0, 0, routes_widget},
-    {"/static/:name", ROUTER_GET, 0, 0, routes_static},
-    {"/admin", ROUTER_GET, 0, ROUTES_ADMIN_PAGE, routes_admin_slash},
-    {"/admin/", ROUTER_GET, 0, ROUTES_ADMIN_PAGE, admin_page},
-    {"/admin/v1/polls", ROUTER_GET, 0, ROUTES_ADMIN, admin_poll_list},
-    {"/admin/v1/polls", ROUTER_POST, 0, ROUTES_ADMIN, admin_poll_create},
-    {"/admin/v1/polls/:id", ROUTER_GET, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_get},
-    {"/admin/v1/polls/:id", ROUTER_PATCH, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_patch},
-    {"/admin/v1/polls/:id", ROUTER_DELETE, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_archive},
-    {"/admin/v1/polls/:id/close", ROUTER_POST, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_close},
-    {"/admin/v1/polls/:id/reopen", ROUTER_POST, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_reopen},
-    {"/admin/v1/polls/:id/restore", ROUTER_POST, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_restore},
-    {"/admin/v1/polls/:id/results", ROUTER_GET, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_results},
-    {"/admin/v1/polls/:id/series", ROUTER_GET, 0, ROUTES_ADMIN | ROUTES_POLL, admin_poll_series},
-    {"/admin/v1/visits", ROUTER_GET, 0, ROUTES_ADMIN, visits_history},
-    {"/admin/v1/visits/base", ROUTER_PUT, 0, ROUTES_ADMIN, visits_set_bases},
+    {"/", ROUTER_GET, 0, 0, dispatch_demo},
+    {"/widget.js", ROUTER_GET, 0, 0, dispatch_widget},
+    {"/static/:name", ROUTER_GET, 0, 0, dispatch_static},
+    {"/admin", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, dispatch_admin_slash},
+    {"/admin/", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, admin_page},
+    {"/admin/v1/polls", ROUTER_GET, 0, DISPATCH_ADMIN, admin_poll_list},
+    {"/admin/v1/polls", ROUTER_POST, 0, DISPATCH_ADMIN, admin_poll_create},
+    {"/admin/v1/polls/:id", ROUTER_GET, 0, DISPATCH_ADMIN | DISPATCH_POLL, admin_poll_get},
+    {"/admin/v1/polls/:id", ROUTER_PATCH, 0, DISPATCH_ADMIN | DISPATCH_POLL, admin_poll_patch},
+    {"/admin/v1/polls/:id", ROUTER_DELETE, 0, DISPATCH_ADMIN | DISPATCH_POLL, admin_poll_archive},
+    {"/admin/v1/polls/:id/close", ROUTER_POST, 0, DISPATCH_ADMIN | DISPATCH_POLL, admin_poll_close},
+    {"/admin/v1/polls/:id/reopen", ROUTER_POST, 0, DISPATCH_ADMIN | DISPATCH_POLL,
+     admin_poll_reopen},
+    {"/admin/v1/polls/:id/restore", ROUTER_POST, 0, DISPATCH_ADMIN | DISPATCH_POLL,
+     admin_poll_restore},
+    {"/admin/v1/polls/:id/results", ROUTER_GET, 0, DISPATCH_ADMIN | DISPATCH_POLL,
+     admin_poll_results},
+    {"/admin/v1/polls/:id/series", ROUTER_GET, 0, DISPATCH_ADMIN | DISPATCH_POLL,
+     admin_poll_series},
+    {"/admin/v1/visits", ROUTER_GET, 0, DISPATCH_ADMIN, visits_history},
+    {"/admin/v1/visits/base", ROUTER_PUT, 0, DISPATCH_ADMIN, visits_set_bases},
 };
 
-#define ROUTES_N (sizeof(routes_table) / sizeof(routes_table[0]))
+#define DISPATCH_N (sizeof(dispatch_table) / sizeof(dispatch_table[0]))
 
 /* Styles and scripts of the pages. The pages themselves have their own
  * addresses (/ and /admin/), so that THAMDO_DEMO=false really hides the demo. */
-static void routes_static(struct request *r)
+static void dispatch_static(struct request *r)
 {
     size_t len = strlen(r->asset);
     if (len >= 5 && strcmp(r->asset + len - 5, ".html") == 0) {
@@ -101,7 +105,7 @@ static void routes_static(struct request *r)
 /* An API request from a page whose origin is not allowed: the page may read
  * this refusal (and its preflight passes, so that the request itself gets
  * it), nothing else. */
-static void routes_refuse_origin(struct request *r)
+static void dispatch_refuse_origin(struct request *r)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -117,7 +121,7 @@ static void routes_refuse_origin(struct request *r)
                         "it to THAMDO_ALLOWED_ORIGINS.");
 }
 
-void routes_handle(struct evhttp_request *req, void *arg)
+void dispatch_handle(struct evhttp_request *req, void *arg)
 {
     struct route_match m;
     char allow[96];
@@ -125,7 +129,7 @@ void routes_handle(struct evhttp_request *req, void *arg)
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 
     enum router_result res =
-        router_match(routes_table, ROUTES_N, (unsigned)r->method, path ? path : "", &m);
+        router_match(dispatch_table, DISPATCH_N, (unsigned)r->method, path ? path : "", &m);
     int api = path && strncmp(path, "/api/", 5) == 0;
     if (api)
         cors_add_headers(r);
@@ -141,7 +145,7 @@ void routes_handle(struct evhttp_request *req, void *arg)
             router_allow_header(m.allow, allow, sizeof(allow));
             request_add_header(r, "Allow", allow);
         }
-        routes_refuse_origin(r);
+        dispatch_refuse_origin(r);
         return;
     }
     if (res == ROUTER_NOT_FOUND) {
@@ -162,7 +166,7 @@ void routes_handle(struct evhttp_request *req, void *arg)
     }
 
     unsigned flags = m.route->flags;
-    if ((flags & ROUTES_ADMIN) &&
+    if ((flags & DISPATCH_ADMIN) &&
         !auth_bearer_ok(r->srv->cfg, request_header(r, "Authorization"))) {
         request_add_header(r, "WWW-Authenticate", "Bearer realm=\"thamdo admin\"");
         request_reply_error(r, 401, "unauthorized", "A valid admin token is required.");
@@ -170,7 +174,7 @@ void routes_handle(struct evhttp_request *req, void *arg)
     }
     if (m.nparams > 0) {
         size_t len = strlen(m.params[0]); /* the router bounds it to ROUTER_PARAM_MAX */
-        if (flags & ROUTES_POLL) {
+        if (flags & DISPATCH_POLL) {
             if (!text_is_slug(m.params[0], len)) {
                 request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
                 return;
@@ -180,7 +184,7 @@ void routes_handle(struct evhttp_request *req, void *arg)
             memcpy(r->asset, m.params[0], len + 1);
         }
     }
-    if ((flags & ROUTES_API) && r->method == EVHTTP_REQ_POST && !cors_source_allowed(r)) {
+    if ((flags & DISPATCH_API) && r->method == EVHTTP_REQ_POST && !cors_source_allowed(r)) {
         request_reply_error(r, 403, "origin_not_allowed",
                             "Votes are accepted only from the pages this service is set up for.");
         return;

@@ -1,6 +1,6 @@
 /* store.c - the one module that talks to Redis (hiredis async on libevent).
  *
- * The command link (link.c) connects, loads every script of src/lua on each
+ * The command link (link.c) connects, loads every script of src/store/lua on each
  * new connection (a restarted or failed-over Redis has lost its script
  * cache), and reconnects with backoff; the store builds commands on it.
  *
@@ -28,8 +28,8 @@
 #include "config.h"
 #include "link.h"
 #include "log.h"
-#include "lua_scripts.h" /* generated from the files in src/lua */
-#include "store_int.h"
+#include "lua_scripts.h" /* generated from the files in src/store/lua */
+#include "store_call.h"
 
 struct store_script {
     const char *name;

@@ -28,7 +28,8 @@ struct form_param {
     const char *name;
     char value[FORM_VALUE_MAX]; /* the first occurrence's value, NUL-terminated */
     int present;
-    int bad; /* its value holds a NUL byte or is FORM_VALUE_MAX bytes or longer */
+    int bad;       /* its value holds a NUL byte */
+    int truncated; /* its value is FORM_VALUE_MAX bytes or longer: value holds its start */
 };
 
 /* Reads the named parameters of a query string (NULL: none); other names are

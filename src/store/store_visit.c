@@ -14,7 +14,7 @@
 
 #include "log.h"
 #include "store.h"
-#include "store_int.h"
+#include "store_call.h"
 
 /* Appends the key PREFIX{site:SITE}:<suffix formatted by fmt>. */
 static void store_site_key(struct store_call *c, const char *site, const char *fmt, ...)

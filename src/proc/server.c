@@ -9,7 +9,7 @@
  * process lives (bounded: 10 s) -> free the store (any request still
  * waiting on Redis is answered 503) -> free evhttp and the loop -> return.
  * A second stop signal breaks the loop at once. Must not parse requests:
- * that is routes.c and the handlers. */
+ * that is dispatch.c and the handlers. */
 #include "server.h"
 
 #include <event2/event.h>
@@ -28,7 +28,7 @@
 #include "cookie.h"
 #include "events.h"
 #include "log.h"
-#include "routes.h"
+#include "dispatch.h"
 #include "store.h"
 #include "version.h"
 #include "visits_cache.h"
@@ -208,7 +208,7 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                               EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
                                               EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(srv->http, routes_handle, srv);
+    evhttp_set_gencb(srv->http, dispatch_handle, srv);
 
     /* Every worker's socket has SO_REUSEPORT: the kernel spreads the
      * connections of the one port over them. */

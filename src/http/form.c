@@ -63,9 +63,11 @@ static int form_params_field(void *arg, const char *key, size_t key_len, const c
         if (p->present || strlen(p->name) != key_len || memcmp(p->name, key, key_len) != 0)
             continue;
         p->present = 1;
-        p->bad = value_len >= FORM_VALUE_MAX || strlen(value) != value_len;
-        if (!p->bad)
-            memcpy(p->value, value, value_len + 1);
+        p->bad = strlen(value) != value_len;
+        p->truncated = value_len >= FORM_VALUE_MAX;
+        size_t n = p->truncated ? FORM_VALUE_MAX - 1 : value_len;
+        memcpy(p->value, value, n);
+        p->value[n] = '\0';
     }
     return 0;
 }
@@ -74,7 +76,7 @@ void form_params(const char *query, struct form_param *params, size_t n)
 {
     struct form_params_walk w = {params, n};
     for (size_t i = 0; i < n; i++) {
-        params[i].present = params[i].bad = 0;
+        params[i].present = params[i].bad = params[i].truncated = 0;
         params[i].value[0] = '\0';
     }
     if (query)

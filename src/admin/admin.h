@@ -1,6 +1,6 @@
 /* admin.h - the editors' API under /admin/v1 and the dashboard page /admin/.
  *
- * Authentication (routes.c, auth.c) has already passed when these run.
+ * Authentication (dispatch.c, auth.c) has already passed when these run.
  * Each entry point owns r and answers it exactly once. */
 #ifndef THAMDO_ADMIN_H
 #define THAMDO_ADMIN_H

@@ -3,7 +3,7 @@
  *
  * Builds each call with the machinery of store.c and turns the script's reply
  * into a struct store_poll_reply or a list of definitions. The reply shapes
- * are those written at the top of each script in src/lua. Whatever Redis
+ * are those written at the top of each script in src/store/lua. Whatever Redis
  * holds, what reaches a caller is checked: a definition passed
  * poll_stored_check(), a ballot is slugs or marked damaged, and a poll whose
  * data is damaged is reported as poll_damaged with one log line naming it.
@@ -23,7 +23,7 @@
 #include "log.h"
 #include "poll.h"
 #include "store.h"
-#include "store_int.h"
+#include "store_call.h"
 #include "text.h"
 
 /* 1 when reply is an array whose first element is a string: a script's code. */

@@ -1,10 +1,10 @@
-/* store_int.h - shared by the files of the store module (store*.c) only.
+/* store_call.h - shared by the files of the store module (store*.c) only.
  *
  * store.c owns the link and the command machinery; store_poll.c (and the
  * other store_*.c files) build commands with it and turn replies into values
  * for their callers. Nothing outside the store module includes this. */
-#ifndef THAMDO_STORE_INT_H
-#define THAMDO_STORE_INT_H
+#ifndef THAMDO_STORE_CALL_H
+#define THAMDO_STORE_CALL_H
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -15,7 +15,7 @@
 
 #define STORE_MAX_ARGS (8 + 64)
 
-/* Every Lua script of src/lua, loaded at each connection. */
+/* Every Lua script of src/store/lua, loaded at each connection. */
 enum store_script_id {
     STORE_SCRIPT_VIEW = 0,
     STORE_SCRIPT_VOTE,

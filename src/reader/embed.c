@@ -139,10 +139,14 @@ static void embed_read_query(struct request *r, struct embed_query *q)
     struct form_param params[] = {{.name = "lang"}, {.name = "view"}, {.name = "msg"}};
     memset(q, 0, sizeof(*q));
     form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 3);
-    r->lang_en = !params[0].bad && strcmp(params[0].value, "en") == 0;
-    q->view_results = !params[1].bad && strcmp(params[1].value, "results") == 0;
-    q->view_change = !params[1].bad && strcmp(params[1].value, "change") == 0;
-    if (!params[2].bad && strlen(params[2].value) < sizeof(q->msg))
+    for (size_t i = 0; i < 3; i++) {
+        if (params[i].bad || params[i].truncated)
+            params[i].value[0] = '\0'; /* not a value the page knows */
+    }
+    r->lang_en = strcmp(params[0].value, "en") == 0;
+    q->view_results = strcmp(params[1].value, "results") == 0;
+    q->view_change = strcmp(params[1].value, "change") == 0;
+    if (strlen(params[2].value) < sizeof(q->msg))
         memcpy(q->msg, params[2].value, strlen(params[2].value) + 1);
 }
 
