@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "config.h"
 #include "datadir.h"
@@ -73,6 +74,8 @@ int main(int argc, char **argv)
     }
     if (cfg.polls == NULL)
         log_info("no THAMDO_POLLS_FILE: serving the polls already in Redis");
+    if (auth_prepare(&cfg) != 0)
+        log_warn("OpenSSL has no SHA-256 to fetch: admin tokens are checked the slower way");
     /* Once the secret is final, before any worker reads it. */
     if (cookie_conf_key(&cfg.cookie) != 0)
         log_warn("OpenSSL has no keyed HMAC context: every cookie is signed one-shot (slower)");

@@ -796,6 +796,7 @@ void config_free(struct config *cfg)
     OPENSSL_cleanse(cfg->cookie.secret, sizeof(cfg->cookie.secret));
     OPENSSL_cleanse(cfg->redis.password, sizeof(cfg->redis.password));
     OPENSSL_cleanse(cfg->admin_tokens, sizeof(cfg->admin_tokens));
+    OPENSSL_cleanse(cfg->admin_token_digests, sizeof(cfg->admin_token_digests));
     json_decref(cfg->polls);
     cfg->polls = NULL;
 }

@@ -64,7 +64,8 @@ struct config {
     size_t n_origins;
     char admin_tokens[CONFIG_TOKENS_MAX][CONFIG_TOKEN_LEN]; /* none: admin routes are off */
     size_t n_tokens;
-    char timezone[CONFIG_TZ_LEN];                  /* IANA name, e.g. Asia/Ho_Chi_Minh */
+    unsigned char admin_token_digests[CONFIG_TOKENS_MAX][32]; /* SHA-256 of each (auth_prepare) */
+    char timezone[CONFIG_TZ_LEN];                             /* IANA name, e.g. Asia/Ho_Chi_Minh */
     char sites[CONFIG_SITES_MAX][CONFIG_SITE_LEN]; /* counter sites; the first is the default */
     size_t n_sites;
     int visit_hits;            /* count every page view, not one per session */

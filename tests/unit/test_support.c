@@ -197,6 +197,7 @@ static void test_auth_accepts_each_configured_token_only(void **state)
     snprintf(cfg.admin_tokens[0], sizeof(cfg.admin_tokens[0]), "first-token-0123456789");
     snprintf(cfg.admin_tokens[1], sizeof(cfg.admin_tokens[1]), "second-token-0123456789");
     cfg.n_tokens = 2;
+    assert_int_equal(auth_prepare(&cfg), 0);
     assert_true(auth_bearer_ok(&cfg, "Bearer first-token-0123456789"));
     assert_true(auth_bearer_ok(&cfg, "bearer second-token-0123456789"));
     assert_false(auth_bearer_ok(&cfg, "Bearer first-token-012345678"));
