@@ -443,9 +443,10 @@ static int admin_read_query(struct request *r, struct admin_query *q)
     q->day = 1;
     const char *accept = request_header(r, "Accept");
     q->csv = accept && strstr(accept, "text/csv") != NULL;
-    form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 5);
+    int malformed =
+        form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 5);
     for (size_t i = 0; i < 5; i++) {
-        if (params[i].bad || params[i].truncated) {
+        if (malformed || params[i].bad || params[i].truncated) {
             request_reply_error(r, 400, "invalid_parameter", "The query string is not valid.");
             return -1;
         }

@@ -54,6 +54,25 @@ struct form_params_walk {
     size_t n;
 };
 
+/* 1 when a field of s[0..len) has no '=' or an empty name. */
+static int form_malformed(const char *s, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '&')
+            continue;
+        const char *field = s + start;
+        size_t n = i - start;
+        start = i + 1;
+        if (n == 0)
+            continue;
+        const char *eq = memchr(field, '=', n);
+        if (!eq || eq == field)
+            return 1;
+    }
+    return 0;
+}
+
 static int form_params_field(void *arg, const char *key, size_t key_len, const char *value,
                              size_t value_len)
 {
@@ -72,13 +91,15 @@ static int form_params_field(void *arg, const char *key, size_t key_len, const c
     return 0;
 }
 
-void form_params(const char *query, struct form_param *params, size_t n)
+int form_params(const char *query, struct form_param *params, size_t n)
 {
     struct form_params_walk w = {params, n};
     for (size_t i = 0; i < n; i++) {
         params[i].present = params[i].bad = params[i].truncated = 0;
         params[i].value[0] = '\0';
     }
-    if (query)
-        form_each(query, strlen(query), form_params_field, &w);
+    if (!query)
+        return 0;
+    form_each(query, strlen(query), form_params_field, &w);
+    return form_malformed(query, strlen(query)) ? -1 : 0;
 }

@@ -33,7 +33,8 @@ struct form_param {
 };
 
 /* Reads the named parameters of a query string (NULL: none); other names are
- * ignored. The service's one reader of query strings. */
-void form_params(const char *query, struct form_param *params, size_t n);
+ * ignored. The service's one reader of query strings. Returns -1 when a
+ * field has no '=' or an empty name ("?foo", "?=1"), else 0. */
+int form_params(const char *query, struct form_param *params, size_t n);
 
 #endif

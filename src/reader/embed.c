@@ -138,7 +138,7 @@ static void embed_read_query(struct request *r, struct embed_query *q)
 {
     struct form_param params[] = {{.name = "lang"}, {.name = "view"}, {.name = "msg"}};
     memset(q, 0, sizeof(*q));
-    form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 3);
+    (void)form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 3);
     for (size_t i = 0; i < 3; i++) {
         if (params[i].bad || params[i].truncated)
             params[i].value[0] = '\0'; /* not a value the page knows */

@@ -84,9 +84,10 @@ static void visits_read_query(struct request *r, struct visits_query *q)
     snprintf(q->site, sizeof(q->site), "%s", cfg->sites[0]);
     const char *accept = request_header(r, "Accept");
     q->csv = accept && strstr(accept, "text/csv") != NULL;
-    form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 5);
+    int malformed =
+        form_params(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->req)), params, 5);
     for (size_t i = 0; i < 5; i++) {
-        if (params[i].bad || (i > 0 && params[i].truncated)) {
+        if (malformed || params[i].bad || (i > 0 && params[i].truncated)) {
             q->bad = "The query string is not valid.";
             return;
         }

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "config.h"
 #include "csv.h"
+#include "form.h"
 #include "html.h"
 #include "text.h"
 
@@ -276,9 +277,33 @@ static void test_clock_parses_a_day_as_local_midnight(void **state)
     assert_int_equal(clock_parse_day_or_time("yesterday", &t), -1);
 }
 
+static void test_form_params_reads_the_named_fields_once(void **state)
+{
+    (void)state;
+    struct form_param p[] = {{.name = "site"}, {.name = "lang"}, {.name = "to"}};
+    assert_int_equal(form_params("site=a%20b&lang=en&site=second&other=1", p, 3), 0);
+    assert_true(p[0].present);
+    assert_string_equal(p[0].value, "a b"); /* the first occurrence, decoded */
+    assert_string_equal(p[1].value, "en");
+    assert_false(p[2].present);
+    assert_int_equal(form_params("lang=x%00y", p, 3), 0);
+    assert_true(p[1].bad); /* a NUL byte is not "x" */
+    char long_query[300] = "site=";
+    memset(long_query + 5, 'z', 200);
+    long_query[205] = '\0';
+    assert_int_equal(form_params(long_query, p, 3), 0);
+    assert_true(p[0].truncated);
+    assert_int_equal(strlen(p[0].value), FORM_VALUE_MAX - 1);
+    assert_int_equal(form_params("foo", p, 3), -1);
+    assert_int_equal(form_params("=1&lang=en", p, 3), -1);
+    assert_int_equal(form_params(NULL, p, 3), 0);
+    assert_false(p[0].present);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_form_params_reads_the_named_fields_once),
         cmocka_unit_test(test_bots_known_crawlers_and_tools_are_robots),
         cmocka_unit_test(test_bots_browsers_are_readers),
         cmocka_unit_test(test_csv_plain_fields_and_line_end),
