@@ -155,14 +155,32 @@ void log_msg(enum log_level level, const char *fmt, ...)
     if (!log_enabled(level))
         return;
 
+    /* The date and time to the second, written once a second per thread. */
+    static _Thread_local char stamp[32];
+    static _Thread_local size_t stamp_len;
+    static _Thread_local time_t stamp_at = -1;
     struct timespec ts;
-    struct tm tm;
     char line[LOG_LINE_MAX + 64];
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(line, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s ", ts.tv_nsec / 1000000L,
-                          log_names[level]);
+    if (ts.tv_sec != stamp_at) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        stamp_len = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+        stamp_at = ts.tv_sec;
+    }
+    memcpy(line, stamp, stamp_len);
+    size_t n = stamp_len;
+    long ms = ts.tv_nsec / 1000000L;
+    line[n++] = '.';
+    line[n++] = (char)('0' + ms / 100);
+    line[n++] = (char)('0' + ms / 10 % 10);
+    line[n++] = (char)('0' + ms % 10);
+    line[n++] = 'Z';
+    line[n++] = ' ';
+    size_t name_len = strlen(log_names[level]);
+    memcpy(line + n, log_names[level], name_len);
+    n += name_len;
+    line[n++] = ' ';
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, LOG_LINE_MAX, fmt, ap);

@@ -41,8 +41,9 @@ struct cache_poll {
     uint64_t confirmed_ms; /* 0: must be fetched before it is served */
     int fetching;          /* a fetch is in flight: the entry stays */
     struct cache_waiter *waiters, **waiters_tail;
-    struct cache_body results; /* rendered on demand */
-    struct cache_body view[3]; /* per enum poll_state */
+    struct poll_frames *frames; /* the results text around the numbers, per version */
+    struct cache_body results;  /* rendered on demand */
+    struct cache_body view[3];  /* per enum poll_state */
 };
 
 struct cache {
@@ -96,9 +97,15 @@ static void cache_forget_bodies(struct cache_poll *p)
 
 const struct cache_body *cache_poll_results(struct cache_poll *p)
 {
-    if (!p->results.text)
-        cache_body_set(&p->results, poll_results(p->def, p->counts, p->voters));
-    return &p->results;
+    struct cache_body *b = &p->results;
+    if (!b->text) {
+        if (!p->frames)
+            p->frames = poll_results_frames(p->def);
+        b->text = poll_results_text(p->frames, p->counts, p->voters, &b->len);
+        snprintf(b->etag, sizeof(b->etag), "\"%016llx\"",
+                 (unsigned long long)cache_hash(b->text, b->len));
+    }
+    return b;
 }
 
 const struct cache_body *cache_poll_view(struct cache_poll *p, int64_t now)
@@ -165,6 +172,7 @@ static void cache_entry_free(struct cache *c, struct cache_poll *p)
     *slot = p->chain;
     cache_unlink_recency(c, p);
     cache_forget_bodies(p);
+    poll_frames_free(p->frames);
     json_decref(p->def);
     json_decref(p->counts);
     c->n--;
@@ -231,6 +239,8 @@ static void cache_confirm(struct cache_poll *p, const struct store_poll_reply *r
     int changed = !was || status != p->status;
     if (status == CACHE_OK) {
         if (reply->def && (!p->def || reply->version != p->version)) {
+            poll_frames_free(p->frames);
+            p->frames = NULL;
             json_decref(p->def);
             p->def = json_incref(reply->def);
             p->version = reply->version;
@@ -247,6 +257,8 @@ static void cache_confirm(struct cache_poll *p, const struct store_poll_reply *r
             p->seq = reply->seq;
         }
     } else {
+        poll_frames_free(p->frames);
+        p->frames = NULL;
         json_decref(p->def);
         json_decref(p->counts);
         p->def = p->counts = NULL;
@@ -390,9 +402,12 @@ static void cache_event_cb(void *arg, const struct store_event *ev)
 static void cache_reset_cb(void *arg)
 {
     struct cache *c = arg;
-    /* Changes published while the feed was away are lost: confirm again. */
+    /* Changes published while the feed was away are lost: confirm again, and
+     * let the listener read again whatever it follows. */
     for (struct cache_poll *p = c->newest; p; p = p->older)
         p->confirmed_ms = 0;
+    if (c->changed_cb)
+        c->changed_cb(c->changed_arg, NULL);
 }
 
 void cache_listen(struct cache *c, cache_changed_cb *cb, void *arg)

@@ -45,7 +45,8 @@ struct cache_poll;
 
 /* p NULL: the store is unavailable. */
 typedef void cache_cb(void *arg, struct cache_poll *p);
-/* The poll's tallies or definition changed (any instance). */
+/* The poll's tallies or definition changed (any instance); poll_id NULL:
+ * changes may have been missed (the feed was away), any poll may have changed. */
 typedef void cache_changed_cb(void *arg, const char *poll_id);
 
 struct cache *cache_new(struct store *st);

@@ -303,6 +303,18 @@ static void events_push_cb(void *arg, const struct store_poll_reply *p)
 
 void events_poll_changed(struct events *ev, const char *poll_id)
 {
+    if (ev && !poll_id) { /* changes may have been missed: every followed poll */
+        for (size_t b = 0; b < EVENTS_BUCKETS; b++) {
+            struct events_poll *hub = LIST_FIRST(&ev->bucket[b]);
+            while (hub) {
+                struct events_poll *next = LIST_NEXT(hub, link);
+                hub->dirty = 1;
+                events_schedule(hub);
+                hub = next;
+            }
+        }
+        return;
+    }
     struct events_poll *hub = ev ? events_find(ev, poll_id) : NULL;
     if (!hub)
         return; /* nobody on this worker follows the poll */

@@ -11,7 +11,8 @@
  *                         error, or the start of a stream);
  *   events_poll_changed() a vote or an edit changed poll_id somewhere: its
  *                         streams get the new results soon (cheap when the
- *                         poll has no stream);
+ *                         poll has no stream); NULL: changes may have been
+ *                         missed, every followed poll is read again;
  *   events_stop()         ends every stream cleanly (stop signal);
  *   events_free()         frees what is left (after events_stop()).
  * Streams are not requests in flight (the drain does not wait for them) and

@@ -530,6 +530,126 @@ json_t *poll_results(const json_t *def, const json_t *counts, long long voters)
                      (json_int_t)total, "voters", (json_int_t)voters, "options", arr);
 }
 
+/* prefix, a as JSON, mid, b as JSON (if any), suffix: one new string. */
+static char *poll_json_dup(const char *prefix, const json_t *a, const char *mid, const json_t *b,
+                           const char *suffix)
+{
+    char *ta = json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT);
+    char *tb = b ? json_dumps(b, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    if (!ta || (b && !tb))
+        abort();
+    size_t n = strlen(prefix) + strlen(ta) + strlen(mid) + (tb ? strlen(tb) : 0) + strlen(suffix);
+    char *out = malloc(n + 1);
+    if (!out)
+        abort();
+    snprintf(out, n + 1, "%s%s%s%s%s", prefix, ta, mid, tb ? tb : "", suffix);
+    free(ta);
+    free(tb);
+    return out;
+}
+
+struct poll_frames *poll_results_frames(const json_t *def)
+{
+    const json_t *opts = json_object_get(def, "options");
+    struct poll_frames *f = calloc(1, sizeof(*f));
+    if (!f)
+        abort();
+    f->n = json_array_size(opts);
+    f->option = calloc(f->n ? f->n : 1, sizeof(char *));
+    f->opt_id = calloc(f->n ? f->n : 1, sizeof(char *));
+    if (!f->option || !f->opt_id)
+        abort();
+    f->head = poll_json_dup("{\"poll_id\":", json_object_get(def, "id"), ",\"total\":", NULL, "");
+    for (size_t i = 0; i < f->n; i++) {
+        const json_t *o = json_array_get(opts, i);
+        f->option[i] = poll_json_dup("{\"id\":", json_object_get(o, "id"),
+                                     ",\"label\":", json_object_get(o, "label"), ",\"votes\":");
+        f->opt_id[i] = strdup(json_string_value(json_object_get(o, "id")));
+        if (!f->opt_id[i])
+            abort();
+    }
+    return f;
+}
+
+void poll_frames_free(struct poll_frames *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->option[i]);
+        free(f->opt_id[i]);
+    }
+    free(f->option);
+    free(f->opt_id);
+    free(f->head);
+    free(f);
+}
+
+/* Appends the decimal digits of v (>= 0) at p; returns the end. */
+static char *poll_digits(char *p, long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *poll_copy(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+char *poll_results_text(const struct poll_frames *f, const json_t *counts, long long voters,
+                        size_t *len)
+{
+    long long total = 0;
+    size_t size = strlen(f->head) + 64;
+    for (size_t i = 0; i < f->n; i++) {
+        const json_t *c = json_object_get(counts, f->opt_id[i]);
+        json_int_t v = json_is_integer(c) ? json_integer_value(c) : 0;
+        total += v < 0 ? 0 : v > POLL_VOTES_MAX ? POLL_VOTES_MAX : (long long)v;
+        size += strlen(f->option[i]) + 64;
+    }
+    char *out = malloc(size);
+    if (!out)
+        abort();
+    char *p = poll_copy(out, f->head);
+    p = poll_digits(p, total);
+    p = poll_copy(p, ",\"voters\":");
+    if (voters < 0) {
+        *p++ = '-';
+        voters = -voters;
+    }
+    p = poll_digits(p, voters);
+    p = poll_copy(p, ",\"options\":[");
+    for (size_t i = 0; i < f->n; i++) {
+        const json_t *c = json_object_get(counts, f->opt_id[i]);
+        json_int_t v = json_is_integer(c) ? json_integer_value(c) : 0;
+        long long votes = v < 0 ? 0 : v > POLL_VOTES_MAX ? POLL_VOTES_MAX : (long long)v;
+        long long tenths = poll_percent_tenths(votes, total);
+        if (i > 0)
+            *p++ = ',';
+        p = poll_copy(p, f->option[i]);
+        p = poll_digits(p, votes);
+        p = poll_copy(p, ",\"percent\":");
+        p = poll_digits(p, tenths / 10);
+        *p++ = '.';
+        *p++ = (char)('0' + tenths % 10);
+        *p++ = '}';
+    }
+    p = poll_copy(p, "]}");
+    *p = '\0';
+    *len = (size_t)(p - out);
+    return out;
+}
+
 /* A whole number as text, or "" when v is not one (an unset time). */
 static void poll_meta_number(const json_t *v, char *buf, size_t size)
 {

@@ -12,8 +12,10 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "http_util.h"
 #include "poll.h"
 #include "text.h"
 
@@ -616,6 +618,36 @@ static void test_poll_results_exact_shares_are_unchanged(void **state)
     assert_percents(3, votes, want);
 }
 
+/* The fast text of the results is byte for byte what json_dumps writes. */
+static void test_poll_results_text_is_the_json_of_poll_results(void **state)
+{
+    (void)state;
+    json_t *def = json_pack("{ss s[{ss ss} {ss ss} {ss ss}]}", "id", "chuyen-muc", "options", "id",
+                            "tin-tuc", "label", "Tin tức \"mới\"\n\\", "id", "khac", "label",
+                            "Khác \u00e9\u1ea1", "id", "ba", "label", "3");
+    struct poll_frames *f = poll_results_frames(def);
+    const char *counts_json[] = {"{}", "{\"tin-tuc\":1,\"khac\":2,\"ba\":4}",
+                                 "{\"tin-tuc\":-5,\"khac\":\"x\",\"other\":9}",
+                                 "{\"tin-tuc\":1000000000000000000}", "{\"khac\":3}"};
+    for (size_t i = 0; i < sizeof(counts_json) / sizeof(counts_json[0]); i++) {
+        json_t *counts = json_loads(counts_json[i], 0, NULL);
+        for (long long voters = -1; voters <= 7; voters += 4) {
+            json_t *value = poll_results(def, counts, voters);
+            char *want = http_json_text(value);
+            json_decref(value);
+            size_t len;
+            char *got = poll_results_text(f, counts, voters, &len);
+            assert_string_equal(got, want);
+            assert_int_equal(len, strlen(want));
+            free(got);
+            free(want);
+        }
+        json_decref(counts);
+    }
+    poll_frames_free(f);
+    json_decref(def);
+}
+
 static void test_poll_results_no_votes_are_all_zero(void **state)
 {
     (void)state;
@@ -1003,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_poll_results_seven_equal_shares_are_equal),
         cmocka_unit_test(test_poll_results_exact_shares_are_unchanged),
         cmocka_unit_test(test_poll_results_no_votes_are_all_zero),
+        cmocka_unit_test(test_poll_results_text_is_the_json_of_poll_results),
         cmocka_unit_test(test_poll_results_huge_damaged_tallies_do_not_overflow),
         cmocka_unit_test(test_poll_results_missing_ids_count_zero),
         cmocka_unit_test(test_poll_results_unknown_ids_are_ignored),
