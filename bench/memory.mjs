@@ -149,7 +149,7 @@ export async function probeStream(port, p) {
  * the script is not there or gives no figure. */
 export async function voterBytes(ms) {
   const script = path.join(ROOT, 'bench/voters.mjs');
-  if (!fs.existsSync(script)) return { value: null, why: 'bench/voters.mjs is not there yet (the store branch writes it)' };
+  if (!fs.existsSync(script)) return { value: null, why: 'bench/voters.mjs is missing' };
   let out;
   try {
     out = await capture('node', [script, '--json'], ms, { ...process.env, THAMDO_BIN });

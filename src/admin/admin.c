@@ -153,14 +153,8 @@ void admin_page(struct request *r)
 static void admin_list_cb(void *arg, const char *code, json_t *polls)
 {
     struct request *r = arg;
-    if (!code) {
-        request_reply_unavailable(r);
+    if (!api_list_or_reply(r, code))
         return;
-    }
-    if (strcmp(code, "ok") != 0) {
-        api_reply_damaged(r);
-        return;
-    }
     json_t *list = json_array();
     size_t i;
     json_t *item;

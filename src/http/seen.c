@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 #define SEEN_PREFIX     "s1."
 #define SEEN_PREFIX_LEN 3
 #define SEEN_SUFFIX     "_voted"
@@ -15,9 +17,7 @@
 /* FNV-1a of the poll id, folded to a bit number. */
 static unsigned seen_bit(const char *poll_id)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *p = (const unsigned char *)poll_id; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
+    uint64_t h = text_hash64(poll_id, strlen(poll_id));
     return (unsigned)((h ^ (h >> 32)) % (SEEN_BYTES * 8));
 }
 

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define LOG_LINE_MAX    1024 /* the message; longer ones are cut */
 #define LOG_BUF_SIZE    16384
 #define LOG_THREADS_MAX 72 /* buffers kept in the registry (64 workers and some spare) */
@@ -89,13 +91,6 @@ static void log_write_lines(const char *p, size_t len)
         p += n;
         len -= n;
     }
-}
-
-static uint64_t log_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void log_flush(void)
@@ -193,7 +188,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
         log_write_all(line, n); /* one write(2) per record: lines never interleave */
         return;
     }
-    uint64_t now = log_mono_ms();
+    uint64_t now = clock_mono_ms();
     if (b->len + n > LOG_BUF_SIZE)
         log_flush();
     if (b->len == 0)

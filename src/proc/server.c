@@ -24,6 +24,7 @@
 
 #include "bots.h"
 #include "cache.h"
+#include "clock.h"
 #include "config.h"
 #include "cookie.h"
 #include "events.h"
@@ -44,13 +45,6 @@ int64_t server_now(const struct server *srv)
     return (int64_t)time(NULL);
 }
 
-static uint64_t server_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* "<six random characters>-<worker id>": the six set this process's
  * generated request ids apart from another instance's (worker 0 draws them,
  * the others take worker 0's), the worker id sets its workers apart. */
@@ -61,7 +55,7 @@ static void server_request_id_prefix(struct server *srv)
     if (srv->worker_id == 0) {
         unsigned char raw[6];
         if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-            uint64_t t = server_mono_ms() ^ (uint64_t)getpid() << 20;
+            uint64_t t = clock_mono_ms() ^ (uint64_t)getpid() << 20;
             memcpy(raw, &t, sizeof(raw));
         }
         for (size_t i = 0; i < sizeof(raw); i++)
@@ -127,7 +121,7 @@ static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
     atomic_store_explicit(&srv->busy_pub, srv->inflight > 0, memory_order_relaxed);
     if (srv->inflight == 0 && server_others(srv, 0)) {
         event_base_loopbreak(srv->base);
-    } else if (server_mono_ms() >= srv->drain_deadline_ms) {
+    } else if (clock_mono_ms() >= srv->drain_deadline_ms) {
         if (srv->inflight > 0)
             log_warn("stopping with %d request(s) unanswered after %d s", srv->inflight,
                      SERVER_DRAIN_MS / 1000);
@@ -158,7 +152,7 @@ static void server_stop_cb(evutil_socket_t fd, short what, void *arg)
         evhttp_del_accept_socket(srv->http, srv->listener);
         srv->listener = NULL;
     }
-    srv->drain_deadline_ms = server_mono_ms() + SERVER_DRAIN_MS;
+    srv->drain_deadline_ms = clock_mono_ms() + SERVER_DRAIN_MS;
     struct timeval tv = {0, SERVER_DRAIN_TICK};
     event_add(srv->drain_ev, &tv);
 }

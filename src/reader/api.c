@@ -128,17 +128,24 @@ static int api_list_field(void *arg, const char *key, size_t key_len, const char
     return 0;
 }
 
-static void api_poll_list_cb(void *arg, const char *code, json_t *polls)
+int api_list_or_reply(struct request *r, const char *code)
 {
-    struct request *r = arg;
     if (!code) {
         request_reply_unavailable(r);
-        return;
+        return 0;
     }
     if (strcmp(code, "ok") != 0) {
         api_reply_damaged(r);
-        return;
+        return 0;
     }
+    return 1;
+}
+
+static void api_poll_list_cb(void *arg, const char *code, json_t *polls)
+{
+    struct request *r = arg;
+    if (!api_list_or_reply(r, code))
+        return;
     json_int_t status = json_integer_value(json_object_get(r->body, "status"));
     json_int_t limit = json_integer_value(json_object_get(r->body, "limit"));
     json_int_t offset = json_integer_value(json_object_get(r->body, "offset"));

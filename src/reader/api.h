@@ -21,6 +21,10 @@ int api_results_or_reply(struct request *r, const struct store_poll_reply *p);
  * service writes (the store has logged which poll). */
 void api_reply_damaged(struct request *r);
 
+/* 1 when a list's code is "ok"; else answers (503 when NULL, 500
+ * poll_damaged otherwise) and returns 0. */
+int api_list_or_reply(struct request *r, const char *code);
+
 void api_poll_list(struct request *r);
 void api_poll_get(struct request *r);
 void api_poll_vote(struct request *r);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "http_util.h"
 #include "store.h"
 #include "text.h"
@@ -55,21 +56,6 @@ struct cache {
     void *changed_arg;
 };
 
-static uint64_t cache_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t cache_hash(const char *s, size_t len)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
 /* ------------------------------------------------------------- bodies --- */
 
 static void cache_body_clear(struct cache_body *b)
@@ -85,7 +71,7 @@ static void cache_body_set(struct cache_body *b, json_t *value)
     b->len = strlen(b->text);
     json_decref(value);
     snprintf(b->etag, sizeof(b->etag), "\"%016llx\"",
-             (unsigned long long)cache_hash(b->text, b->len));
+             (unsigned long long)text_hash64(b->text, b->len));
 }
 
 static void cache_forget_bodies(struct cache_poll *p)
@@ -103,7 +89,7 @@ const struct cache_body *cache_poll_results(struct cache_poll *p)
             p->frames = poll_results_frames(p->def);
         b->text = poll_results_text(p->frames, p->counts, p->voters, &b->len);
         snprintf(b->etag, sizeof(b->etag), "\"%016llx\"",
-                 (unsigned long long)cache_hash(b->text, b->len));
+                 (unsigned long long)text_hash64(b->text, b->len));
     }
     return b;
 }
@@ -181,7 +167,7 @@ static void cache_entry_free(struct cache *c, struct cache_poll *p)
 
 static struct cache_poll *cache_find(struct cache *c, const char *id, size_t len)
 {
-    uint64_t h = cache_hash(id, len);
+    uint64_t h = text_hash64(id, len);
     for (struct cache_poll *p = c->buckets[h % CACHE_BUCKETS]; p; p = p->chain) {
         if (p->hash == h && strlen(p->id) == len && memcmp(p->id, id, len) == 0)
             return p;
@@ -209,7 +195,7 @@ static struct cache_poll *cache_entry(struct cache *c, const char *id)
         abort();
     p->cache = c;
     memcpy(p->id, id, len + 1);
-    p->hash = cache_hash(id, len);
+    p->hash = text_hash64(id, len);
     p->chain = c->buckets[p->hash % CACHE_BUCKETS];
     c->buckets[p->hash % CACHE_BUCKETS] = p;
     p->waiters_tail = &p->waiters;
@@ -267,7 +253,7 @@ static void cache_confirm(struct cache_poll *p, const struct store_poll_reply *r
     }
     p->status = status;
     p->known = 1;
-    p->confirmed_ms = cache_now_ms();
+    p->confirmed_ms = clock_mono_ms();
     if (changed) {
         cache_forget_bodies(p);
         cache_changed(p);
@@ -305,7 +291,7 @@ static void cache_fetch(struct cache_poll *p)
 void cache_get(struct cache *c, const char *poll_id, cache_cb *cb, void *arg)
 {
     struct cache_poll *p = cache_entry(c, poll_id);
-    uint64_t age = cache_now_ms() - p->confirmed_ms;
+    uint64_t age = clock_mono_ms() - p->confirmed_ms;
     /* While the store's link is down the cache answers nothing: readers get
      * the same 503 as every other route. */
     if (p->known && p->confirmed_ms && age <= CACHE_FRESH_MS && store_is_ready(c->store)) {

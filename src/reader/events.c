@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "poll.h"
@@ -79,27 +80,9 @@ struct events {
     int stopped;
 };
 
-static uint64_t events_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* FNV-1a. */
-static uint64_t events_hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static struct events_bucket *events_bucket_of(struct events *ev, const char *id)
 {
-    return &ev->bucket[events_hash(id, strlen(id)) % EVENTS_BUCKETS];
+    return &ev->bucket[text_hash64(id, strlen(id)) % EVENTS_BUCKETS];
 }
 
 static struct events_poll *events_find(struct events *ev, const char *id)
@@ -231,7 +214,7 @@ static void events_deliver(struct events_poll *hub, const struct store_poll_repl
     } else if (!only || hub->last_digest == 0) {
         /* The results last pushed are not pushed again (the re-read of the
          * keep-alive walk); a new hub takes its first stream's. */
-        uint64_t digest = events_hash(frame, len);
+        uint64_t digest = text_hash64(frame, len);
         fresh = only || digest != hub->last_digest;
         hub->last_digest = digest;
     }
@@ -258,7 +241,7 @@ static void events_schedule(struct events_poll *hub)
 {
     if (!hub->ev || hub->ev->stopped || hub->reading || evtimer_pending(hub->timer, NULL))
         return;
-    uint64_t now = events_mono_ms();
+    uint64_t now = clock_mono_ms();
     if (hub->last_read_ms && now < hub->last_read_ms + EVENTS_PUSH_MS) {
         uint64_t wait = hub->last_read_ms + EVENTS_PUSH_MS - now;
         struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000 * 1000)};
@@ -289,7 +272,7 @@ static void events_push_cb(void *arg, const struct store_poll_reply *p)
     if (hub->ev && !hub->ev->stopped && hub->nstreams > 0) {
         if (!p) { /* Redis unavailable: the streams stay, the read is tried again */
             hub->dirty = 1;
-            hub->last_read_ms = events_mono_ms() + EVENTS_RETRY_MS - EVENTS_PUSH_MS;
+            hub->last_read_ms = clock_mono_ms() + EVENTS_RETRY_MS - EVENTS_PUSH_MS;
         } else {
             hub->pins++;
             events_deliver(hub, p, NULL);

@@ -76,14 +76,6 @@ static void *visits_cache_alloc(size_t n, size_t size)
     return p;
 }
 
-/* Milliseconds of the monotonic clock. */
-static uint64_t visits_cache_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Unix minutes of t, rounded down. */
 static long long visits_cache_minute_of(int64_t t)
 {
@@ -216,7 +208,7 @@ void visits_cache_figures(struct visits_cache *vc, struct store *st, size_t site
      * less than a second ago (the test clock may repeat a second for long),
      * and only while the link is up: a worker that lost Redis answers 503
      * like every other route, not figures it cannot refresh. */
-    uint64_t now_ms = visits_cache_mono_ms();
+    uint64_t now_ms = clock_mono_ms();
     if (e->have && e->second == r->now && e->minute == p->minute && now_ms - e->sent_ms < 1000 &&
         store_is_ready(st)) {
         struct visits_waiter w = {r, cb, online_self};

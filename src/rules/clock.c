@@ -197,3 +197,10 @@ int clock_format_month(int64_t t, char *buf, size_t size)
 {
     return clock_label(t, CLOCK_MONTH, buf, size);
 }
+
+uint64_t clock_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

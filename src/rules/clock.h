@@ -30,6 +30,9 @@ int clock_format_week(int64_t t, char *buf, size_t size);
 int clock_format_month(int64_t t, char *buf, size_t size);
 
 /* Start of the local day, ISO week (Monday) and month containing t. */
+/* Milliseconds of the monotonic clock (for timeouts and ages, never for dates). */
+uint64_t clock_mono_ms(void);
+
 int64_t clock_day_start(int64_t t);
 int64_t clock_week_start(int64_t t);
 int64_t clock_month_start(int64_t t);

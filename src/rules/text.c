@@ -232,3 +232,11 @@ size_t text_utf8_chars(const char *s, size_t len)
         n += ((unsigned char)s[i] & 0xC0) != 0x80; /* every byte but a continuation starts one */
     return n;
 }
+
+uint64_t text_hash64(const char *s, size_t len)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}

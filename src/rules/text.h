@@ -49,4 +49,7 @@ int text_parse_rfc3339(const char *s, int64_t *out);
  * 0, or -1 with buf empty when t is out of range or buf too small. */
 int text_format_rfc3339(int64_t t, char *buf, size_t size);
 
+/* FNV-1a, 64 bits, of s[0..len): for hash tables and entity tags, never for secrets. */
+uint64_t text_hash64(const char *s, size_t len);
+
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 
@@ -49,13 +50,6 @@ struct link {
 };
 
 static void link_connect(struct link *l);
-
-static uint64_t link_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static struct timeval link_tv(int ms)
 {
@@ -207,7 +201,7 @@ static void link_connect(struct link *l)
     l->setup_pending = 0;
     l->sub_pending = 0;
     l->ping_outstanding = 0;
-    l->connect_started = link_now_ms();
+    l->connect_started = clock_mono_ms();
 
     if (r->password[0]) {
         const char *argv[3] = {"AUTH", r->username, r->password};
@@ -260,7 +254,7 @@ static void link_health_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (l->ac == NULL)
         return;
-    uint64_t now = link_now_ms();
+    uint64_t now = clock_mono_ms();
     int limit = l->timeout_ms;
     if (!l->ready) {
         int connect_limit = limit * 2 < 1000 ? 1000 : limit * 2;
@@ -294,7 +288,7 @@ struct link *link_new(struct event_base *base, const struct config_redis *redis,
     l->ops = *ops;
     l->arg = arg;
     l->backoff_ms = LINK_BACKOFF_MIN_MS;
-    l->jitter_seed = (unsigned int)link_now_ms() ^ (unsigned int)(uintptr_t)l;
+    l->jitter_seed = (unsigned int)clock_mono_ms() ^ (unsigned int)(uintptr_t)l;
     l->reconnect_ev = evtimer_new(base, link_reconnect_cb, l);
     l->health_ev = event_new(base, -1, EV_PERSIST, link_health_cb, l);
     if (!l->reconnect_ev || !l->health_ev)
