@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   startRedis, startThamdo, makePoll, rfc3339, request, Voter, assertError, assertResults,
   assertJsonHeaders, assertCachedJsonHeaders, expectedPercents, sleep, redisCli,
-  COOKIE_NAME, COOKIE_RE, DEFAULT_MAX_AGE, OTHER_SECRET,
+  COOKIE_NAME, COOKIE_RE, DEFAULT_MAX_AGE, OTHER_SECRET, readSettled,
 } from './lib/harness.mjs';
 
 // Times come back in the configured zone (Asia/Ho_Chi_Minh by default): the same
@@ -337,7 +337,7 @@ test('percentages: 1/1/1 → 33.3 each (equal votes, equal shares); 1/2/4 → 14
     const r = await v.vote('pct', [o]);
     assert.equal(r.status, 201, r.text);
   }
-  let r = await request(url, 'GET', '/api/v1/polls/pct/results');
+  let r = await readSettled(url, '/api/v1/polls/pct/results', (x) => x.json?.total === 3);
   assert.equal(r.status, 200);
   assertResults(r.json, P.pct);
   assert.equal(r.json.total, 3);
@@ -354,7 +354,7 @@ test('percentages: 1/1/1 → 33.3 each (equal votes, equal shares); 1/2/4 → 14
       assert.equal(x.status, 201, x.text);
     }
   }
-  r = await request(url, 'GET', '/api/v1/polls/pct2/results');
+  r = await readSettled(url, '/api/v1/polls/pct2/results', (x) => x.json?.total === 7);
   assertResults(r.json, P.pct2);
   assert.equal(r.json.total, 7);
   const byId = Object.fromEntries(r.json.options.map((o) => [o.id, o]));
@@ -399,7 +399,7 @@ test('multiple choice (max_choices 2): two accepted, three → too_many_options,
   r = await v5.vote('multi', ['b', 'b', 'c', 'c', 'd']);
   assertError(r, 400, 'too_many_options');
 
-  r = await request(url, 'GET', '/api/v1/polls/multi/results');
+  r = await readSettled(url, '/api/v1/polls/multi/results', (x) => x.json?.total === 5);
   const counts = assertResults(r.json, P.multi);
   assert.deepEqual(counts, { a: 2, b: 1, c: 1, d: 1 });
   assert.equal(r.json.total, 5);
@@ -415,7 +415,7 @@ test('single choice: duplicated option counts once', async () => {
   const r = await v.vote('dup', ['opt-a', 'opt-a']);
   assert.equal(r.status, 201, r.text);
   assert.deepEqual(r.json.choice, ['opt-a']);
-  const res = await request(url, 'GET', '/api/v1/polls/dup/results');
+  const res = await readSettled(url, '/api/v1/polls/dup/results', (x) => x.json?.total === 1);
   assert.deepEqual(assertResults(res.json, P.dup), { 'opt-a': 1, 'opt-b': 0, 'opt-c': 0 });
 });
 

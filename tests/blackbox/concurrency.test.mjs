@@ -4,7 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startRedis, startThamdo, makePoll, request, Voter, assertError, assertResults,
-  COOKIE_NAME, COOKIE_RE,
+  COOKIE_NAME, COOKIE_RE, readSettled,
 } from './lib/harness.mjs';
 
 const P = {
@@ -44,7 +44,7 @@ test('50 concurrent votes with the same cookie: exactly one 201, 49 × 409, tota
     assert.deepEqual(c.json.choice, winner, 'every 409 reports the one recorded choice');
   }
   for (const r of rs) assert.equal(r.setCookies.filter((c) => c.name === COOKIE_NAME).length, 0, 'valid cookie never re-issued');
-  const res = await request(url, 'GET', '/api/v1/polls/same-cookie/results');
+  const res = await readSettled(url, '/api/v1/polls/same-cookie/results', (x) => x.json?.total === 1);
   const counts = assertResults(res.json, P.same);
   assert.equal(res.json.total, 1);
   assert.equal(res.json.voters, 1);
@@ -72,7 +72,7 @@ test('200 concurrent distinct voters (cookies from GET): all 201, exact per-opti
   const bad = rs.map((r, i) => [i, r.status, r.text]).filter(([, s]) => s !== 201);
   assert.deepEqual(bad, [], 'every distinct voter gets 201');
   rs.forEach((r, i) => assert.deepEqual(r.json.choice, [choices[i]]));
-  const res = await request(url, 'GET', '/api/v1/polls/many-voters/results');
+  const res = await readSettled(url, '/api/v1/polls/many-voters/results', (x) => x.json?.total === N);
   const counts = assertResults(res.json, P.many);
   assert.equal(res.json.total, N);
   assert.equal(res.json.voters, N);
@@ -96,7 +96,7 @@ test('100 concurrent voters without any cookie: all 201, distinct cookies, total
   const cookies = rs.map((r) => r.setCookies.find((c) => c.name === COOKIE_NAME)?.value);
   for (const c of cookies) assert.match(c || '', COOKIE_RE);
   assert.equal(new Set(cookies).size, N, 'each anonymous voter got its own cookie');
-  const res = await request(url, 'GET', '/api/v1/polls/anon-voters/results');
+  const res = await readSettled(url, '/api/v1/polls/anon-voters/results', (x) => x.json?.total === N);
   const counts = assertResults(res.json, P.anon);
   assert.equal(res.json.total, N);
   assert.deepEqual(counts, { x: choices.filter((c) => c === 'x').length, y: choices.filter((c) => c === 'y').length });
@@ -109,7 +109,7 @@ test('multiple choice race: 30 parallel two-option ballots with one cookie count
   const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => v.vote('multi-race', sets[i % 3], { timeout: 30000 })));
   assert.equal(rs.filter((r) => r.status === 201).length, 1, JSON.stringify(rs.map((r) => r.status)));
   assert.equal(rs.filter((r) => r.status === 409).length, 29);
-  const res = await request(url, 'GET', '/api/v1/polls/multi-race/results');
+  const res = await readSettled(url, '/api/v1/polls/multi-race/results', (x) => x.json?.total === 2);
   assertResults(res.json, P.multi);
   assert.equal(res.json.total, 2);
   assert.equal(res.json.voters, 1);

@@ -416,6 +416,21 @@ export async function request(base, method, urlPath, { headers = {}, json, form,
   };
 }
 
+/**
+ * A read after a write made through another connection: the answer may come from the cache of
+ * another worker, which hears of the write when it is published and is never more than a second
+ * behind Redis. Reads `path` until check(answer) holds, at most 2.5 s; returns the last answer.
+ */
+export async function readSettled(base, urlPath, check, opts = {}) {
+  const until = Date.now() + 2500;
+  let r = await request(base, 'GET', urlPath, opts);
+  while (!check(r) && Date.now() < until) {
+    await sleep(25);
+    r = await request(base, 'GET', urlPath, opts);
+  }
+  return r;
+}
+
 /** A simulated voter: a cookie jar holding the voter id and, like a browser, the "voted polls"
  * cookie (`<name>_voted`) the service sets beside it; `voted: false` leaves the latter out (a reader
  * whose id predates it). */
