@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   startRedis, startThamdo, makePoll, rfc3339, request, Voter, assertError, assertResults,
   assertJsonHeaders, assertCachedJsonHeaders, expectedPercents, sleep, redisCli,
-  COOKIE_NAME, COOKIE_RE, DEFAULT_MAX_AGE, OTHER_SECRET, readSettled,
+  COOKIE_NAME, COOKIE_RE, DEFAULT_MAX_AGE, OTHER_SECRET, readSettled, readFresh,
 } from './lib/harness.mjs';
 
 // Times come back in the configured zone (Asia/Ho_Chi_Minh by default): the same
@@ -257,7 +257,7 @@ test('cookie signed by another secret (second thamdo, same redis) is not trusted
 test('vote with JSON body → 201; again → 409 already_voted with earlier choice; GET shows voted', async () => {
   const v = new Voter(url);
   await v.get('basic');
-  const before = await request(url, 'GET', '/api/v1/polls/basic/results');
+  const before = await readFresh(url, '/api/v1/polls/basic/results');
   const total0 = before.json.total;
   const r = await v.vote('basic', ['tin-tuc']);
   assert.equal(r.status, 201, r.text);

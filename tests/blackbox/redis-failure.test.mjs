@@ -6,7 +6,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startRedis, startThamdo, makePoll, request, Voter, assertError, assertResults, waitForStatus,
-  tmpDir, sleep,
+  tmpDir, sleep, readFresh,
 } from './lib/harness.mjs';
 
 const BOUND_MS = 5000;
@@ -78,7 +78,7 @@ test('SCRIPT FLUSH on redis: the next vote still works (NOSCRIPT fallback)', asy
 });
 
 test('hung redis (SIGSTOP): 503 store_unavailable within bounded time, recovers after SIGCONT', async () => {
-  const before = await request(url, 'GET', '/api/v1/polls/main/results');
+  const before = await readFresh(url, '/api/v1/polls/main/results');
   assert.equal(before.status, 200);
   redis.pause();
   const since = Date.now();
@@ -119,7 +119,7 @@ test('hung redis (SIGSTOP): 503 store_unavailable within bounded time, recovers 
 test('dead redis (SIGTERM): 503 within bounded time; restart on the same port: ready again, data kept', async () => {
   const a = new Voter(url);
   assert.equal((await a.vote('main', ['opt-b'])).status, 201);
-  const before = await request(url, 'GET', '/api/v1/polls/main/results');
+  const before = await readFresh(url, '/api/v1/polls/main/results');
   assert.equal(before.status, 200);
   const port = redis.port;
 

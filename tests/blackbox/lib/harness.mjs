@@ -431,6 +431,16 @@ export async function readSettled(base, urlPath, check, opts = {}) {
   return r;
 }
 
+/**
+ * A read that must include every earlier write (a baseline): a worker never answers more than a
+ * second after Redis last confirmed the poll, so a read made over a second after the last write is
+ * current, whichever worker or instance answers it.
+ */
+export async function readFresh(base, urlPath, opts = {}) {
+  await sleep(1100);
+  return request(base, 'GET', urlPath, opts);
+}
+
 /** A simulated voter: a cookie jar holding the voter id and, like a browser, the "voted polls"
  * cookie (`<name>_voted`) the service sets beside it; `voted: false` leaves the latter out (a reader
  * whose id predates it). */
