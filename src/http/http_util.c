@@ -97,14 +97,12 @@ static void http_send(struct evhttp_request *req, int status, struct evbuffer *b
 
 void http_reply_json(struct evhttp_request *req, int status, json_t *body)
 {
-    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     if (body == NULL) { /* a value that could not be built: never crash */
         status = 500;
         body = http_error_body("internal_error", "The server could not build its answer.");
     }
     char *text = http_json_text(body);
     json_decref(body);
-    (void)out;
     http_reply_json_text(req, status, text, strlen(text));
     free(text);
 }
