@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import {
   startRedis, startThamdo, runThamdo, thamdoEnv, makePoll, writePollsFile, request, rawRequest, Voter,
-  assertError, assertResults, assertNoSanitizer, REPO_ROOT, COOKIE_NAME, COOKIE_RE,
+  assertError, assertResults, assertNoSanitizer, REPO_ROOT, COOKIE_NAME, COOKIE_RE, readFresh,
 } from './lib/harness.mjs';
 import { validateResponse } from './lib/openapi.mjs';
 
@@ -141,8 +141,10 @@ function assertNoCors(r, what) {
   assertVaryHas(r, 'Origin', what);
 }
 
+/** The results as Redis holds them: read over a second after the last write (readFresh), so they
+ * are current whichever worker answers, before and after the votes these tests count. */
 async function resultsOf(id) {
-  const r = await request(url, 'GET', `/api/v1/polls/${id}/results`);
+  const r = await readFresh(url, `/api/v1/polls/${id}/results`);
   assert.equal(r.status, 200, r.text);
   const poll = Object.values(P).find((p) => p.id === id);
   return { total: r.json.total, voters: r.json.voters, counts: assertResults(r.json, poll) };
