@@ -1,7 +1,7 @@
 /* main.c - start-up and shut-down order of the thamdo process.
  *
- * config -> data directory (lock, secret) -> private redis-server if no
- * THAMDO_REDIS_URL -> the cookie MAC keyed -> serve (proc.c: the workers)
+ * config (--healthcheck: probe_run and exit) -> data directory (lock, secret) -> private
+ * redis-server if no THAMDO_REDIS_URL -> the cookie MAC keyed -> serve (proc.c: the workers)
  * -> stop redis-server. Must stay small: every
  * piece of work lives in its own module. */
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include "config.h"
 #include "datadir.h"
 #include "log.h"
+#include "probe.h"
 #include "redisproc.h"
 #include "proc.h"
 
@@ -29,9 +30,15 @@ int main(int argc, char **argv)
     case CONFIG_EXIT_OK:
         return 0;
     case CONFIG_EXIT_USAGE:
-        return 2;
+        /* A health check that cannot read the configuration says "unhealthy". */
+        return cfg.healthcheck != CONFIG_HEALTHCHECK_OFF ? 1 : 2;
     case CONFIG_OK:
         break;
+    }
+    if (cfg.healthcheck != CONFIG_HEALTHCHECK_OFF) {
+        rc = probe_run(&cfg);
+        config_free(&cfg);
+        return rc;
     }
     log_set_level(cfg.log_level);
     clock_set_zone(cfg.timezone);

@@ -654,6 +654,9 @@ static void config_usage(FILE *out)
     }
     fprintf(out, "  %-34s %s\n  %-34s %s\n", "--help", "print this help and exit", "--version",
             "print the version and exit");
+    fprintf(out, "  %-34s %s\n  %-34s   %s\n", "--healthcheck[=ready|live]",
+            "GET /readyz (live: /healthz) on the listen address, 0.0.0.0 and :: meaning", "",
+            "loopback; exit 0 on 200 within 2 s, else 1 (for a container's HEALTHCHECK)");
 }
 
 static void config_defaults(struct config *cfg)
@@ -705,12 +708,14 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         snprintf(source[i], sizeof(source[i]), "%s", config_opts[i].env);
     }
 
-    struct option longopts[CONFIG_NOPTS + 3];
+    struct option longopts[CONFIG_NOPTS + 4];
     for (size_t i = 0; i < CONFIG_NOPTS; i++)
         longopts[i] = (struct option){config_opts[i].flag, required_argument, NULL, (int)i};
     longopts[CONFIG_NOPTS] = (struct option){"help", no_argument, NULL, 'h' + 1000};
     longopts[CONFIG_NOPTS + 1] = (struct option){"version", no_argument, NULL, 'v' + 1000};
-    longopts[CONFIG_NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
+    longopts[CONFIG_NOPTS + 2] =
+        (struct option){"healthcheck", optional_argument, NULL, 'c' + 1000};
+    longopts[CONFIG_NOPTS + 3] = (struct option){NULL, 0, NULL, 0};
 
     opterr = 0;
     optind = 1;
@@ -723,6 +728,18 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
         if (c == 'v' + 1000) {
             printf("thamdo %s\n", THAMDO_VERSION);
             return CONFIG_EXIT_OK;
+        }
+        if (c == 'c' + 1000) {
+            if (optarg == NULL || strcmp(optarg, "ready") == 0) {
+                cfg->healthcheck = CONFIG_HEALTHCHECK_READY;
+            } else if (strcmp(optarg, "live") == 0) {
+                cfg->healthcheck = CONFIG_HEALTHCHECK_LIVE;
+            } else {
+                cfg->healthcheck = CONFIG_HEALTHCHECK_READY; /* so the exit status is 1 */
+                fprintf(stderr, "thamdo: --healthcheck: expected ready or live\n");
+                goto usage;
+            }
+            continue;
         }
         if (c < 0 || (size_t)c >= CONFIG_NOPTS) {
             const char *bad = argv[optind - 1] ? argv[optind - 1] : "?";

@@ -43,6 +43,12 @@ struct config_redis {
     int db;
 };
 
+enum config_healthcheck {
+    CONFIG_HEALTHCHECK_OFF = 0, /* serve */
+    CONFIG_HEALTHCHECK_READY,   /* --healthcheck: probe /readyz and exit */
+    CONFIG_HEALTHCHECK_LIVE,    /* --healthcheck=live: probe /healthz and exit */
+};
+
 enum config_secret_source {
     CONFIG_SECRET_GENERATED = 0, /* kept in DATA_DIR/secret */
     CONFIG_SECRET_ENV,
@@ -78,6 +84,9 @@ struct config {
     int test_clock;            /* honour X-Thamdo-Test-Now (test mode only) */
     struct cookie_conf cookie; /* holds the secret once loaded */
     struct json_t *polls;      /* checked definitions of the polls file, or NULL */
+
+    /* deployment: --healthcheck makes this run a probe of a running service */
+    enum config_healthcheck healthcheck;
 };
 
 enum config_result {
