@@ -163,10 +163,18 @@ format:
 test: deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: lint all asan unit blackbox browser
+test-all: lint all asan unit blackbox browser test-deploy
 
 clean:
 	rm -rf build
+
+# The container image and both compose files run for real in podman, driven by docker-compose
+# (scripts/podman-env.sh: project-local podman state in build/podman/, the base image from the
+# machine's Debian mirror, cached; tests/deploy/).
+.PHONY: test-deploy
+test-deploy: node_modules/.installed
+	@echo "== deploy tests (podman, docker-compose)"
+	scripts/podman-env.sh run node --test --test-concurrency=1 tests/deploy/
 
 install: build/thamdo
 	install -D -m 0755 build/thamdo $(DESTDIR)$(PREFIX)/bin/thamdo
