@@ -114,7 +114,7 @@ podman_env_base() {
         mv "$tar.new" "$tar"
         rm -rf "$dir"
     fi
-    podman import --change 'CMD ["bash"]' - debian:12-slim <"$tar" >/dev/null
+    podman import -q --change 'CMD ["bash"]' - debian:12-slim <"$tar" >/dev/null
 }
 
 podman_env_setup() {

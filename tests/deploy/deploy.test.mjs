@@ -288,6 +288,8 @@ test('docker-compose.scale.yml: 3 instances behind HAProxy, Redis replicas and S
     const loadMs = Date.now() - tl;
     assert.ok(killed, 'the kill was not reached');
     await killed;
+    const state = await podman(['inspect', '--format', '{{.State.Status}}', p.container('thamdo2')]);
+    assert.equal(state.stdout.trim(), 'exited');
     const inTally = (await tally(p.base)) - baseline;
     const nFailed = sent - acked;
     console.log(`scale: time to healthy ${(healthyMs / 1000).toFixed(1)} s; votes sent ${sent} in ` +
