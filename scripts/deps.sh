@@ -1,6 +1,7 @@
 #!/bin/sh
-# deps.sh [run|all] - install the Debian packages that building and running
-# (run) or also testing (all, the default) thamdo need, when any is missing.
+# deps.sh [run|all|deploy] - install the Debian packages that building and running
+# (run) or also testing (all, the default) thamdo need, when any is missing;
+# deploy: those of make test-deploy alone (scripts/podman-env.sh).
 # As root it runs apt-get; otherwise it prints the exact command to run.
 # Idempotent: a machine that has everything is left alone.
 set -eu
@@ -14,8 +15,9 @@ DEPLOY_PKGS="podman runc docker-compose debootstrap netavark aardvark-dns iptabl
 case "${1:-all}" in
 run) PKGS="$RUN_PKGS" ;;
 all) PKGS="$RUN_PKGS $TEST_PKGS $DEPLOY_PKGS" ;;
+deploy) PKGS="$DEPLOY_PKGS" ;;
 *)
-    echo "usage: deps.sh [run|all]" >&2
+    echo "usage: deps.sh [run|all|deploy]" >&2
     exit 2
     ;;
 esac

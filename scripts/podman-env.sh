@@ -1,8 +1,9 @@
 #!/bin/bash
 # podman-env.sh - a project-local podman that docker-compose (v1) can drive, as root.
 #
-#   scripts/podman-env.sh setup        install what is missing, write the configuration, import
-#                                      the base image debian:12-slim (debootstrap, cached)
+#   scripts/podman-env.sh setup        install what is missing (deps.sh deploy), write the
+#                                      configuration, import the base image debian:12-slim
+#                                      (debootstrap, cached)
 #   scripts/podman-env.sh run CMD...   setup, start `podman system service` on a socket under
 #                                      build/podman/, run CMD with DOCKER_HOST and the podman
 #                                      configuration exported, then stop the service and remove
@@ -19,7 +20,6 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STATE=${THAMDO_PODMAN_STATE:-$ROOT/build/podman}
-PKGS="podman runc docker-compose debootstrap netavark aardvark-dns iptables"
 
 podman_env_exports() {
     export CONTAINERS_CONF="$STATE/containers.conf"
@@ -31,21 +31,7 @@ podman_env_exports() {
 }
 
 podman_env_install() {
-    local missing="" p
-    for p in $PKGS; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-            missing="$missing $p"
-    done
-    [ -z "$missing" ] && return 0
-    echo "podman-env: installing:$missing"
-    if [ "$(id -u)" != 0 ]; then
-        echo "podman-env: run as root: apt-get install -y$missing" >&2
-        exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    # shellcheck disable=SC2086
-    apt-get install -y -q --no-install-recommends $missing
+    "$ROOT/scripts/deps.sh" deploy
 }
 
 podman_env_config() {
