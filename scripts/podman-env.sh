@@ -144,8 +144,8 @@ podman_env_run() {
     # shellcheck disable=SC2064
     trap "kill $ticker $svc 2>/dev/null; wait $svc 2>/dev/null; podman_env_clean; rm -f '$sock'" EXIT
     trap 'exit 130' INT TERM
-    local i
-    for i in $(seq 1 100); do
+    local _
+    for _ in $(seq 1 100); do
         [ -S "$sock" ] && break
         sleep 0.1
     done
