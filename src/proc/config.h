@@ -43,16 +43,16 @@ struct config_redis {
     int db;
 };
 
-enum config_healthcheck {
-    CONFIG_HEALTHCHECK_OFF = 0, /* serve */
-    CONFIG_HEALTHCHECK_READY,   /* --healthcheck: probe /readyz and exit */
-    CONFIG_HEALTHCHECK_LIVE,    /* --healthcheck=live: probe /healthz and exit */
-};
-
 enum config_secret_source {
     CONFIG_SECRET_GENERATED = 0, /* kept in DATA_DIR/secret */
     CONFIG_SECRET_ENV,
     CONFIG_SECRET_FILE,
+};
+
+enum config_healthcheck {
+    CONFIG_HEALTHCHECK_OFF = 0, /* serve */
+    CONFIG_HEALTHCHECK_READY,   /* --healthcheck: probe /readyz and exit */
+    CONFIG_HEALTHCHECK_LIVE,    /* --healthcheck=live: probe /healthz and exit */
 };
 
 struct config {

@@ -126,6 +126,24 @@ async function waitHealthy(container, timeout = 90000) {
   assert.fail(`${container} not healthy within ${timeout} ms (last: ${s})`);
 }
 
+/** Waits until each Sentinel knows the two others and both replicas (they learn of each other
+ * through the primary, so a primary lost before that could never be replaced), bounded. */
+async function waitSentinels(p, timeout = 60000) {
+  const until = Date.now() + timeout;
+  let last = '';
+  for (const s of ['sentinel1', 'sentinel2', 'sentinel3']) {
+    for (;;) {
+      const r = await run('podman', ['exec', p.container(s), 'redis-cli', '-p', '26379', 'sentinel', 'master', 'thamdo']);
+      const f = r.stdout.split('\n');
+      const field = (k) => f[f.indexOf(k) + 1];
+      last = `${s}: other sentinels ${field('num-other-sentinels')}, replicas ${field('num-slaves')}`;
+      if (field('num-other-sentinels') === '2' && field('num-slaves') === '2') break;
+      assert.ok(Date.now() < until, `Sentinels not ready within ${timeout} ms (${last})`);
+      await sleep(250);
+    }
+  }
+}
+
 /** GETs url until it answers 200, bounded. */
 async function waitAnswering(base, urlPath, timeout = 60000) {
   const until = Date.now() + timeout;
@@ -306,6 +324,54 @@ test('docker-compose.scale.yml: 3 instances behind HAProxy, Redis replicas and S
       left.add(instanceOf(r));
     }
     assert.ok(left.size <= 2, `still answering: ${[...left]}`);
+
+    // The Redis primary killed under votes: the Sentinels promote a replica, the instances left
+    // follow it, and with THAMDO_REDIS_WAIT_REPLICAS=1 no acknowledged vote is lost.
+    await waitSentinels(p);
+    const base2 = await tally(p.base);
+    let sent2 = 0;
+    let acked2 = 0;
+    let ackedAfter = 0;
+    let primaryGone = 0;
+    let lastFail = 0;
+    let primaryKill = null;
+    const failed2 = {};
+    const until = Date.now() + 90000;
+    const voter2 = async () => {
+      while (Date.now() < until && ackedAfter < 40) {
+        sent2++;
+        let status;
+        try {
+          status = (await new Voter(p.base).vote(POLL, [OPTIONS[sent2 % OPTIONS.length]], { timeout: 10000 })).status;
+        } catch (e) {
+          status = e.name || 'error';
+        }
+        if (status === 201) {
+          acked2++;
+          if (primaryGone) ackedAfter++;
+        } else {
+          failed2[status] = (failed2[status] || 0) + 1;
+          if (primaryGone) lastFail = Date.now();
+        }
+        if (acked2 >= 40 && !primaryKill) {
+          primaryKill = podman(['kill', p.container('redis-primary')]).then(() => { primaryGone = Date.now(); });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, voter2));
+    assert.ok(primaryKill, 'the primary kill was not reached');
+    await primaryKill;
+    const master = await podman(['exec', p.container('sentinel1'), 'redis-cli', '-p', '26379',
+      'sentinel', 'get-master-addr-by-name', 'thamdo']);
+    const inTally2 = (await tally(p.base)) - base2;
+    console.log(`failover: votes sent ${sent2}, acknowledged ${acked2} (${ackedAfter} after the primary ` +
+      `was killed), not acknowledged ${sent2 - acked2} ${JSON.stringify(failed2)}, in tally ${inTally2}; ` +
+      `writes failed for ${lastFail ? ((lastFail - primaryGone) / 1000).toFixed(1) : 0} s; new primary ` +
+      `${master.stdout.split('\n')[0]}`);
+    assert.notEqual(master.stdout.split('\n')[0], 'redis-primary', 'no failover');
+    assert.ok(ackedAfter >= 40, `votes did not flow again after the failover (${ackedAfter} acknowledged)`);
+    assert.ok(inTally2 >= acked2, `acknowledged votes lost across the failover: ${acked2 - inTally2}`);
+    assert.ok(inTally2 <= sent2, 'more votes in the tally than were sent');
   } finally {
     await p.down();
   }
