@@ -135,6 +135,7 @@ podman_env_health_ticker() {
 
 podman_env_run() {
     podman_env_setup
+    podman_env_clean # what a run killed before its trap left behind
     local sock="$STATE/podman.sock" svc ticker rc=0
     rm -f "$sock"
     podman system service --time=0 "unix://$sock" >"$STATE/service.log" 2>&1 &

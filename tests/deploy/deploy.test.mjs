@@ -86,7 +86,16 @@ async function project(file, tag) {
       const r = await compose(['up', '-d', '--no-build'], 300000);
       if (r.code !== 0) {
         const ps = await run('podman', ['ps', '-a', '--format', '{{.Names}} {{.Status}}']);
-        assert.fail(`docker-compose up failed (exit ${r.code}):\n${r.stderr}\n${ps.stdout}`);
+        // The last lines of every container that did not become healthy, to say why.
+        let logs = '';
+        for (const line of ps.stdout.split('\n')) {
+          const [ctr] = line.split(' ');
+          if (ctr.startsWith(`${name}_`) && !/\(healthy\)/.test(line)) {
+            const l = await run('podman', ['logs', '--tail', '10', ctr]);
+            logs += `--- ${ctr}\n${l.stdout}${l.stderr}`;
+          }
+        }
+        assert.fail(`docker-compose up failed (exit ${r.code}):\n${r.stderr.split('\n').slice(-4).join('\n')}\n${ps.stdout}\n${logs}`);
       }
     },
     async down() {
