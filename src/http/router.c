@@ -90,3 +90,25 @@ void router_allow_header(unsigned methods, char *buf, size_t size)
         off += (size_t)n;
     }
 }
+
+void router_label(const char *pattern, char *buf, size_t size)
+{
+    size_t o = 0;
+    if (size == 0)
+        return;
+    for (const char *p = pattern; *p && o + 1 < size;) {
+        if (*p != ':') {
+            buf[o++] = *p++;
+            continue;
+        }
+        size_t len = strcspn(p + 1, "/");
+        if (o + len + 3 > size)
+            break;
+        buf[o++] = '{';
+        memcpy(buf + o, p + 1, len);
+        o += len;
+        buf[o++] = '}';
+        p += 1 + len;
+    }
+    buf[o] = '\0';
+}
