@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "text.h"
 
 #define LOG_LINE_MAX 1024 /* the message; longer ones are cut */
 /* A JSON line: at most PIPE_BUF (4096 on Linux, at least 512 by POSIX: the
@@ -242,34 +243,6 @@ static void log_json_raw(struct log_json *j, const char *s, size_t len)
     j->n += len;
 }
 
-/* The length of the well-formed UTF-8 sequence at s (left bytes there), or
- * 0 (overlong forms, surrogates and code points above U+10FFFF are not). */
-static size_t log_utf8_len(const unsigned char *s, size_t left)
-{
-    unsigned c = s[0];
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    }
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
-        (c == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return n;
-}
-
 /* Appends s[0..len) as a JSON string of at most max bytes with its quotes:
  * cut at a character, never inside an escape or a UTF-8 sequence. */
 static void log_json_str(struct log_json *j, const char *s, size_t len, size_t max)
@@ -296,7 +269,7 @@ static void log_json_str(struct log_json *j, const char *s, size_t len, size_t m
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             k = 6;
-        } else if ((used = log_utf8_len((const unsigned char *)s + i, len - i)) > 0) {
+        } else if ((used = text_utf8_next(s + i, len - i)) > 0) {
             out = s + i;
             k = used;
         } else {
