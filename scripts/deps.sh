@@ -8,9 +8,11 @@ set -eu
 RUN_PKGS="make gcc libc6-dev pkg-config libevent-dev libhiredis-dev libjansson-dev libssl-dev
       redis-server tzdata ca-certificates openssl"
 TEST_PKGS="libcmocka-dev clang clang-format cppcheck redis-tools nodejs chromium fonts-dejavu-core"
+# The Prometheus project's parser of the /metrics text (tests/blackbox/metrics.test.mjs).
+OBS_PKGS="python3-prometheus-client"
 case "${1:-all}" in
 run) PKGS="$RUN_PKGS" ;;
-all) PKGS="$RUN_PKGS $TEST_PKGS" ;;
+all) PKGS="$RUN_PKGS $TEST_PKGS $OBS_PKGS" ;;
 *)
     echo "usage: deps.sh [run|all]" >&2
     exit 2
