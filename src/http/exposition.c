@@ -16,22 +16,6 @@
 #include "router.h"
 #include "version.h"
 
-/* The method a route entry is counted under (the first of its set). */
-static const char *exposition_method(unsigned methods)
-{
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {{ROUTER_GET, "GET"},        {ROUTER_POST, "POST"},     {ROUTER_PUT, "PUT"},
-                 {ROUTER_PATCH, "PATCH"},    {ROUTER_DELETE, "DELETE"}, {ROUTER_HEAD, "HEAD"},
-                 {ROUTER_OPTIONS, "OPTIONS"}};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (methods & names[i].bit)
-            return names[i].name;
-    }
-    return "other";
-}
-
 void exposition_metrics(struct request *r)
 {
     struct metrics_route routes[METRICS_ROUTES_MAX];
@@ -43,7 +27,7 @@ void exposition_metrics(struct request *r)
         const struct route *rt = dispatch_route(i + 1);
         router_label(rt->pattern, labels[i], sizeof(labels[i]));
         routes[i].route = labels[i];
-        routes[i].method = exposition_method(rt->methods);
+        routes[i].method = router_method_name(rt->methods);
     }
     struct evbuffer *b = evbuffer_new();
     if (!b)

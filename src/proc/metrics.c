@@ -38,7 +38,7 @@ struct metrics_hist {
 };
 
 struct metrics {
-    atomic_int used; /* a worker thread writes here */
+    _Alignas(64) atomic_int used; /* a worker thread writes here (own cache lines per worker) */
     _Atomic uint64_t counters[METRICS_NCOUNTERS];
     _Atomic int64_t gauges[METRICS_NGAUGES];
     atomic_int link_up[METRICS_NLINKS];
@@ -156,16 +156,21 @@ void metrics_request(int route, int status, uint64_t us)
     metrics_hist_observe(&m->duration[route], us);
 }
 
+/* Each link's name in link.c, and its label. */
+static const char *const metrics_link_names[METRICS_NLINKS][2] = {
+    [METRICS_LINK_COMMAND] = {"command", "command"},
+    [METRICS_LINK_SUBSCRIBER] = {"feed", "subscriber"},
+};
+
 void metrics_link_up(const char *name, int up)
 {
     struct metrics *m = metrics_tl;
     if (!m)
         return;
-    int link = strcmp(name, "command") == 0 ? METRICS_LINK_COMMAND
-               : strcmp(name, "feed") == 0  ? METRICS_LINK_SUBSCRIBER
-                                            : -1;
-    if (link >= 0)
-        atomic_store_explicit(&m->link_up[link], up ? 1 : 0, memory_order_relaxed);
+    for (int l = 0; l < METRICS_NLINKS; l++) {
+        if (strcmp(name, metrics_link_names[l][0]) == 0)
+            atomic_store_explicit(&m->link_up[l], up ? 1 : 0, memory_order_relaxed);
+    }
 }
 
 void metrics_vote(const char *code)
@@ -272,20 +277,41 @@ static uint64_t metrics_counter_sum(int nw, enum metrics_counter c)
     return v;
 }
 
-static void metrics_write_counter(struct evbuffer *out, int nw, const char *name,
-                                  enum metrics_counter c, const char *help)
+/* The name and the HELP text of each counter and gauge. */
+static const char *const metrics_counter_names[METRICS_NCOUNTERS][2] = {
+    [METRICS_VOTES_COUNTED] = {"thamdo_votes_counted_total", "New ballots counted."},
+    [METRICS_VOTES_CHANGED] = {"thamdo_votes_changed_total",
+                               "Ballots changed by their voter (polls that allow it)."},
+    [METRICS_VOTES_DUPLICATE] = {"thamdo_votes_duplicate_total",
+                                 "Votes refused because the reader had already voted."},
+    [METRICS_REDIS_RECONNECTS] = {"thamdo_redis_reconnects_total",
+                                  "Reconnection attempts of the Redis links."},
+    [METRICS_REDIS_FAILOVERS] = {"thamdo_redis_failovers_total",
+                                 "Changes of Redis primary followed."},
+    [METRICS_REDIS_TIMEOUTS] = {"thamdo_redis_timeouts_total",
+                                "Store commands unanswered within THAMDO_REDIS_TIMEOUT_MS."},
+    [METRICS_REDIS_ERRORS] = {"thamdo_redis_errors_total",
+                              "Store commands answered with a Redis error."},
+};
+static const char *const metrics_gauge_names[METRICS_NGAUGES][2] = {
+    [METRICS_CONNECTIONS_OPEN] = {"thamdo_http_connections_open", "HTTP connections open."},
+    [METRICS_LIVE_STREAMS_OPEN] = {"thamdo_live_streams_open", "Live results streams open."},
+};
+
+static void metrics_write_counter(struct evbuffer *out, int nw, enum metrics_counter c)
 {
-    metrics_head(out, name, "counter", help);
+    const char *name = metrics_counter_names[c][0];
+    metrics_head(out, name, "counter", metrics_counter_names[c][1]);
     evbuffer_add_printf(out, "%s %llu\n", name, (unsigned long long)metrics_counter_sum(nw, c));
 }
 
-static void metrics_write_gauge(struct evbuffer *out, int nw, const char *name,
-                                enum metrics_gauge g, const char *help)
+static void metrics_write_gauge(struct evbuffer *out, int nw, enum metrics_gauge g)
 {
+    const char *name = metrics_gauge_names[g][0];
     long long v = 0;
     for (int w = 0; w < nw; w++)
         v += atomic_load_explicit(&metrics_workers[w].gauges[g], memory_order_relaxed);
-    metrics_head(out, name, "gauge", help);
+    metrics_head(out, name, "gauge", metrics_gauge_names[g][1]);
     evbuffer_add_printf(out, "%s %lld\n", name, v);
 }
 
@@ -333,7 +359,6 @@ static void metrics_write_requests(struct evbuffer *out, int nw, const struct me
 void metrics_write(struct evbuffer *out, const struct metrics_route *routes, size_t n,
                    const char *version)
 {
-    static const char *const link_names[METRICS_NLINKS] = {"command", "subscriber"};
     int nw = metrics_nworkers();
 
     metrics_head(out, "thamdo_build_info", "gauge", "Always 1; the version of this build.");
@@ -348,16 +373,10 @@ void metrics_write(struct evbuffer *out, const struct metrics_route *routes, siz
     evbuffer_add_printf(out, "thamdo_workers %d\n", nw);
 
     metrics_write_requests(out, nw, routes, n);
-    metrics_write_counter(out, nw, "thamdo_votes_counted_total", METRICS_VOTES_COUNTED,
-                          "New ballots counted.");
-    metrics_write_counter(out, nw, "thamdo_votes_changed_total", METRICS_VOTES_CHANGED,
-                          "Ballots changed by their voter (polls that allow it).");
-    metrics_write_counter(out, nw, "thamdo_votes_duplicate_total", METRICS_VOTES_DUPLICATE,
-                          "Votes refused because the reader had already voted.");
-    metrics_write_gauge(out, nw, "thamdo_http_connections_open", METRICS_CONNECTIONS_OPEN,
-                        "HTTP connections open.");
-    metrics_write_gauge(out, nw, "thamdo_live_streams_open", METRICS_LIVE_STREAMS_OPEN,
-                        "Live results streams open.");
+    for (int c = 0; c < METRICS_NCOUNTERS; c++)
+        metrics_write_counter(out, nw, (enum metrics_counter)c);
+    for (int g = 0; g < METRICS_NGAUGES; g++)
+        metrics_write_gauge(out, nw, (enum metrics_gauge)g);
 
     uint64_t bucket[METRICS_BUCKETS + 1], sum_us;
     metrics_head(out, "thamdo_redis_roundtrip_seconds", "histogram",
@@ -369,15 +388,8 @@ void metrics_write(struct evbuffer *out, const struct metrics_route *routes, siz
     for (int w = 0; w < nw; w++) {
         for (int l = 0; l < METRICS_NLINKS; l++)
             evbuffer_add_printf(
-                out, "thamdo_redis_link_up{worker=\"%d\",link=\"%s\"} %d\n", w, link_names[l],
+                out, "thamdo_redis_link_up{worker=\"%d\",link=\"%s\"} %d\n", w,
+                metrics_link_names[l][1],
                 atomic_load_explicit(&metrics_workers[w].link_up[l], memory_order_relaxed));
     }
-    metrics_write_counter(out, nw, "thamdo_redis_reconnects_total", METRICS_REDIS_RECONNECTS,
-                          "Reconnection attempts of the Redis links.");
-    metrics_write_counter(out, nw, "thamdo_redis_failovers_total", METRICS_REDIS_FAILOVERS,
-                          "Changes of Redis primary followed.");
-    metrics_write_counter(out, nw, "thamdo_redis_timeouts_total", METRICS_REDIS_TIMEOUTS,
-                          "Store commands unanswered within THAMDO_REDIS_TIMEOUT_MS.");
-    metrics_write_counter(out, nw, "thamdo_redis_errors_total", METRICS_REDIS_ERRORS,
-                          "Store commands answered with a Redis error.");
 }
