@@ -18,6 +18,7 @@
 #include "embed.h"
 #include "events.h"
 #include "exposition.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
 #include "server.h"
@@ -91,6 +92,7 @@ static const struct route dispatch_table[] = {
 };
 
 #define DISPATCH_N (sizeof(dispatch_table) / sizeof(dispatch_table[0]))
+_Static_assert(DISPATCH_N < METRICS_ROUTES_MAX, "every route has its own figures");
 
 int dispatch_route_count(void)
 {

@@ -8,9 +8,8 @@
  * that writes of several threads to one pipe never mix inside a line. The
  * registry of buffers is read only by log_flush_all_on_abort(). JSON
  * strings are escaped here, and bytes that are not UTF-8 become U+FFFD, so
- * that every line parses whatever a message holds. Must not
- * format anything it is not given: no request or client data is looked up
- * here. */
+ * that every line parses whatever a message holds. Must not format anything
+ * it is not given: no request or client data is looked up here. */
 #include "log.h"
 
 #include <errno.h>
@@ -28,11 +27,12 @@
 #include "text.h"
 
 #define LOG_LINE_MAX 1024 /* the message; longer ones are cut */
-/* A JSON line: at most PIPE_BUF (4096 on Linux, at least 512 by POSIX: the
- * budgets below need 4096). The message takes at most LOG_JSON_MSG_MAX
- * escaped bytes; the other fields are bounded (time 26, level 5, event 48,
- * method 8, route 160, path 128 before escaping, code 40, id 64), so that
- * with their names they never need more than LOG_JSON_FIELDS_MAX. */
+/* A JSON line: at most PIPE_BUF (4096 on Linux; the budgets below need
+ * 4096). The message takes at most LOG_JSON_MSG_MAX escaped bytes; each other
+ * string has its own budget in log_emit_json() (time 32, level 16, event 50,
+ * method 16, route 170, path 770: 128 bytes escaped, code 48, request id
+ * 72), so that with the names, the numbers and the punctuation (under 200)
+ * they never need more than LOG_JSON_FIELDS_MAX. */
 #define LOG_JSON_MAX        4096
 #define LOG_JSON_MSG_MAX    2048
 #define LOG_JSON_FIELDS_MAX 1400

@@ -5,13 +5,15 @@
  * main() before any worker thread starts, and only read afterwards. Every
  * record has an event name: a stable snake_case string literal naming what
  * happened ("redis_down", "request"), the same for every line of that kind,
- * so that a JSON reader can select lines without parsing their text. A thread that called
- * log_thread_begin() (every worker) keeps its debug and info lines in its own buffer, written whole
- * lines at a time (never interleaved with another thread's) when the buffer fills, when its oldest
- * line is LOG_FLUSH_MS old (the wake callback lets the caller arrange that), on a warning or an
- * error (written at once, after what was buffered), and at log_thread_end(). Other threads write
- * every line at once. Must not be handed secrets, tokens, raw cookies or client addresses: callers
- * log identifiers that are safe to publish (poll ids, status codes, durations). */
+ * so that a JSON reader can select lines without parsing their text.
+ * A thread that called log_thread_begin() (every worker) keeps its debug and
+ * info lines in its own buffer, written whole lines at a time (never
+ * interleaved with another thread's) when the buffer fills, when its oldest
+ * line is LOG_FLUSH_MS old (the wake callback lets the caller arrange that),
+ * on a warning or an error (written at once, after what was buffered), and
+ * at log_thread_end(). Other threads write every line at once. Must not be
+ * handed secrets, tokens, raw cookies or client addresses: callers log
+ * identifiers that are safe to publish (poll ids, status codes, durations). */
 #ifndef THAMDO_LOG_H
 #define THAMDO_LOG_H
 
