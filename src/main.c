@@ -41,14 +41,15 @@ int main(int argc, char **argv)
         return rc;
     }
     log_set_level(cfg.log_level);
+    log_set_format(cfg.log_format);
     clock_set_zone(cfg.timezone);
     if (cfg.test_mode)
-        log_warn("TEST MODE%s: never run this in production",
+        log_warn("test_mode", "TEST MODE%s: never run this in production",
                  cfg.test_clock ? " with the test clock (X-Thamdo-Test-Now is honoured)" : "");
     if (cfg.n_tokens == 0)
-        log_info("admin API off: no THAMDO_ADMIN_TOKENS or THAMDO_ADMIN_TOKENS_FILE");
+        log_info("admin_off", "admin API off: no THAMDO_ADMIN_TOKENS or THAMDO_ADMIN_TOKENS_FILE");
     else
-        log_info("admin API on with %zu token(s)", cfg.n_tokens);
+        log_info("admin_on", "admin API on with %zu token(s)", cfg.n_tokens);
 
     int embedded = cfg.redis.kind == CONFIG_REDIS_EMBEDDED;
     int generate_secret = cfg.secret_source == CONFIG_SECRET_GENERATED;
@@ -64,7 +65,8 @@ int main(int argc, char **argv)
             goto out;
         }
         if (!embedded)
-            log_warn("the cookie secret is kept in %s/secret: instances that share this Redis "
+            log_warn("secret_in_data_dir",
+                     "the cookie secret is kept in %s/secret: instances that share this Redis "
                      "must share it too (set THAMDO_SECRET or THAMDO_SECRET_FILE on each)",
                      dd.path);
     }
@@ -80,12 +82,14 @@ int main(int argc, char **argv)
         snprintf(cfg.redis.path, sizeof(cfg.redis.path), "%s", rp.socket_path);
     }
     if (cfg.polls == NULL)
-        log_info("no THAMDO_POLLS_FILE: serving the polls already in Redis");
+        log_info("no_polls_file", "no THAMDO_POLLS_FILE: serving the polls already in Redis");
     if (auth_prepare(&cfg) != 0)
-        log_warn("OpenSSL has no SHA-256 to fetch: admin tokens are checked the slower way");
+        log_warn("openssl_no_sha256",
+                 "OpenSSL has no SHA-256 to fetch: admin tokens are checked the slower way");
     /* Once the secret is final, before any worker reads it. */
     if (cookie_conf_key(&cfg.cookie) != 0)
-        log_warn("OpenSSL has no keyed HMAC context: every cookie is signed one-shot (slower)");
+        log_warn("openssl_no_hmac",
+                 "OpenSSL has no keyed HMAC context: every cookie is signed one-shot (slower)");
 
     rc = proc_run(&cfg);
 

@@ -85,6 +85,7 @@ static void admin_unprocessable(struct request *r, const struct poll_errors *err
             fields, json_pack("{ss ss}", "path", errs->e[i].path, "message", errs->e[i].message));
     json_t *body = http_error_body("validation_failed", "Some fields are not valid.");
     json_object_set_new(json_object_get(body, "error"), "fields", fields);
+    request_set_error_code(r, "validation_failed");
     request_reply_json(r, 422, body);
 }
 
@@ -215,7 +216,7 @@ static void admin_create_cb(void *arg, const char *code, const char *detail)
         request_reply_error(r, 409, "poll_exists", "A poll with this id already exists.");
         return;
     }
-    log_info("poll %s: created by an editor", r->poll_id);
+    log_info("poll_created", "poll %s: created by an editor", r->poll_id);
     cache_forget(r->srv->cache, r->poll_id);
     snprintf(location, sizeof(location), "/admin/v1/polls/%s", r->poll_id);
     request_add_header(r, "Location", location);
@@ -282,7 +283,7 @@ static void admin_update_cb(void *arg, const char *code, const char *detail)
     }
     if (strcmp(code, "ok") == 0) {
         cache_forget(r->srv->cache, r->poll_id);
-        log_info("poll %s: %s by an editor", r->poll_id,
+        log_info("poll_changed", "poll %s: %s by an editor", r->poll_id,
                  json_string_value(json_object_get(r->body, "verb")));
         char etag[32];
         admin_etag(json_object_get(r->body, "def"), etag, sizeof(etag));

@@ -166,7 +166,8 @@ void cors_log_refused(struct cors_log *log, const char *origin, int64_t now)
         return;
     }
     if (match) {
-        log_warn("origin refused: \"%s\" is not in THAMDO_ALLOWED_ORIGINS (%lu more refusals "
+        log_warn("origin_refused",
+                 "origin refused: \"%s\" is not in THAMDO_ALLOWED_ORIGINS (%lu more refusals "
                  "not logged in the last %d minutes)",
                  text, match->suppressed, CORS_LOG_INTERVAL_S / 60);
         match->logged_at = now;
@@ -176,7 +177,8 @@ void cors_log_refused(struct cors_log *log, const char *origin, int64_t now)
     if (!spare) {
         log->overflow++;
         if (log->overflow_logged_at == 0 || now - log->overflow_logged_at >= CORS_LOG_INTERVAL_S) {
-            log_warn("origin refused: more than %d origins refused within %d minutes; %lu "
+            log_warn("origin_refused_many",
+                     "origin refused: more than %d origins refused within %d minutes; %lu "
                      "refusals of further origins not logged one by one",
                      CORS_LOG_SLOTS, CORS_LOG_INTERVAL_S / 60, log->overflow);
             log->overflow = 0;
@@ -184,7 +186,8 @@ void cors_log_refused(struct cors_log *log, const char *origin, int64_t now)
         }
         return;
     }
-    log_warn("origin refused: \"%s\" is not in THAMDO_ALLOWED_ORIGINS; its API requests get 403 "
+    log_warn("origin_refused",
+             "origin refused: \"%s\" is not in THAMDO_ALLOWED_ORIGINS; its API requests get 403 "
              "origin_not_allowed (logged at most once per %d minutes)",
              text, CORS_LOG_INTERVAL_S / 60);
     memcpy(spare->origin, text, sizeof(text));

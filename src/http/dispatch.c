@@ -17,6 +17,8 @@
 #include "cors.h"
 #include "embed.h"
 #include "events.h"
+#include "exposition.h"
+#include "metrics.h"
 #include "request.h"
 #include "router.h"
 #include "server.h"
@@ -62,6 +64,7 @@ static const struct route dispatch_table[] = {
     {"/api/v1/visits", ROUTER_POST, 0, DISPATCH_API, visits_record},
     {"/healthz", ROUTER_GET, 0, 0, api_healthz},
     {"/readyz", ROUTER_GET, 0, 0, api_readyz},
+    {"/metrics", ROUTER_GET, 0, 0, exposition_metrics},
     {"/embed/polls/:id", ROUTER_GET, 0, DISPATCH_POLL, embed_page},
     {"/embed/polls/:id", ROUTER_POST, 0, DISPATCH_POLL, embed_vote},
     {"/embed/visits", ROUTER_GET, 0, 0, visits_embed},
@@ -89,6 +92,17 @@ static const struct route dispatch_table[] = {
 };
 
 #define DISPATCH_N (sizeof(dispatch_table) / sizeof(dispatch_table[0]))
+_Static_assert(DISPATCH_N < METRICS_ROUTES_MAX, "every route has its own figures");
+
+int dispatch_route_count(void)
+{
+    return (int)DISPATCH_N;
+}
+
+const struct route *dispatch_route(int i)
+{
+    return i >= 1 && (size_t)i <= DISPATCH_N ? &dispatch_table[i - 1] : NULL;
+}
 
 /* Styles and scripts of the pages. The pages themselves have their own
  * addresses (/ and /admin/), so that THAMDO_DEMO=false really hides the demo. */
@@ -130,6 +144,7 @@ void dispatch_handle(struct evhttp_request *req, void *arg)
 
     enum router_result res =
         router_match(dispatch_table, DISPATCH_N, (unsigned)r->method, path ? path : "", &m);
+    r->route = res == ROUTER_FOUND ? (int)(m.route - dispatch_table) + 1 : 0;
     int api = path && strncmp(path, "/api/", 5) == 0;
     if (api)
         cors_add_headers(r);

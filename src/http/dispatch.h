@@ -8,8 +8,15 @@
 #define THAMDO_DISPATCH_H
 
 struct evhttp_request;
+struct route;
 
 /* The evhttp callback for every request; arg is the struct server. */
 void dispatch_handle(struct evhttp_request *req, void *arg);
+
+/* The route numbers of struct request's route field: 0 is "no route took
+ * it", 1..dispatch_route_count() are the table's entries in order. */
+int dispatch_route_count(void);
+/* The entry of route number i, or NULL for 0 (or out of range). */
+const struct route *dispatch_route(int i);
 
 #endif

@@ -14,9 +14,9 @@
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 
+#include "access.h"
 #include "config.h"
 #include "http_util.h"
-#include "log.h"
 #include "server.h"
 
 int request_id_valid(const char *id)
@@ -125,17 +125,7 @@ static void request_prepare(struct request *r, int status)
         request_add_header(r, "Retry-After", "1");
     if (r->srv->stopping)
         request_add_header(r, "Connection", "close");
-    if (log_enabled(LOG_INFO)) {
-        struct timespec end;
-        char path[128];
-        clock_gettime(CLOCK_MONOTONIC, &end);
-        double ms = (double)(end.tv_sec - r->started.tv_sec) * 1e3 +
-                    (double)(end.tv_nsec - r->started.tv_nsec) / 1e6;
-        http_log_path(r->req, path, sizeof(path));
-        const char *code = status >= 400 ? (r->error_code[0] ? r->error_code : "-") : NULL;
-        log_info("%s %s %d%s%s %.1fms id=%s", http_method_name(r->method), path, status,
-                 code ? " " : "", code ? code : "", ms, r->id);
-    }
+    access_record(r, status);
 }
 
 static void request_done(struct request *r)

@@ -45,6 +45,7 @@ struct request {
     int attempts;                /* store round trips made (editors' optimistic updates) */
     char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or generated */
     char error_code[REQUEST_CODE_MAX]; /* the error code of a 4xx/5xx answer, for the log */
+    int route; /* the route that took it, for logs and metrics (dispatch_route(); 0: none) */
 };
 
 struct request *request_new(struct server *srv, struct evhttp_request *req);

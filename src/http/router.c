@@ -71,22 +71,56 @@ enum router_result router_match(const struct route *routes, size_t n, unsigned m
     return ROUTER_FOUND;
 }
 
+/* The methods in the order an Allow header lists them. */
+static const struct {
+    unsigned bit;
+    const char *name;
+} router_methods[] = {{ROUTER_GET, "GET"},        {ROUTER_HEAD, "HEAD"},
+                      {ROUTER_POST, "POST"},      {ROUTER_PUT, "PUT"},
+                      {ROUTER_PATCH, "PATCH"},    {ROUTER_DELETE, "DELETE"},
+                      {ROUTER_OPTIONS, "OPTIONS"}};
+
+const char *router_method_name(unsigned methods)
+{
+    for (size_t i = 0; i < sizeof(router_methods) / sizeof(router_methods[0]); i++) {
+        if (methods & router_methods[i].bit)
+            return router_methods[i].name;
+    }
+    return "other";
+}
+
 void router_allow_header(unsigned methods, char *buf, size_t size)
 {
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {{ROUTER_GET, "GET"},        {ROUTER_HEAD, "HEAD"},   {ROUTER_POST, "POST"},
-                 {ROUTER_PUT, "PUT"},        {ROUTER_PATCH, "PATCH"}, {ROUTER_DELETE, "DELETE"},
-                 {ROUTER_OPTIONS, "OPTIONS"}};
     size_t off = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!(methods & names[i].bit))
+    for (size_t i = 0; i < sizeof(router_methods) / sizeof(router_methods[0]); i++) {
+        if (!(methods & router_methods[i].bit))
             continue;
-        int n = snprintf(buf + off, size - off, "%s%s", off ? ", " : "", names[i].name);
+        int n = snprintf(buf + off, size - off, "%s%s", off ? ", " : "", router_methods[i].name);
         if (n < 0 || (size_t)n >= size - off)
             return;
         off += (size_t)n;
     }
+}
+
+void router_label(const char *pattern, char *buf, size_t size)
+{
+    size_t o = 0;
+    if (size == 0)
+        return;
+    for (const char *p = pattern; *p && o + 1 < size;) {
+        if (*p != ':') {
+            buf[o++] = *p++;
+            continue;
+        }
+        size_t len = strcspn(p + 1, "/");
+        if (o + len + 3 > size)
+            break;
+        buf[o++] = '{';
+        memcpy(buf + o, p + 1, len);
+        o += len;
+        buf[o++] = '}';
+        p += 1 + len;
+    }
+    buf[o] = '\0';
 }

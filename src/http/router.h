@@ -49,6 +49,15 @@ enum router_result {
 enum router_result router_match(const struct route *routes, size_t n, unsigned method,
                                 const char *path, struct route_match *m);
 
+/* The pattern as metrics and logs name a route: "/api/v1/polls/:id" is
+ * "/api/v1/polls/{id}" (cut to size - 1 bytes). */
+#define ROUTER_LABEL_MAX 96
+void router_label(const char *pattern, char *buf, size_t size);
+
+/* The name of the first method of a set, in Allow order ("GET" for a GET
+ * route), or "other" for none. */
+const char *router_method_name(unsigned methods);
+
 /* Writes an Allow header value ("GET, HEAD, OPTIONS") for a method set. */
 void router_allow_header(unsigned methods, char *buf, size_t size);
 

@@ -566,6 +566,16 @@ static int config_set_log_level(struct config *cfg, const char *v, struct config
     return 0;
 }
 
+/* logs and metrics */
+static int config_set_log_format(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (log_parse_format(v, &cfg->log_format)) {
+        e->why = "expected text or json";
+        return -1;
+    }
+    return 0;
+}
+
 static const struct config_opt config_opts[] = {
     {"THAMDO_LISTEN", "listen", "HOST:PORT", "address to serve HTTP on (127.0.0.1:8080)",
      config_set_listen},
@@ -628,6 +638,9 @@ static const struct config_opt config_opts[] = {
      config_set_threads},
     {"THAMDO_LOG_LEVEL", "log-level", "LEVEL", "debug, info, warn or error (info)",
      config_set_log_level},
+    /* logs and metrics */
+    {"THAMDO_LOG_FORMAT", "log-format", "text|json",
+     "log lines as text, or one JSON object a line (text)", config_set_log_format},
 };
 
 #define CONFIG_NOPTS (sizeof(config_opts) / sizeof(config_opts[0]))
@@ -670,6 +683,7 @@ static void config_defaults(struct config *cfg)
     cfg->redis_timeout_ms = 2000;
     cfg->max_body = 4096;
     cfg->log_level = LOG_INFO;
+    cfg->log_format = LOG_FORMAT_TEXT;
     snprintf(cfg->cookie.name, sizeof(cfg->cookie.name), "thamdo_vid");
     snprintf(cfg->timezone, sizeof(cfg->timezone), "Asia/Ho_Chi_Minh");
     snprintf(cfg->sites[0], sizeof(cfg->sites[0]), "default");

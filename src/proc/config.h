@@ -66,6 +66,8 @@ struct config {
     int redis_timeout_ms;
     size_t max_body;
     enum log_level log_level;
+    /* logs and metrics */
+    enum log_format log_format; /* text, or one JSON object a line */
     char allowed_origins[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* normalised */
     size_t n_origins;
     char admin_tokens[CONFIG_TOKENS_MAX][CONFIG_TOKEN_LEN]; /* none: admin routes are off */

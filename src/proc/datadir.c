@@ -85,7 +85,7 @@ static int datadir_read_secret(const char *file, struct cookie_conf *conf, char 
         return -1;
     struct stat sb;
     if (fstat(fd, &sb) == 0 && (sb.st_mode & 077))
-        log_warn("%s is readable by other users; chmod 600 it", file);
+        log_warn("secret_file_readable", "%s is readable by other users; chmod 600 it", file);
     ssize_t n = read(fd, buf, sizeof(buf));
     close(fd);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -143,7 +143,7 @@ int datadir_secret(const struct datadir *dd, struct cookie_conf *conf, char *err
     memcpy(conf->secret, hex, 64);
     conf->secret_len = 64;
     OPENSSL_cleanse(hex, sizeof(hex));
-    log_info("generated a new cookie secret in %s", file);
+    log_info("secret_generated", "generated a new cookie secret in %s", file);
     return 0;
 }
 

@@ -133,12 +133,12 @@ static int proc_bind(const struct config *cfg, struct proc_worker *w, int n)
         return 1;
     }
     if (rc != 0) {
-        log_error("cannot create the event loops");
+        log_error("start_failed", "cannot create the event loops");
         return 1;
     }
     char url[128];
     proc_url(&bound, url, sizeof(url));
-    log_info("thamdo %s listening on %s with %d worker%s", THAMDO_VERSION, url, n,
+    log_info("listening", "thamdo %s listening on %s with %d worker%s", THAMDO_VERSION, url, n,
              n == 1 ? "" : "s");
     return 0;
 }
@@ -149,7 +149,8 @@ static void proc_tell_stop(struct proc_worker *w, int n)
     uint64_t one = 1;
     for (int i = 0; i < n; i++) {
         if (w[i].started && write(w[i].srv->stop_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-            log_error("worker %d: the stop request could not be delivered", i);
+            log_error("stop_not_delivered", "worker %d: the stop request could not be delivered",
+                      i);
     }
 }
 
@@ -162,18 +163,19 @@ static void proc_wait(int sig_fd, int done_fd, struct proc_worker *w, int n, int
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            log_error("waiting for the stop signal: %s", strerror(errno));
+            log_error("signal_wait_failed", "waiting for the stop signal: %s", strerror(errno));
             break;
         }
         struct signalfd_siginfo si;
         if ((p[0].revents & POLLIN) && read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
             const char *name = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
             if (++signals == 1)
-                log_info("%s received: finishing the requests in flight (at most %d s), then "
+                log_info("stopping",
+                         "%s received: finishing the requests in flight (at most %d s), then "
                          "stopping",
                          name, SERVER_DRAIN_MS / 1000);
             else if (signals == 2)
-                log_warn("second stop signal: stopping now");
+                log_warn("stopping_now", "second stop signal: stopping now");
             if (signals <= 2)
                 proc_tell_stop(w, n);
         }
@@ -205,14 +207,14 @@ int proc_run(const struct config *cfg)
         servers[i].stop_fd = -1;
     }
     if (sig_fd < 0 || done_fd < 0) {
-        log_error("cannot wait for stop signals: %s", strerror(errno));
+        log_error("signal_wait_failed", "cannot wait for stop signals: %s", strerror(errno));
         goto out;
     }
     if (proc_bind(cfg, w, n) != 0)
         goto out;
     for (int i = 0; i < n; i++) {
         if (pthread_create(&w[i].thread, NULL, proc_worker_main, &w[i]) != 0) {
-            log_error("cannot start worker %d of %d", i, n);
+            log_error("start_failed", "cannot start worker %d of %d", i, n);
             break;
         }
         w[i].started = 1;
@@ -241,6 +243,6 @@ out:
     if (done_fd >= 0)
         close(done_fd);
     if (rc == 0)
-        log_info("stopped");
+        log_info("stopped", "stopped");
     return rc;
 }

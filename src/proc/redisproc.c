@@ -102,7 +102,8 @@ int redisproc_start(struct redisproc *rp, const char *dir, char *err, size_t err
             return -1;
         }
         if (redisproc_ping(rp->socket_path)) {
-            log_info("private redis-server running (pid %d, %s)", (int)pid, rp->socket_path);
+            log_info("redis_private_started", "private redis-server running (pid %d, %s)", (int)pid,
+                     rp->socket_path);
             return 0;
         }
         redisproc_sleep_ms(50);
@@ -121,12 +122,13 @@ void redisproc_stop(struct redisproc *rp)
     for (int waited = 0; waited < REDISPROC_STOP_MS; waited += 20) {
         if (waitpid(rp->pid, NULL, WNOHANG) == rp->pid) {
             rp->pid = 0;
-            log_info("private redis-server stopped");
+            log_info("redis_private_stopped", "private redis-server stopped");
             return;
         }
         redisproc_sleep_ms(20);
     }
-    log_warn("private redis-server did not stop within %d s; killing it", REDISPROC_STOP_MS / 1000);
+    log_warn("redis_private_killed", "private redis-server did not stop within %d s; killing it",
+             REDISPROC_STOP_MS / 1000);
     kill(rp->pid, SIGKILL);
     waitpid(rp->pid, NULL, 0);
     rp->pid = 0;

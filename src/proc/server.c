@@ -29,6 +29,7 @@
 #include "cookie.h"
 #include "events.h"
 #include "log.h"
+#include "metrics.h"
 #include "dispatch.h"
 #include "store.h"
 #include "version.h"
@@ -123,8 +124,8 @@ static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(srv->base);
     } else if (clock_mono_ms() >= srv->drain_deadline_ms) {
         if (srv->inflight > 0)
-            log_warn("stopping with %d request(s) unanswered after %d s", srv->inflight,
-                     SERVER_DRAIN_MS / 1000);
+            log_warn("stop_unanswered", "stopping with %d request(s) unanswered after %d s",
+                     srv->inflight, SERVER_DRAIN_MS / 1000);
         event_base_loopbreak(srv->base);
     }
 }
@@ -144,8 +145,8 @@ static void server_stop_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (srv->stopping)
         return;
-    log_debug("worker %d: finishing %d request(s) in flight, then stopping", srv->worker_id,
-              srv->inflight);
+    log_debug("worker_draining", "worker %d: finishing %d request(s) in flight, then stopping",
+              srv->worker_id, srv->inflight);
     srv->stopping = 1;
     events_stop(srv->events); /* streams are not waited for: they end now */
     if (srv->listener) {
@@ -280,10 +281,12 @@ void server_discard(struct server *srv)
 void server_serve(struct server *srv)
 {
     log_thread_begin(server_log_wake, srv);
+    metrics_thread_begin(srv->worker_id);
     /* Before the first request, so no reader waits for the robot patterns. */
     if (bots_init() == 0 && srv->worker_id == 0)
-        log_debug("robot patterns: %zu from %s", bots_pattern_count(), bots_source());
-    log_info("worker %d of %d serving", srv->worker_id, srv->nworkers);
+        log_debug("robot_patterns", "robot patterns: %zu from %s", bots_pattern_count(),
+                  bots_source());
+    log_info("worker_serving", "worker %d of %d serving", srv->worker_id, srv->nworkers);
     event_base_dispatch(srv->base);
     server_discard(srv);
     atomic_store_explicit(&srv->busy_pub, 0, memory_order_relaxed);

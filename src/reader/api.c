@@ -28,6 +28,7 @@
 #include "form.h"
 #include "http_util.h"
 #include "log.h"
+#include "metrics.h"
 #include "poll.h"
 #include "request.h"
 #include "server.h"
@@ -250,6 +251,7 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
         return;
     }
     cache_update(r->srv->cache, r->poll_id, p);
+    metrics_vote(p->code);
     if (p->choice)
         seen_mark(&r->seen, r->poll_id);
     if (strcmp(p->code, "ok") == 0 || strcmp(p->code, "changed") == 0) {
@@ -258,6 +260,7 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
         json_t *body = http_error_body("already_voted", "You have already voted in this poll.");
         json_object_set_new(body, "choice", api_choice(p));
         json_object_set_new(body, "results", api_results_or_null(r, p, 1));
+        request_set_error_code(r, "already_voted");
         request_reply_json(r, 409, body);
     } else if (strcmp(p->code, "poll_not_found") == 0) {
         request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
@@ -276,7 +279,7 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
     } else if (strcmp(p->code, "poll_damaged") == 0) {
         api_reply_damaged(r);
     } else {
-        log_error("vote: unexpected answer from the vote script");
+        log_error("vote_unexpected", "vote: unexpected answer from the vote script");
         request_reply_unavailable(r);
     }
 }

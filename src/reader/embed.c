@@ -25,6 +25,7 @@
 #include "html.h"
 #include "http_util.h"
 #include "log.h"
+#include "metrics.h"
 #include "page.h"
 #include "poll.h"
 #include "request.h"
@@ -384,6 +385,7 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
         return;
     }
     cache_update(r->srv->cache, r->poll_id, p);
+    metrics_vote(p->code);
     if (p->choice)
         seen_mark(&r->seen, r->poll_id);
     if (strcmp(p->code, "poll_not_found") == 0) {
@@ -406,7 +408,8 @@ void embed_vote(struct request *r)
     struct ballot ballot; /* the store copies the options: it need not outlive this call */
     embed_read_query(r, &q);
     if (!cors_source_allowed(r)) {
-        log_info("embed vote refused: posted from a page that is not allowed");
+        log_info("embed_vote_refused",
+                 "embed vote refused: posted from a page that is not allowed");
         embed_notice(r, 403, "origin_not_allowed", T_FORBIDDEN, 0);
         return;
     }
@@ -418,7 +421,7 @@ void embed_vote(struct request *r)
     }
     request_voter(r, 1);
     if (!r->has_voter) {
-        log_error("embed vote: could not create a voter id");
+        log_error("voter_id_failed", "embed vote: could not create a voter id");
         embed_notice(r, 500, "internal_error", T_NO_VOTER, 1);
         return;
     }

@@ -31,6 +31,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "poll.h"
 #include "request.h"
 #include "server.h"
@@ -129,6 +130,7 @@ static void events_stream_end(struct events_stream *s)
     struct events_poll *hub = s->hub;
     TAILQ_REMOVE(&hub->streams, s, link);
     hub->nstreams--;
+    metrics_gauge_add(METRICS_LIVE_STREAMS_OPEN, -1);
     if (hub->ev)
         hub->ev->nstreams--;
     if (s->req) {
@@ -156,7 +158,7 @@ static void events_close_cb(struct evhttp_connection *conn, void *arg)
     struct events_stream *s = arg;
     if (evhttp_request_get_connection(s->req) == conn)
         s->req = NULL; /* still on the connection: evhttp frees it with it */
-    log_debug("events: a reader of %s left", s->hub->id);
+    log_debug("stream_left", "events: a reader of %s left", s->hub->id);
     events_end_and_release(s);
 }
 
@@ -210,7 +212,8 @@ static void events_deliver(struct events_poll *hub, const struct store_poll_repl
         frame = events_frame(hub->id, p, closed, &len);
     }
     if (!frame) { /* gone, damaged (the store logged it), or no answer could be built */
-        log_debug("events: poll %s cannot be shown: ending its streams", hub->id);
+        log_debug("poll_streams_ended", "events: poll %s cannot be shown: ending its streams",
+                  hub->id);
     } else if (!only || hub->last_digest == 0) {
         /* The results last pushed are not pushed again (the re-read of the
          * keep-alive walk); a new hub takes its first stream's. */
@@ -366,6 +369,7 @@ static void events_start(struct request *r, struct events_poll *hub,
     TAILQ_INSERT_TAIL(&hub->streams, s, link);
     hub->nstreams++;
     ev->nstreams++;
+    metrics_gauge_add(METRICS_LIVE_STREAMS_OPEN, 1);
     evhttp_connection_set_closecb(conn, events_close_cb, s);
     /* No read (idle) timeout: the client says nothing on a stream, and its
      * leaving is seen at once (evhttp keeps reading for the close). A client
@@ -464,7 +468,7 @@ void events_stop(struct events *ev)
         }
     }
     if (n > 0)
-        log_info("ended %d live results stream(s)", n);
+        log_info("streams_ended", "ended %d live results stream(s)", n);
 }
 
 void events_free(struct events *ev)

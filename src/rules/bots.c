@@ -58,7 +58,8 @@ int bots_init(void)
         regfree(&bots_re);
         bots_state = -1;
         if (!atomic_flag_test_and_set(&bots_error_logged))
-            log_error("robot patterns (%s) do not compile: %s; only an empty User-Agent is a "
+            log_error("robot_patterns_broken",
+                      "robot patterns (%s) do not compile: %s; only an empty User-Agent is a "
                       "robot",
                       BOTS_LIST_SOURCE, err);
         return -1;

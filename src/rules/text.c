@@ -61,6 +61,13 @@ static int text_next_char(const unsigned char *s, size_t len, size_t *i, uint32_
     return 0;
 }
 
+size_t text_utf8_next(const char *s, size_t len)
+{
+    size_t i = 0;
+    uint32_t cp;
+    return text_next_char((const unsigned char *)s, len, &i, &cp) == 0 ? i : 0;
+}
+
 /* 1 when s[0..len) is well-formed UTF-8 and ok() accepts each character. */
 static int text_all_chars(const char *str, size_t len, int (*ok)(uint32_t cp))
 {

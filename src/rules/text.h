@@ -31,6 +31,10 @@ int text_is_utf8(const char *s, size_t len);
  * U+2066..U+2069), which could reorder the text around it. */
 int text_is_line(const char *s, size_t len);
 
+/* The length in bytes of the well-formed UTF-8 character at s (len > 0
+ * bytes there), or 0 when it is malformed. */
+size_t text_utf8_next(const char *s, size_t len);
+
 /* The number of characters (code points) of the UTF-8 text s[0..len). */
 size_t text_utf8_chars(const char *s, size_t len);
 

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #define LINK_BACKOFF_MIN_MS 100
 #define LINK_BACKOFF_MAX_MS 5000
@@ -73,9 +74,9 @@ static void link_schedule_reconnect(struct link *l)
 static void link_went_down(struct link *l, const char *why)
 {
     if (!l->outage_logged && !l->ops.quiet) {
-        log_warn("redis unavailable: %s; requests get 503 until it is back", why);
+        log_warn("redis_down", "redis unavailable: %s; requests get 503 until it is back", why);
     } else {
-        log_debug("redis %s link unavailable: %s", l->name, why);
+        log_debug("redis_link_down", "redis %s link unavailable: %s", l->name, why);
     }
     l->outage_logged = 1;
 }
@@ -87,6 +88,7 @@ static void link_lost(struct link *l, const char *why)
     l->ac = NULL;
     l->ready = 0;
     l->ping_outstanding = 0;
+    metrics_link_up(l->name, 0);
     link_went_down(l, why);
     link_schedule_reconnect(l);
     if (was_up && l->ops.down)
@@ -125,11 +127,12 @@ static void link_check_ready(struct link *l)
     if (l->ready || l->setup_pending > 0 || l->sub_pending)
         return;
     l->ready = 1;
+    metrics_link_up(l->name, 1);
     l->backoff_ms = LINK_BACKOFF_MIN_MS;
     if (l->outage_logged && !l->ops.quiet)
-        log_info("redis ready again");
+        log_info("redis_ready", "redis ready again");
     else if (log_enabled(LOG_DEBUG))
-        log_debug("redis %s link ready", l->name);
+        log_debug("redis_link_ready", "redis %s link ready", l->name);
     l->outage_logged = 0;
     if (l->ops.ready)
         l->ops.ready(l->arg);
@@ -143,7 +146,7 @@ static void link_setup_cb(redisAsyncContext *ac, void *r, void *privdata)
         return; /* the connection is going away */
     if (reply->type == REDIS_REPLY_ERROR) {
         /* Redis error texts (WRONGPASS, NOPERM, ...) carry no secret. */
-        log_error("redis refused the connection setup: %s", reply->str);
+        log_error("redis_setup_refused", "redis refused the connection setup: %s", reply->str);
         link_drop(l, "setup refused");
         return;
     }
@@ -237,6 +240,7 @@ static void link_reconnect_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
+    metrics_inc(METRICS_REDIS_RECONNECTS);
     link_connect(arg);
 }
 

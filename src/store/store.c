@@ -28,6 +28,7 @@
 #include "config.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "lua_scripts.h" /* generated from the files in src/store/lua */
 #include "store_call.h"
 
@@ -107,8 +108,11 @@ static void store_call_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct store_call *c = arg;
     (void)fd;
     (void)what;
-    if (c->submitted && !c->reported)
-        log_warn("redis %s: no answer within %d ms", c->what, c->st->cfg->redis_timeout_ms);
+    if (c->submitted && !c->reported) {
+        metrics_inc(METRICS_REDIS_TIMEOUTS);
+        log_warn("redis_timeout", "redis %s: no answer within %d ms", c->what,
+                 c->st->cfg->redis_timeout_ms);
+    }
     store_call_report(c, NULL);
     if (!c->submitted)
         store_call_free(c);
@@ -144,8 +148,11 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
             return;
         }
     }
+    if (reply)
+        metrics_observe_since(METRICS_REDIS_RTT, c->sent_us);
     if (reply && reply->type == REDIS_REPLY_ERROR) {
-        log_error("redis %s: %s", c->what, reply->str);
+        metrics_inc(METRICS_REDIS_ERRORS);
+        log_error("redis_error", "redis %s: %s", c->what, reply->str);
         /* A replica after a failover, or a Redis still loading: find the
          * primary again rather than fail every command. */
         if ((store_call_is(reply, "READONLY") || store_call_is(reply, "LOADING") ||
@@ -236,6 +243,7 @@ void store_call_send(struct store_call *c)
     struct timeval tv = store_tv(st->cfg->redis_timeout_ms);
     if (link_command(st->link, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) == 0) {
         c->submitted = 1;
+        c->sent_us = metrics_now_us();
     } else {
         tv = store_tv(0);
     }

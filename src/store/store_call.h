@@ -52,6 +52,8 @@ struct store_call {
     store_parse_fn *parse;
     store_fn *cb;
     void *arg;
+
+    uint64_t sent_us; /* metrics_now_us() at the send, for the round-trip figure */
 };
 
 /* A new EVALSHA call of script; add arguments, then store_call_send(). */

@@ -110,7 +110,8 @@ static void store_feed_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     struct store_event ev;
     if (store_event_parse(reply->element[2]->str, reply->element[2]->len, &ev) != 0) {
         if (!f->bad_logged)
-            log_warn("redis channel %s: a message not in the form the service publishes "
+            log_warn("redis_bad_message",
+                     "redis channel %s: a message not in the form the service publishes "
                      "was ignored",
                      f->channel);
         f->bad_logged = 1;

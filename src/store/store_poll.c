@@ -62,7 +62,8 @@ static void store_poll_damaged(const struct store_call *c, const char *why)
 {
     char id[TEXT_SLUG_MAX + 1];
     store_poll_id(c, id, sizeof(id));
-    log_error("poll %s: the data stored in redis is damaged (%s); answering poll_damaged", id, why);
+    log_error("poll_damaged",
+              "poll %s: the data stored in redis is damaged (%s); answering poll_damaged", id, why);
 }
 
 /* A stored definition read back (the reply element e): a checked object, or
@@ -201,7 +202,7 @@ static void store_parse_upgrade(struct store_call *c, const redisReply *reply)
     struct store_poll_reply out = {0};
     const char *code = reply && store_reply_coded(reply) ? reply->element[0]->str : NULL;
     if (reply && !code)
-        log_error("redis %s: unexpected reply shape", c->what);
+        log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
     if (code && (strcmp(code, "ok") == 0 || strcmp(code, "changed") == 0)) {
         struct store_call *again = store_call_new(c->st, a->script, a->what, store_parse_poll_again,
                                                   (store_fn *)a->cb, a->arg);
@@ -269,7 +270,8 @@ static void store_parse_poll_reply(struct store_call *c, const redisReply *reply
             ((store_poll_cb *)c->cb)(c->arg, &out);
             return;
         }
-        log_error("redis %s: the poll still has no meta hash after its upgrade", c->what);
+        log_error("poll_upgrade_failed",
+                  "redis %s: the poll still has no meta hash after its upgrade", c->what);
         goto unavailable;
     }
     if (strcmp(out.code, "poll_damaged") == 0) {
@@ -298,7 +300,8 @@ static void store_parse_poll_reply(struct store_call *c, const redisReply *reply
         store_poll_ballot(reply->element[1]->str, reply->element[1]->len, &out) != 0) {
         char id[TEXT_SLUG_MAX + 1];
         store_poll_id(c, id, sizeof(id));
-        log_warn("poll %s: a stored ballot is damaged; its reader counts as having voted", id);
+        log_warn("ballot_damaged",
+                 "poll %s: a stored ballot is damaged; its reader counts as having voted", id);
     }
     out.def = def;
     out.counts = counts;
@@ -311,7 +314,7 @@ static void store_parse_poll_reply(struct store_call *c, const redisReply *reply
     return;
 
 bad:
-    log_error("redis %s: unexpected reply shape", c->what);
+    log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
 unavailable:
     ((store_poll_cb *)c->cb)(c->arg, NULL);
 }
@@ -398,7 +401,7 @@ static void store_parse_upgrade_quiet(struct store_call *c, const redisReply *re
     if (code && strcmp(code, "poll_damaged") == 0)
         store_poll_damaged(c, store_reply_str(reply, 1, "?"));
     else if (reply && !code)
-        log_error("redis %s: unexpected reply shape", c->what);
+        log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
 }
 
 /* {'ok', id, problem, def, voters, votes, legacy, ...} -> [{"def","voters","votes"}],
@@ -408,12 +411,12 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
 {
     if (reply == NULL || !store_reply_coded(reply)) {
         if (reply)
-            log_error("redis %s: unexpected reply shape", c->what);
+            log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
         ((store_list_cb *)c->cb)(c->arg, NULL, NULL);
         return;
     }
     if (strcmp(reply->element[0]->str, "ok") != 0) {
-        log_error("redis poll list: %s; answering poll_damaged",
+        log_error("poll_list_damaged", "redis poll list: %s; answering poll_damaged",
                   store_reply_str(reply, 1, "damaged"));
         ((store_list_cb *)c->cb)(c->arg, "poll_damaged", NULL);
         return;
@@ -432,7 +435,8 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
         else
             def = store_poll_load(text, &why);
         if (why) {
-            log_error("poll %s: the data stored in redis is damaged (%s); left out of the list",
+            log_error("poll_damaged",
+                      "poll %s: the data stored in redis is damaged (%s); left out of the list",
                       name, why);
             json_decref(def);
             continue;
@@ -470,12 +474,13 @@ void store_poll_list(struct store *st, int archived_too, store_list_cb *cb, void
 static const char *store_import_code(const struct store_call *c, const redisReply *reply)
 {
     if (!store_reply_coded(reply)) {
-        log_error("redis %s: unexpected reply shape", c->what);
+        log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
         return NULL;
     }
     const char *code = reply->element[0]->str;
     if (strcmp(code, "poll_damaged") == 0)
-        log_error("redis %s: %s; nothing written", c->what, store_reply_str(reply, 1, "damaged"));
+        log_error("poll_write_refused", "redis %s: %s; nothing written", c->what,
+                  store_reply_str(reply, 1, "damaged"));
     return code;
 }
 
@@ -484,13 +489,13 @@ static void store_parse_import(struct store_call *c, const redisReply *reply)
     const char *id = c->owned[11];
     const char *code = reply ? store_import_code(c, reply) : NULL;
     if (reply == NULL)
-        log_error("poll %s: not imported, redis unavailable", id);
+        log_error("poll_import_failed", "poll %s: not imported, redis unavailable", id);
     else if (code && strcmp(code, "ok") == 0)
-        log_info("poll %s: created from the polls file", id);
+        log_info("poll_imported", "poll %s: created from the polls file", id);
     else if (code && strcmp(code, "poll_exists") == 0)
-        log_debug("poll %s: already exists, left as it is", id);
+        log_debug("poll_import_skipped", "poll %s: already exists, left as it is", id);
     else
-        log_error("poll %s: not imported", id);
+        log_error("poll_import_failed", "poll %s: not imported", id);
 }
 
 void store_poll_import(struct store *st, const json_t *defs, int64_t now)
@@ -531,7 +536,7 @@ static void store_parse_status(struct store_call *c, const redisReply *reply)
 {
     if (reply == NULL || !store_reply_coded(reply)) {
         if (reply)
-            log_error("redis %s: unexpected reply shape", c->what);
+            log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
         ((store_status_cb *)c->cb)(c->arg, NULL, NULL);
         return;
     }
@@ -592,7 +597,7 @@ static void store_parse_stats(struct store_call *c, const redisReply *reply)
     json_decref(out.hours);
     return;
 bad:
-    log_error("redis %s: unexpected reply shape", c->what);
+    log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
 unavailable:
     ((store_stats_cb *)c->cb)(c->arg, NULL);
 }

@@ -39,7 +39,7 @@ static void store_parse_recorded(struct store_call *c, const redisReply *reply)
     if (!reply || reply->type != REDIS_REPLY_ARRAY ||
         (reply->elements != 1 && reply->elements != 5)) {
         if (reply)
-            log_error("redis %s: unexpected reply shape", c->what);
+            log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
         ((store_recorded_cb *)c->cb)(c->arg, -1, NULL);
         return;
     }
@@ -99,7 +99,7 @@ static void store_parse_counts(struct store_call *c, const redisReply *reply)
     struct store_visit_stored out;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 11) {
         if (reply)
-            log_error("redis %s: unexpected reply shape", c->what);
+            log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
         ((store_visit_cb *)c->cb)(c->arg, NULL);
         return;
     }
@@ -143,7 +143,7 @@ static void store_parse_history(struct store_call *c, const redisReply *reply)
 {
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
         if (reply)
-            log_error("redis %s: unexpected reply shape", c->what);
+            log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
         ((store_history_cb *)c->cb)(c->arg, NULL);
         return;
     }

@@ -221,13 +221,17 @@ test('health probes, unknown paths, OPTIONS outside /api', async () => {
   assert.equal((await get('/healthz')).status, 200);
   assert.equal((await get('/readyz')).status, 200);
   assert.equal((await request(url, 'HEAD', '/readyz')).status, 200);
+  const metrics = await get('/metrics');
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  assertError(await request(url, 'POST', '/metrics', { json: {} }), 405, 'method_not_allowed');
   assertError(await request(url, 'POST', '/healthz', { json: {} }), 405, 'method_not_allowed');
   assertError(await request(url, 'PUT', '/readyz', { json: {} }), 405, 'method_not_allowed');
   for (const p of ['/nope', '/api/v1/polls/', '/embed/polls', '/static/a/b', '/admin/v2/polls']) {
     assertError(await get(p), 404, 'not_found');
   }
   assertError(await request(url, 'OPTIONS', '/nope'), 404, 'not_found');
-  for (const p of ['/healthz', '/readyz', '/', '/widget.js', '/static/demo.css', '/embed/polls/chuyen-muc']) {
+  for (const p of ['/healthz', '/readyz', '/metrics', '/', '/widget.js', '/static/demo.css', '/embed/polls/chuyen-muc']) {
     const r = await request(url, 'OPTIONS', p);
     assert.equal(r.status, 204, p);
     assert.ok(r.headers.get('allow'), p);
