@@ -12,6 +12,14 @@
  *     hiredis always calls back later (with the reply, or NULL when the link
  *     dies) and that callback frees it, dropping a late reply.
  * A NOSCRIPT error re-sends the call once as EVAL with the script body.
+ * An acknowledged write (store_call_send_acked) with THAMDO_REDIS_WAIT_REPLICAS
+ * = N is followed on the same connection by WAIT N <ms>, ms what remains of
+ * the command timeout less a margin, so that WAIT answers first; the script's
+ * reply is copied and held until WAIT answers: N replicas or more, the caller
+ * gets it; fewer, NULL (503: the write may or may not survive a failover, and
+ * sending it again is safe, a vote being counted once per voter).
+ * Where the link connects (a host name, or the primary the Sentinels name):
+ * locate.c. Any reply proves the link alive (link_alive).
  * Must not know about HTTP, and must not block. */
 #include "store.h"
 
@@ -27,6 +35,7 @@
 
 #include "config.h"
 #include "link.h"
+#include "locate.h"
 #include "log.h"
 #include "lua_scripts.h" /* generated from the files in src/store/lua */
 #include "store_call.h"
@@ -41,6 +50,7 @@ struct store_script {
 struct store {
     struct event_base *base;
     const struct config *cfg;
+    struct locate *locate;   /* where the links connect */
     struct link *link;       /* the command link */
     struct store_feed *feed; /* the subscriber link, once started */
     store_ready_cb *ready_cb;
@@ -81,6 +91,8 @@ static void store_link_ready(void *arg)
 static void store_call_free(struct store_call *c)
 {
     struct store *st = c->st;
+    if (c->held)
+        freeReplyObject(c->held);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -110,8 +122,98 @@ static void store_call_timer_cb(evutil_socket_t fd, short what, void *arg)
     if (c->submitted && !c->reported)
         log_warn("redis %s: no answer within %d ms", c->what, c->st->cfg->redis_timeout_ms);
     store_call_report(c, NULL);
-    if (!c->submitted)
+    if (c->submitted == 0)
         store_call_free(c);
+}
+
+/* A deep copy of a reply, freed by freeReplyObject() (hiredis frees the
+ * replies it hands to callbacks as soon as they return). */
+static redisReply *store_reply_copy(const redisReply *r)
+{
+    redisReply *c = calloc(1, sizeof(*c));
+    if (!c)
+        abort();
+    c->type = r->type;
+    c->integer = r->integer;
+    if (r->str) {
+        c->str = malloc(r->len + 1);
+        if (!c->str)
+            abort();
+        memcpy(c->str, r->str, r->len);
+        c->str[r->len] = '\0';
+        c->len = r->len;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+        c->element = calloc(r->elements, sizeof(*c->element));
+        if (!c->element)
+            abort();
+        c->elements = r->elements;
+        for (size_t i = 0; i < r->elements; i++)
+            c->element[i] = store_reply_copy(r->element[i]);
+    }
+    return c;
+}
+
+/* The milliseconds WAIT may block: the command timeout less a margin, so its
+ * answer arrives before the call's timer fires; never 0 (WAIT 0 blocks for
+ * ever). */
+static int store_wait_ms(const struct store *st)
+{
+    int budget = st->cfg->redis_timeout_ms;
+    int margin = budget / 10 > 20 ? budget / 10 : 20;
+    return budget - margin > 1 ? budget - margin : 1;
+}
+
+/* Sends WAIT N after what c sent: 0, or -1 (then c is not acknowledged). */
+static int store_call_wait(struct store_call *c, redisAsyncContext *ac);
+
+static void store_wait_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store_call *c = privdata;
+    struct store *st = c->st;
+    const redisReply *reply = r;
+    c->submitted--;
+    c->waits_answered++;
+    if (reply && link_owns(st->link, ac))
+        link_alive(st->link);
+    if (c->waits_answered == c->waits_sent && !c->reported) {
+        /* The last WAIT: it covers the script's last sending. */
+        int want = st->cfg->redis_wait_replicas;
+        long long got = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+        if (c->held && got >= want) {
+            store_call_report(c, c->held);
+        } else if (c->held) {
+            if (got >= 0)
+                log_warn("redis %s: %lld of %d replicas acknowledged it within %d ms; "
+                         "answering 503 (it may or may not survive a failover)",
+                         c->what, got, want, store_wait_ms(st));
+            else
+                log_error("redis %s: WAIT failed: %s", c->what,
+                          reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
+            store_call_report(c, NULL);
+        }
+    }
+    if (c->submitted == 0) {
+        if (!c->reported)
+            store_call_report(c, NULL);
+        store_call_free(c);
+    }
+}
+
+static int store_call_wait(struct store_call *c, redisAsyncContext *ac)
+{
+    char n[16], ms[16];
+    snprintf(n, sizeof(n), "%d", c->st->cfg->redis_wait_replicas);
+    snprintf(ms, sizeof(ms), "%d", store_wait_ms(c->st));
+    const char *argv[3] = {"WAIT", n, ms};
+    size_t len[3] = {4, strlen(n), strlen(ms)};
+    int ok = ac ? redisAsyncCommandArgv(ac, store_wait_cb, c, 3, argv, len) == REDIS_OK
+                : link_command(c->st->link, store_wait_cb, c, 3, argv, len) == 0;
+    if (!ok)
+        return -1;
+    c->submitted++;
+    c->waits_sent++;
+    return 0;
 }
 
 static int store_call_is(const redisReply *reply, const char *prefix)
@@ -125,7 +227,9 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     struct store_call *c = privdata;
     struct store *st = c->st;
     const redisReply *reply = r;
-    c->submitted = 0;
+    c->submitted--;
+    if (reply && link_owns(st->link, ac))
+        link_alive(st->link); /* any reply proves the connection alive */
 
     if (!c->reported && !c->retried && store_call_is(reply, "NOSCRIPT") &&
         link_owns(st->link, ac)) {
@@ -137,7 +241,11 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
         c->argvlen[1] = st->scripts[c->script].len;
         if (redisAsyncCommandArgv(ac, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) ==
             REDIS_OK) {
-            c->submitted = 1;
+            c->submitted++;
+            /* The WAIT already sent covers the failed EVALSHA only: another
+             * follows the EVAL, and only the last WAIT's answer counts. */
+            if (c->waits_sent > 0 && store_call_wait(c, ac) != 0)
+                c->waits_sent++; /* never answered: the call reports NULL */
             const char *argv[3] = {"SCRIPT", "LOAD", (const char *)st->scripts[c->script].body};
             size_t len[3] = {6, 4, st->scripts[c->script].len};
             redisAsyncCommandArgv(ac, NULL, NULL, 3, argv, len);
@@ -150,12 +258,21 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
          * primary again rather than fail every command. */
         if ((store_call_is(reply, "READONLY") || store_call_is(reply, "LOADING") ||
              store_call_is(reply, "MASTERDOWN")) &&
-            link_owns(st->link, ac))
-            link_drop(st->link, reply->str);
+            link_owns(st->link, ac)) {
+            int readonly = store_call_is(reply, "READONLY");
+            link_drop(st->link, reply->str); /* our WAIT, if any, gets NULL */
+            if (readonly)
+                locate_not_primary(st->locate);
+        }
         reply = NULL;
     }
-    store_call_report(c, reply);
-    store_call_free(c);
+    if (reply && c->waits_sent > 0 && !c->reported) {
+        c->held = store_reply_copy(reply); /* reported when the WAIT answers */
+    } else {
+        store_call_report(c, reply);
+    }
+    if (c->submitted == 0)
+        store_call_free(c);
 }
 
 struct store_call *store_call_new(struct store *st, enum store_script_id script, const char *what,
@@ -236,10 +353,24 @@ void store_call_send(struct store_call *c)
     struct timeval tv = store_tv(st->cfg->redis_timeout_ms);
     if (link_command(st->link, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) == 0) {
         c->submitted = 1;
+        if (c->acked && st->cfg->redis_wait_replicas > 0 && store_call_wait(c, NULL) != 0) {
+            /* hiredis queued the script but not the WAIT: never acknowledge
+             * a write that was not waited for. */
+            c->reported = 1;
+            event_del(c->timer);
+            c->parse(c, NULL);
+            return;
+        }
     } else {
         tv = store_tv(0);
     }
     evtimer_add(c->timer, &tv);
+}
+
+void store_call_send_acked(struct store_call *c)
+{
+    c->acked = 1;
+    store_call_send(c);
 }
 
 /* ----------------------------------------------------------- lifecycle --- */
@@ -283,8 +414,10 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       visit_history_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VISIT_BASE], "visit_base", visit_base_lua,
                       visit_base_lua_len);
-    static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0};
-    st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st);
+    st->locate = locate_new(base, cfg);
+    static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0, 1};
+    st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st,
+                        locate_primary(st->locate));
     return st;
 }
 
@@ -292,6 +425,11 @@ void store_set_ready_cb(struct store *st, store_ready_cb *cb, void *arg)
 {
     st->ready_cb = cb;
     st->ready_arg = arg;
+}
+
+const struct link_target *store_primary_target(const struct store *st)
+{
+    return locate_primary(st->locate);
 }
 
 const char *store_key_prefix(const struct store *st)
@@ -352,5 +490,6 @@ void store_free(struct store *st)
         store_call_report(c, NULL);
         store_call_free(c);
     }
+    locate_free(st->locate); /* after every link that uses its targets */
     free(st);
 }

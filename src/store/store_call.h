@@ -46,9 +46,12 @@ struct store_call {
     size_t argvlen[STORE_MAX_ARGS];
     char *owned[STORE_MAX_ARGS]; /* argument copies to free */
     struct event *timer;
-    int submitted; /* hiredis holds it and will call back */
+    int submitted; /* hiredis callbacks still to come (the script, WAITs) */
     int reported;  /* the caller has heard back */
     int retried;   /* NOSCRIPT fallback used */
+    int acked;     /* a write acknowledged only once THAMDO_REDIS_WAIT_REPLICAS have it */
+    int waits_sent, waits_answered;
+    struct redisReply *held; /* the script's reply, until the last WAIT answers */
     store_parse_fn *parse;
     store_fn *cb;
     void *arg;
@@ -65,8 +68,15 @@ void store_call_argf(struct store_call *c, const char *fmt, ...)
 void store_call_key(struct store_call *c, const char *poll_id, const char *suffix);
 /* Sends the call, or has it report NULL at once when the link is down. */
 void store_call_send(struct store_call *c);
+/* The same for a write that matters (votes, poll definitions): with
+ * THAMDO_REDIS_WAIT_REPLICAS=N, WAIT N follows the script on the same
+ * connection, and the caller hears the script's reply only once N replicas
+ * have it (else NULL: unavailable, the write may or may not survive). */
+void store_call_send_acked(struct store_call *c);
 
 const char *store_key_prefix(const struct store *st);
+/* The link target of the primary (locate.c), for the store's other links. */
+const struct link_target *store_primary_target(const struct store *st);
 struct event_base *store_base(const struct store *st);
 const struct config *store_config(const struct store *st);
 

@@ -386,7 +386,7 @@ void store_poll_vote(struct store *st, const char *poll_id,
     store_poll_global(c, "events");
     for (size_t i = 0; i < n && c->argc < STORE_MAX_ARGS; i++)
         store_call_arg(c, options[i], strlen(options[i]));
-    store_call_send(c);
+    store_call_send_acked(c);
 }
 
 /* ---------------------------------------------------------------- list --- */
@@ -521,8 +521,8 @@ static void store_parse_create(struct store_call *c, const redisReply *reply)
 
 void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
-                                         store_parse_create, (store_fn *)cb, arg));
+    store_call_send_acked(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
+                                               store_parse_create, (store_fn *)cb, arg));
 }
 
 /* {code[, detail]}; needs_upgrade (no meta hash yet) is a version_conflict:
@@ -547,9 +547,9 @@ static void store_parse_status(struct store_call *c, const redisReply *reply)
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
                        const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send(store_poll_write_def(st, "update", "poll update", poll_id, def,
-                                         expected_version, store_parse_status, (store_fn *)cb,
-                                         arg));
+    store_call_send_acked(store_poll_write_def(st, "update", "poll update", poll_id, def,
+                                               expected_version, store_parse_status, (store_fn *)cb,
+                                               arg));
 }
 
 /* {def, tallies, voters, stats, hours}, {'poll_not_found'} or {'poll_damaged', why} */
