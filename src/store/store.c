@@ -88,7 +88,7 @@ static void store_link_ready(void *arg)
 
 /* --------------------------------------------------------------- calls --- */
 
-static void store_call_free(struct store_call *c)
+void store_call_free(struct store_call *c)
 {
     struct store *st = c->st;
     if (c->held)
@@ -122,13 +122,13 @@ static void store_call_timer_cb(evutil_socket_t fd, short what, void *arg)
     if (c->submitted && !c->reported)
         log_warn("redis %s: no answer within %d ms", c->what, c->st->cfg->redis_timeout_ms);
     store_call_report(c, NULL);
-    if (c->submitted == 0)
+    if (c->submitted == 0 && !c->kept)
         store_call_free(c);
 }
 
 /* A deep copy of a reply, freed by freeReplyObject() (hiredis frees the
  * replies it hands to callbacks as soon as they return). */
-static redisReply *store_reply_copy(const redisReply *r)
+redisReply *store_reply_copy(const redisReply *r)
 {
     redisReply *c = calloc(1, sizeof(*c));
     if (!c)
@@ -196,7 +196,8 @@ static void store_wait_cb(redisAsyncContext *ac, void *r, void *privdata)
     if (c->submitted == 0) {
         if (!c->reported)
             store_call_report(c, NULL);
-        store_call_free(c);
+        if (!c->kept)
+            store_call_free(c);
     }
 }
 
@@ -271,7 +272,7 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     } else {
         store_call_report(c, reply);
     }
-    if (c->submitted == 0)
+    if (c->submitted == 0 && !c->kept)
         store_call_free(c);
 }
 
@@ -414,6 +415,8 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       visit_history_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VISIT_BASE], "visit_base", visit_base_lua,
                       visit_base_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_INDEX], "poll_index", poll_index_lua,
+                      poll_index_lua_len);
     st->locate = locate_new(base, cfg);
     static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0, 1};
     st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st,
@@ -485,6 +488,8 @@ void store_free(struct store *st)
     store_feed_free(st->feed);
     link_free(st->link); /* submitted calls report NULL and free themselves */
     st->link = NULL;
+    /* Newest first: a follow-up call (store_poll.c) frees the kept call it
+     * follows, which is older. */
     while (st->calls) {
         struct store_call *c = st->calls;
         store_call_report(c, NULL);

@@ -26,6 +26,7 @@ enum store_script_id {
     STORE_SCRIPT_VISIT_READ,
     STORE_SCRIPT_VISIT_HISTORY,
     STORE_SCRIPT_VISIT_BASE,
+    STORE_SCRIPT_INDEX,
     STORE_NSCRIPTS,
 };
 
@@ -52,6 +53,8 @@ struct store_call {
     int acked;     /* a write acknowledged only once THAMDO_REDIS_WAIT_REPLICAS have it */
     int waits_sent, waits_answered;
     struct redisReply *held; /* the script's reply, until the last WAIT answers */
+    int kept;                /* answered, kept for a follow-up call that frees it */
+    store_parse_fn *then;    /* store_poll.c: the parse after the follow-up */
     store_parse_fn *parse;
     store_fn *cb;
     void *arg;
@@ -60,6 +63,10 @@ struct store_call {
 /* A new EVALSHA call of script; add arguments, then store_call_send(). */
 struct store_call *store_call_new(struct store *st, enum store_script_id script, const char *what,
                                   store_parse_fn *parse, store_fn *cb, void *arg);
+/* Frees a kept call (c->kept), once its follow-up has answered. */
+void store_call_free(struct store_call *c);
+/* A deep copy of a reply, freed by freeReplyObject(). */
+struct redisReply *store_reply_copy(const struct redisReply *r);
 /* Appends a copy of data[0..len) as the next argument. */
 void store_call_arg(struct store_call *c, const void *data, size_t len);
 void store_call_argf(struct store_call *c, const char *fmt, ...)

@@ -121,8 +121,96 @@ static void store_poll_global(struct store_call *c, const char *name)
     store_call_argf(c, "%s%s", store_key_prefix(c->st), name);
 }
 
+/* The indexes of poll ids: each set is a key of its own (a slot of its own),
+ * so each gets its own call of poll_index.lua, never a key of poll_write.lua.
+ * Before the write (struct store_call origin, not sent yet): the id joins the
+ * set of ids (a damaged set refuses the write: nothing written). After an
+ * 'ok': it joins the ids with a meta hash, and joins or leaves the ids not
+ * archived; the last answer lets the write's parse (origin->then) run with
+ * the script's reply, which origin holds. A reader of an index tolerates an
+ * id whose poll is gone (a write refused after its id was added). */
+static struct store_call *store_poll_index(struct store *st, const char *set, const char *op,
+                                           const struct store_call *origin, store_parse_fn *parse,
+                                           void *arg)
+{
+    struct store_call *ix = store_call_new(st, STORE_SCRIPT_INDEX, "poll index", parse, NULL, arg);
+    store_call_arg(ix, "1", 1);
+    store_call_argf(ix, "%s%s", store_key_prefix(st), set);
+    store_call_arg(ix, op, strlen(op));
+    store_call_arg(ix, origin->argv[8], origin->argvlen[8]); /* the poll id */
+    return ix;
+}
+
+/* {'ok'} or {'poll_damaged', why}: 1, 0 (damaged: logged), -1 (unavailable). */
+static int store_index_code(const struct store_call *c, const redisReply *reply)
+{
+    if (!reply)
+        return -1;
+    (void)c;
+    return store_reply_coded(reply) && strcmp(reply->element[0]->str, "ok") == 0 ? 1 : 0;
+}
+
+static void store_parse_index_step(struct store_call *c, const redisReply *reply)
+{
+    if (store_index_code(c, reply) == 0) /* the last step reports */
+        log_error("redis %s: %s", c->what, store_reply_str(reply, 1, "unexpected reply shape"));
+}
+
+static void store_parse_indexed(struct store_call *ix, const redisReply *reply)
+{
+    struct store_call *origin = ix->arg;
+    int code = store_index_code(ix, reply);
+    origin->then(origin, code == 1 ? origin->held : code == 0 ? reply : NULL);
+    store_call_free(origin);
+}
+
+/* poll_write.lua answered: after 'ok', the two indexes that follow a write. */
+static void store_parse_written(struct store_call *c, const redisReply *reply)
+{
+    const char *code = reply && store_reply_coded(reply) ? reply->element[0]->str : NULL;
+    if (!code || strcmp(code, "ok") != 0) {
+        c->then(c, reply);
+        return;
+    }
+    if (reply != c->held) {
+        if (c->held)
+            freeReplyObject(c->held);
+        c->held = store_reply_copy(reply);
+    }
+    c->kept = 1;
+    int archived = strcmp(c->argv[15], "1") == 0; /* ARGV[9] */
+    store_call_send(store_poll_index(c->st, "polls:meta", "add", c, store_parse_index_step, NULL));
+    store_call_send(store_poll_index(c->st, "polls:listed", archived ? "rem" : "add", c,
+                                     store_parse_indexed, c));
+}
+
+/* The set of ids answered: the write goes, or its caller hears why not. */
+static void store_parse_preindexed(struct store_call *ix, const redisReply *reply)
+{
+    struct store_call *origin = ix->arg;
+    int code = store_index_code(ix, reply);
+    if (code == 1) {
+        if (origin->acked)
+            store_call_send_acked(origin);
+        else
+            store_call_send(origin);
+        return;
+    }
+    origin->reported = 1; /* never sent: its caller hears from here */
+    origin->then(origin, code == 0 ? reply : NULL);
+    store_call_free(origin);
+}
+
+/* Sends a write made by store_poll_write() (acked: store_call_send_acked). */
+static void store_poll_write_send(struct store_call *c, int acked)
+{
+    c->acked = acked;
+    store_call_send(store_poll_index(c->st, "polls", "add", c, store_parse_preindexed, c));
+}
+
 /* A call of poll_write.lua (see its header for the arguments): mode create,
- * update or upgrade, def_text the definition as stored, def the same checked. */
+ * update or upgrade, def_text the definition as stored, def the same checked;
+ * parse runs once its indexes are updated. */
 static struct store_call *store_poll_write(struct store *st, const char *mode, const char *what,
                                            const char *poll_id, const char *def_text,
                                            size_t def_len, const json_t *def,
@@ -131,17 +219,16 @@ static struct store_call *store_poll_write(struct store *st, const char *mode, c
 {
     struct poll_meta m;
     poll_meta_args(def, &m);
-    struct store_call *c = store_call_new(st, STORE_SCRIPT_WRITE, what, parse, cb, arg);
-    store_call_arg(c, "7", 1);
+    struct store_call *c =
+        store_call_new(st, STORE_SCRIPT_WRITE, what, store_parse_written, cb, arg);
+    c->then = parse;
+    store_call_arg(c, "4", 1);
     store_call_key(c, poll_id, "def");
     store_call_key(c, poll_id, "meta");
     store_call_key(c, poll_id, "counts");
     store_call_key(c, poll_id, "voters");
-    store_poll_global(c, "polls");
-    store_poll_global(c, "polls:meta");
-    store_poll_global(c, "polls:listed");
     store_call_arg(c, mode, strlen(mode));
-    store_call_arg(c, poll_id, strlen(poll_id)); /* owned[11]: named in logs */
+    store_call_arg(c, poll_id, strlen(poll_id)); /* argv[8]: the indexes, and logs */
     store_call_arg(c, def_text, def_len);
     store_poll_global(c, "events");
     if (expected_version >= 0)
@@ -243,8 +330,9 @@ static int store_poll_upgrade(struct store_call *c, const redisReply *e)
     }
     char id[TEXT_SLUG_MAX + 1];
     store_poll_id(c, id, sizeof(id));
-    store_call_send(store_poll_write(c->st, "upgrade", "poll upgrade", id, e->str, e->len, def, -1,
-                                     store_parse_upgrade, NULL, a));
+    store_poll_write_send(store_poll_write(c->st, "upgrade", "poll upgrade", id, e->str, e->len,
+                                           def, -1, store_parse_upgrade, NULL, a),
+                          0);
     json_decref(def);
     return 0;
 }
@@ -439,9 +527,10 @@ static void store_parse_list(struct store_call *c, const redisReply *reply)
         }
         if (slug && store_reply_int(reply->element[i + 5]) == 1 &&
             strcmp(json_string_value(json_object_get(def, "id")), id->str) == 0)
-            store_call_send(store_poll_write(c->st, "upgrade", "poll upgrade", id->str, text->str,
-                                             text->len, def, -1, store_parse_upgrade_quiet, NULL,
-                                             NULL));
+            store_poll_write_send(store_poll_write(c->st, "upgrade", "poll upgrade", id->str,
+                                                   text->str, text->len, def, -1,
+                                                   store_parse_upgrade_quiet, NULL, NULL),
+                                  0);
         json_array_append_new(list,
                               json_pack("{so sI sI}", "def", def, "voters",
                                         (json_int_t)store_reply_int(reply->element[i + 3]), "votes",
@@ -481,7 +570,7 @@ static const char *store_import_code(const struct store_call *c, const redisRepl
 
 static void store_parse_import(struct store_call *c, const redisReply *reply)
 {
-    const char *id = c->owned[11];
+    const char *id = c->owned[8];
     const char *code = reply ? store_import_code(c, reply) : NULL;
     if (reply == NULL)
         log_error("poll %s: not imported, redis unavailable", id);
@@ -506,8 +595,9 @@ void store_poll_import(struct store *st, const json_t *defs, int64_t now)
         }
         if (json_integer_value(json_object_get(copy, "version")) <= 0)
             json_object_set_new(copy, "version", json_integer(1));
-        store_call_send(store_poll_write_def(st, "create", "poll import", NULL, copy, -1,
-                                             store_parse_import, NULL, NULL));
+        store_poll_write_send(store_poll_write_def(st, "create", "poll import", NULL, copy, -1,
+                                                   store_parse_import, NULL, NULL),
+                              0);
         json_decref(copy);
     }
 }
@@ -521,8 +611,9 @@ static void store_parse_create(struct store_call *c, const redisReply *reply)
 
 void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send_acked(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
-                                               store_parse_create, (store_fn *)cb, arg));
+    store_poll_write_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
+                                               store_parse_create, (store_fn *)cb, arg),
+                          1);
 }
 
 /* {code[, detail]}; needs_upgrade (no meta hash yet) is a version_conflict:
@@ -547,9 +638,10 @@ static void store_parse_status(struct store_call *c, const redisReply *reply)
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
                        const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send_acked(store_poll_write_def(st, "update", "poll update", poll_id, def,
+    store_poll_write_send(store_poll_write_def(st, "update", "poll update", poll_id, def,
                                                expected_version, store_parse_status, (store_fn *)cb,
-                                               arg));
+                                               arg),
+                          1);
 }
 
 /* {def, tallies, voters, stats, hours}, {'poll_not_found'} or {'poll_damaged', why} */
