@@ -489,68 +489,238 @@ static void store_parse_upgrade_quiet(struct store_call *c, const redisReply *re
         log_error("redis %s: unexpected reply shape", c->what);
 }
 
-/* {'ok', id, problem, def, voters, votes, legacy, ...} -> [{"def","voters","votes"}],
- * or {'poll_damaged', why}. A sound poll without meta hash (legacy 1) is
- * upgraded on the side. */
-static void store_parse_list(struct store_call *c, const redisReply *reply)
+/* A list: the index is read first (poll_index.lua: the members of one set,
+ * the counts of the two others, which also proves them sets), then each poll
+ * (poll_list.lua, one call per id, pipelined: each call is one slot). The job
+ * gathers the answers and is freed when its last call answered; its caller
+ * hears exactly once: the list, poll_damaged, or NULL when any call was
+ * unavailable. 'public' lists the ids not archived, and the polls stored by
+ * an older version (in the set of ids but not among those with a meta hash,
+ * read only when the two counts differ), which are upgraded on the side. */
+struct store_list_job {
+    struct store *st;
+    int all;
+    store_list_cb *cb;
+    void *arg;
+    int pending;         /* calls not answered yet */
+    int unavailable;     /* a call had no answer */
+    const char *damaged; /* why an index is damaged */
+    long long count[2];  /* public: the set of ids, the ids with a meta hash */
+    json_t *ids;         /* id -> true: the polls to read */
+    json_t *with_meta;   /* public, counts differing: the ids with a meta hash */
+    json_t *every;       /* public, counts differing: every id */
+    json_t *rows;        /* id -> [problem, definition, voters, votes, legacy] */
+};
+
+static const char STORE_LIST_IDS[] = "poll list ids";
+static const char STORE_LIST_COUNT[] = "poll list count";
+static const char STORE_LIST_META_COUNT[] = "poll list meta count";
+static const char STORE_LIST_EVERY[] = "poll list every id";
+static const char STORE_LIST_META_IDS[] = "poll list meta ids";
+
+static void store_list_parse_index(struct store_call *c, const redisReply *reply);
+static void store_list_parse_poll(struct store_call *c, const redisReply *reply);
+
+static void store_list_index(struct store_list_job *j, const char *what, const char *set,
+                             const char *op)
 {
-    if (reply == NULL || !store_reply_coded(reply)) {
-        if (reply)
-            log_error("redis %s: unexpected reply shape", c->what);
-        ((store_list_cb *)c->cb)(c->arg, NULL, NULL);
-        return;
-    }
-    if (strcmp(reply->element[0]->str, "ok") != 0) {
-        log_error("redis poll list: %s; answering poll_damaged",
-                  store_reply_str(reply, 1, "damaged"));
-        ((store_list_cb *)c->cb)(c->arg, "poll_damaged", NULL);
-        return;
-    }
+    struct store_call *c =
+        store_call_new(j->st, STORE_SCRIPT_INDEX, what, store_list_parse_index, NULL, j);
+    store_call_arg(c, "1", 1);
+    store_call_argf(c, "%s%s", store_key_prefix(j->st), set);
+    store_call_arg(c, op, strlen(op));
+    j->pending++;
+    store_call_send(c);
+}
+
+static void store_list_job_free(struct store_list_job *j)
+{
+    json_decref(j->ids);
+    json_decref(j->with_meta);
+    json_decref(j->every);
+    json_decref(j->rows);
+    free(j);
+}
+
+static int store_list_by_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every poll answered: the list in id order, as the callers want it. */
+static void store_list_finish(struct store_list_job *j)
+{
+    size_t n = json_object_size(j->rows), k = 0;
+    const char **ids = calloc(n ? n : 1, sizeof(*ids));
+    if (!ids)
+        abort();
+    const char *id;
+    json_t *row;
+    json_object_foreach(j->rows, id, row) ids[k++] = id;
+    qsort(ids, n, sizeof(*ids), store_list_by_id);
     json_t *list = json_array();
-    for (size_t i = 1; i + 5 < reply->elements; i += 6) {
-        const redisReply *id = reply->element[i], *problem = reply->element[i + 1];
-        const redisReply *text = reply->element[i + 2];
-        /* Named in the log only when it is a slug: the set may hold anything. */
-        int slug = id->type == REDIS_REPLY_STRING && text_is_slug(id->str, id->len);
-        const char *name = slug ? id->str : "(an id that is not a slug)";
+    for (k = 0; k < n; k++) {
+        row = json_object_get(j->rows, ids[k]);
+        const char *problem = json_string_value(json_array_get(row, 0));
+        json_t *text = json_array_get(row, 1);
+        redisReply e = {.type = REDIS_REPLY_STRING,
+                        .str = (char *)json_string_value(text),
+                        .len = json_string_length(text)};
         json_t *def = NULL;
-        const char *why = NULL;
-        if (problem->type == REDIS_REPLY_STRING && problem->len > 0)
-            why = problem->str;
-        else
-            def = store_poll_load(text, &why);
+        const char *why = problem[0] ? problem : NULL;
+        if (!why)
+            def = store_poll_load(&e, &why);
         if (why) {
             log_error("poll %s: the data stored in redis is damaged (%s); left out of the list",
-                      name, why);
+                      ids[k], why);
             json_decref(def);
             continue;
         }
-        if (slug && store_reply_int(reply->element[i + 5]) == 1 &&
-            strcmp(json_string_value(json_object_get(def, "id")), id->str) == 0)
-            store_poll_write_send(store_poll_write(c->st, "upgrade", "poll upgrade", id->str,
-                                                   text->str, text->len, def, -1,
-                                                   store_parse_upgrade_quiet, NULL, NULL),
+        if (json_integer_value(json_array_get(row, 4)) == 1 &&
+            strcmp(json_string_value(json_object_get(def, "id")), ids[k]) == 0)
+            store_poll_write_send(store_poll_write(j->st, "upgrade", "poll upgrade", ids[k], e.str,
+                                                   e.len, def, -1, store_parse_upgrade_quiet, NULL,
+                                                   NULL),
                                   0);
         json_array_append_new(list,
-                              json_pack("{so sI sI}", "def", def, "voters",
-                                        (json_int_t)store_reply_int(reply->element[i + 3]), "votes",
-                                        (json_int_t)store_reply_int(reply->element[i + 4])));
+                              json_pack("{so sO sO}", "def", def, "voters", json_array_get(row, 2),
+                                        "votes", json_array_get(row, 3)));
     }
-    ((store_list_cb *)c->cb)(c->arg, "ok", list);
+    free(ids);
+    j->cb(j->arg, "ok", list);
     json_decref(list);
+}
+
+/* One of the job's calls answered: when it was the last of its step, the next. */
+static void store_list_step(struct store_list_job *j)
+{
+    if (--j->pending > 0)
+        return;
+    if (j->unavailable || j->damaged) {
+        if (!j->unavailable)
+            log_error("redis poll list: %s; answering poll_damaged", j->damaged);
+        j->cb(j->arg, j->unavailable ? NULL : "poll_damaged", NULL);
+        store_list_job_free(j);
+        return;
+    }
+    if (j->every && j->with_meta) { /* the older polls join the ids to read */
+        const char *id;
+        json_t *v;
+        json_object_foreach(j->every, id, v)
+        {
+            if (!json_object_get(j->with_meta, id))
+                json_object_set(j->ids, id, json_true());
+        }
+        json_decref(j->every);
+        json_decref(j->with_meta);
+        j->every = j->with_meta = NULL;
+    } else if (!j->all && !j->rows && j->count[0] != j->count[1] && !j->every) {
+        j->every = json_object();
+        j->with_meta = json_object();
+        store_list_index(j, STORE_LIST_EVERY, "polls", "members");
+        store_list_index(j, STORE_LIST_META_IDS, "polls:meta", "members");
+        return;
+    }
+    if (j->rows) {
+        store_list_finish(j);
+        store_list_job_free(j);
+        return;
+    }
+    j->rows = json_object();
+    const char *id;
+    json_t *v;
+    j->pending++; /* held until every read is sent: one may answer at once */
+    json_object_foreach(j->ids, id, v)
+    {
+        if (!text_is_slug(id, strlen(id))) {
+            log_error("redis poll list: an id in the index is not a slug; left out of the list");
+            continue;
+        }
+        struct store_call *c =
+            store_call_new(j->st, STORE_SCRIPT_LIST, "poll list", store_list_parse_poll, NULL, j);
+        store_call_arg(c, "4", 1);
+        store_call_key(c, id, "def");
+        store_call_key(c, id, "meta");
+        store_call_key(c, id, "counts");
+        store_call_key(c, id, "voters");
+        store_call_arg(c, j->all ? "all" : "public", j->all ? 3 : 6);
+        j->pending++;
+        store_call_send(c);
+    }
+    store_list_step(j);
+}
+
+/* poll_index.lua: {'ok', id, ...}, {'ok', count} or {'poll_damaged', why}. */
+static void store_list_parse_index(struct store_call *c, const redisReply *reply)
+{
+    struct store_list_job *j = c->arg;
+    if (!reply || !store_reply_coded(reply)) {
+        if (reply)
+            log_error("redis %s: unexpected reply shape", c->what);
+        j->unavailable = 1;
+    } else if (strcmp(reply->element[0]->str, "ok") != 0) {
+        int set_of_ids =
+            c->what == (j->all ? STORE_LIST_IDS : STORE_LIST_COUNT) || c->what == STORE_LIST_EVERY;
+        j->damaged =
+            set_of_ids ? "the set of poll ids is not a set" : "an index of poll ids is not a set";
+    } else if (c->what == STORE_LIST_COUNT || c->what == STORE_LIST_META_COUNT) {
+        if (!j->all)
+            j->count[c->what == STORE_LIST_META_COUNT] =
+                reply->elements > 1 ? store_reply_int(reply->element[1]) : 0;
+    } else {
+        json_t *into = c->what == STORE_LIST_IDS     ? j->ids
+                       : c->what == STORE_LIST_EVERY ? j->every
+                                                     : j->with_meta;
+        for (size_t i = 1; i < reply->elements; i++) {
+            const redisReply *e = reply->element[i];
+            if (e->type == REDIS_REPLY_STRING && e->len > 0 && strlen(e->str) == e->len)
+                json_object_set(into, e->str, json_true());
+        }
+    }
+    store_list_step(j);
+}
+
+/* poll_list.lua: {problem, definition, voters, votes, legacy}, or {} (no such poll). */
+static void store_list_parse_poll(struct store_call *c, const redisReply *reply)
+{
+    struct store_list_job *j = c->arg;
+    if (!reply) {
+        j->unavailable = 1;
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 5 &&
+               reply->element[0]->type == REDIS_REPLY_STRING &&
+               reply->element[1]->type == REDIS_REPLY_STRING) {
+        char id[TEXT_SLUG_MAX + 1];
+        store_poll_id(c, id, sizeof(id));
+        json_t *row =
+            json_pack("[s s% I I I]", reply->element[0]->str, reply->element[1]->str,
+                      reply->element[1]->len, (json_int_t)store_reply_int(reply->element[2]),
+                      (json_int_t)store_reply_int(reply->element[3]),
+                      (json_int_t)store_reply_int(reply->element[4]));
+        if (!row) /* not UTF-8: not what the service writes */
+            row = json_pack("[s s i i i]", "the definition is not JSON", "", 0, 0, 0);
+        json_object_set_new(j->rows, id, row);
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 0) {
+        log_error("redis %s: unexpected reply shape", c->what);
+        j->unavailable = 1;
+    }
+    store_list_step(j);
 }
 
 void store_poll_list(struct store *st, int archived_too, store_list_cb *cb, void *arg)
 {
-    struct store_call *c =
-        store_call_new(st, STORE_SCRIPT_LIST, "poll list", store_parse_list, (store_fn *)cb, arg);
-    store_call_arg(c, "3", 1);
-    store_poll_global(c, "polls");
-    store_poll_global(c, "polls:meta");
-    store_poll_global(c, "polls:listed");
-    store_call_argf(c, "%s", store_key_prefix(st));
-    store_call_argf(c, "%s", archived_too ? "all" : "public");
-    store_call_send(c);
+    struct store_list_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        abort();
+    j->st = st;
+    j->all = archived_too;
+    j->cb = cb;
+    j->arg = arg;
+    j->ids = json_object();
+    j->pending = 1; /* held until the three reads are sent */
+    store_list_index(j, STORE_LIST_IDS, archived_too ? "polls" : "polls:listed", "members");
+    store_list_index(j, STORE_LIST_COUNT, archived_too ? "polls:listed" : "polls", "card");
+    store_list_index(j, STORE_LIST_META_COUNT, "polls:meta", "card");
+    store_list_step(j);
 }
 
 /* ---------------------------------------------------- create, import --- */
