@@ -5,7 +5,7 @@
 // may be lost; without it, the count is printed only (asynchronous replication may lose some).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startThamdo, makePoll, sleep } from '../blackbox/lib/harness.mjs';
+import { startThamdo, makePoll, sleep, redisCli } from '../blackbox/lib/harness.mjs';
 import { startReplicated, voteLoad, countLost, total, statusCounts, until } from './lib.mjs';
 
 const POLL = makePoll('failover');
@@ -58,6 +58,12 @@ async function failover(waitReplicas) {
     assert.ok(['201', '503'].includes(st), `only 201 and 503 answers, got ${st}`);
   }
   assert.ok(tally >= acked - lost, `tally ${tally} holds every acknowledged vote read back`);
+  // The votes are on the set the Sentinels manage: the new primary holds the tally, and writes
+  // failed while the old primary was down (the instances were using it).
+  assert.equal(Number(await redisCli(moved, 'hget', `thamdo:{poll:${POLL.id}}:counts`, 'opt-a')), tally);
+  for (const u of [a.url, b.url]) {
+    assert.ok(failed.some((e) => e.url === u), 'writes failed through each instance while no primary was up');
+  }
   await a.stop();
   await b.stop();
   return { acked, lost };
