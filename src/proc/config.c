@@ -282,8 +282,10 @@ static int config_set_sentinels(struct config *cfg, const char *v, struct config
         }
         cfg->n_sentinels++;
         p += len;
-        if (*p == ',')
-            p++;
+        if (*p == ',' && *++p == '\0') {
+            e->why = "expected HOST:PORT,... (at most 16), for example 10.0.0.5:26379,[::1]:26379";
+            return -1;
+        }
     }
     return 0;
 }

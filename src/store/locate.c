@@ -39,7 +39,6 @@ struct locate_query {
     struct locate *loc;
     struct link *link; /* NULL: the link went away */
     int port;
-    struct evdns_getaddrinfo_request *req;
     int in_call; /* evdns_getaddrinfo() has not returned yet */
     int done;
 };
@@ -119,8 +118,7 @@ static void locate_resolved_cb(int err, struct evutil_addrinfo *res, void *arg)
         ip[0] = '\0';
     if (res)
         evutil_freeaddrinfo(res);
-    if (q->loc)
-        locate_query_forget(q->loc, q);
+    locate_query_forget(q->loc, q);
     if (!q->in_call)
         free(q); /* else locate_resolve() frees it */
     if (!l)
@@ -156,29 +154,19 @@ static void locate_resolve(struct locate *loc, struct link *l, const char *host,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     q->in_call = 1;
-    struct evdns_getaddrinfo_request *req =
-        evdns_getaddrinfo(loc->dns, host, NULL, &hints, locate_resolved_cb, q);
+    evdns_getaddrinfo(loc->dns, host, NULL, &hints, locate_resolved_cb, q);
     q->in_call = 0;
     if (q->done)
         free(q); /* answered at once: a numeric address, or /etc/hosts */
-    else
-        q->req = req;
 }
 
-/* l goes away: its lookup, if any, reports to nobody. */
+/* l goes away: its lookup, if any, reports to nobody (its answer frees it;
+ * locate_free() frees those still unanswered). */
 static void locate_cancel(struct locate *loc, const struct link *l)
 {
     for (size_t i = 0; i < LOCATE_LINKS_MAX; i++) {
-        struct locate_query *q = loc->queries[i];
-        if (q && q->link == l) {
-            /* The callback runs later (deferred) and frees it: it must not
-             * touch this locate, which may be gone by then. */
-            q->link = NULL;
-            q->loc = NULL;
-            loc->queries[i] = NULL;
-            if (q->req)
-                evdns_getaddrinfo_cancel(q->req);
-        }
+        if (loc->queries[i] && loc->queries[i]->link == l)
+            loc->queries[i]->link = NULL;
     }
 }
 
@@ -419,8 +407,12 @@ void locate_free(struct locate *loc)
     if (!loc)
         return;
     link_free(loc->sentinel_link);
+    /* Without failing them: no callback runs after this; the lookups still
+     * unanswered are freed here. */
     if (loc->dns)
         evdns_base_free(loc->dns, 0);
+    for (size_t i = 0; i < LOCATE_LINKS_MAX; i++)
+        free(loc->queries[i]);
     memset(loc->sentinel_redis.password, 0, sizeof(loc->sentinel_redis.password));
     free(loc);
 }

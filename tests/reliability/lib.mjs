@@ -64,14 +64,14 @@ export async function startNode({ port, dir, fsyncAlways = false, replicaof } = 
   };
 }
 
-/** A Sentinel on 127.0.0.1 watching the primary at masterPort as `mymaster`, quorum 2. */
-export async function startSentinel({ masterPort, downAfterMs = 1000, failoverTimeoutMs = 4000 }) {
+/** A Sentinel on 127.0.0.1 watching the primary at masterPort as `mymaster`. */
+export async function startSentinel({ masterPort, downAfterMs = 1000, failoverTimeoutMs = 4000, quorum = 2 }) {
   const p = await freePort();
   const d = tmpDir('thamdo-rel-sentinel-');
   const conf = path.join(d, 'sentinel.conf');
   fs.writeFileSync(conf, [
     `port ${p}`, 'bind 127.0.0.1', `dir ${d}`, 'logfile ""',
-    `sentinel monitor mymaster 127.0.0.1 ${masterPort} 2`,
+    `sentinel monitor mymaster 127.0.0.1 ${masterPort} ${quorum}`,
     `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
     `sentinel failover-timeout mymaster ${failoverTimeoutMs}`,
     'sentinel parallel-syncs mymaster 2', '',
