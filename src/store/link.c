@@ -200,6 +200,8 @@ void link_setup_query(struct link *l, int argc, const char **argv, const size_t 
 
 void link_setup_answered(struct link *l)
 {
+    if (!l->ac)
+        return; /* dropped meanwhile */
     l->last_reply = clock_mono_ms();
     l->setup_pending--;
     link_check_ready(l);

@@ -232,8 +232,9 @@ static void locate_answer_cb(redisAsyncContext *ac, void *r, void *privdata)
         reply->element[1]->type == REDIS_REPLY_STRING) {
         int port = locate_port(reply->element[1]->str, reply->element[1]->len);
         if (port > 0) {
-            locate_primary_at(loc, reply->element[0]->str, reply->element[0]->len, port, "asked");
+            /* Answered first: moving the links may drop this one. */
             link_setup_answered(loc->sentinel_link);
+            locate_primary_at(loc, reply->element[0]->str, reply->element[0]->len, port, "asked");
             return;
         }
     }
