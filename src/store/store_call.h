@@ -55,6 +55,7 @@ struct store_call {
     struct redisReply *held; /* the script's reply, until the last WAIT answers */
     int kept;                /* answered, kept for a follow-up call that frees it */
     store_parse_fn *then;    /* store_poll.c: the parse after the follow-up */
+    int indexed;             /* store_poll.c: the set of poll ids has the id already */
     store_parse_fn *parse;
     store_fn *cb;
     void *arg;

@@ -168,7 +168,8 @@ static void store_parse_indexed(struct store_call *ix, const redisReply *reply)
 static void store_parse_written(struct store_call *c, const redisReply *reply)
 {
     const char *code = reply && store_reply_coded(reply) ? reply->element[0]->str : NULL;
-    if (!code || strcmp(code, "ok") != 0) {
+    int ok = code && strcmp(code, "ok") == 0;
+    if (!ok && !(code && !c->indexed && strcmp(code, "poll_exists") == 0)) {
         c->then(c, reply);
         return;
     }
@@ -179,6 +180,12 @@ static void store_parse_written(struct store_call *c, const redisReply *reply)
     }
     c->kept = 1;
     int archived = strcmp(c->argv[15], "1") == 0; /* ARGV[9] */
+    if (!c->indexed)
+        store_call_send(store_poll_index(c->st, "polls", "add", c,
+                                         ok ? store_parse_index_step : store_parse_indexed,
+                                         ok ? NULL : c));
+    if (!ok)
+        return;
     store_call_send(store_poll_index(c->st, "polls:meta", "add", c, store_parse_index_step, NULL));
     store_call_send(store_poll_index(c->st, "polls:listed", archived ? "rem" : "add", c,
                                      store_parse_indexed, c));
@@ -190,6 +197,7 @@ static void store_parse_preindexed(struct store_call *ix, const redisReply *repl
     struct store_call *origin = ix->arg;
     int code = store_index_code(ix, reply);
     if (code == 1) {
+        origin->indexed = 1;
         if (origin->acked)
             store_call_send_acked(origin);
         else
@@ -201,9 +209,16 @@ static void store_parse_preindexed(struct store_call *ix, const redisReply *repl
     store_call_free(origin);
 }
 
-/* Sends a write made by store_poll_write() (acked: store_call_send_acked). */
-static void store_poll_write_send(struct store_call *c, int acked)
+/* Sends a write made by store_poll_write() (acked: store_call_send_acked).
+ * first 1: the set of ids first, a damaged one refusing the write; 0 (the
+ * polls file's import): the write at once, the set of ids after, so that a
+ * vote right after the service is ready finds the poll (same connection). */
+static void store_poll_write_send(struct store_call *c, int acked, int first)
 {
+    if (!first) {
+        store_call_send(c);
+        return;
+    }
     c->acked = acked;
     store_call_send(store_poll_index(c->st, "polls", "add", c, store_parse_preindexed, c));
 }
@@ -332,7 +347,7 @@ static int store_poll_upgrade(struct store_call *c, const redisReply *e)
     store_poll_id(c, id, sizeof(id));
     store_poll_write_send(store_poll_write(c->st, "upgrade", "poll upgrade", id, e->str, e->len,
                                            def, -1, store_parse_upgrade, NULL, a),
-                          0);
+                          0, 1);
     json_decref(def);
     return 0;
 }
@@ -581,7 +596,7 @@ static void store_list_finish(struct store_list_job *j)
             store_poll_write_send(store_poll_write(j->st, "upgrade", "poll upgrade", ids[k], e.str,
                                                    e.len, def, -1, store_parse_upgrade_quiet, NULL,
                                                    NULL),
-                                  0);
+                                  0, 1);
         json_array_append_new(list,
                               json_pack("{so sO sO}", "def", def, "voters", json_array_get(row, 2),
                                         "votes", json_array_get(row, 3)));
@@ -767,7 +782,7 @@ void store_poll_import(struct store *st, const json_t *defs, int64_t now)
             json_object_set_new(copy, "version", json_integer(1));
         store_poll_write_send(store_poll_write_def(st, "create", "poll import", NULL, copy, -1,
                                                    store_parse_import, NULL, NULL),
-                              0);
+                              0, 0);
         json_decref(copy);
     }
 }
@@ -783,7 +798,7 @@ void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb,
 {
     store_poll_write_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
                                                store_parse_create, (store_fn *)cb, arg),
-                          1);
+                          1, 1);
 }
 
 /* {code[, detail]}; needs_upgrade (no meta hash yet) is a version_conflict:
@@ -811,7 +826,7 @@ void store_poll_update(struct store *st, const char *poll_id, long long expected
     store_poll_write_send(store_poll_write_def(st, "update", "poll update", poll_id, def,
                                                expected_version, store_parse_status, (store_fn *)cb,
                                                arg),
-                          1);
+                          1, 1);
 }
 
 /* {def, tallies, voters, stats, hours}, {'poll_not_found'} or {'poll_damaged', why} */
