@@ -18,8 +18,11 @@
  * reply is copied and held until WAIT answers: N replicas or more, the caller
  * gets it; fewer, NULL (503: the write may or may not survive a failover, and
  * sending it again is safe, a vote being counted once per voter).
- * Where the link connects (a host name, or the primary the Sentinels name):
- * locate.c. Any reply proves the link alive (link_alive).
+ * Where the links connect (a host name, or the primary the Sentinels name):
+ * locate.c. Any reply proves a link alive (link_alive). With replicas to
+ * wait for, acknowledged writes go on a link of their own (WAIT blocks its
+ * connection: reads must not queue behind it); the store is ready when both
+ * links are.
  * Must not know about HTTP, and must not block. */
 #include "store.h"
 
@@ -52,6 +55,8 @@ struct store {
     const struct config *cfg;
     struct locate *locate;   /* where the links connect */
     struct link *link;       /* the command link */
+    struct link *wlink;      /* acknowledged writes when waiting for replicas: their
+                                WAITs hold up no read */
     struct store_feed *feed; /* the subscriber link, once started */
     store_ready_cb *ready_cb;
     void *ready_arg;
@@ -174,8 +179,8 @@ static void store_wait_cb(redisAsyncContext *ac, void *r, void *privdata)
     const redisReply *reply = r;
     c->submitted--;
     c->waits_answered++;
-    if (reply && link_owns(st->link, ac))
-        link_alive(st->link);
+    if (reply && link_owns(c->link, ac))
+        link_alive(c->link);
     if (c->waits_answered == c->waits_sent && !c->reported) {
         /* The last WAIT: it covers the script's last sending. */
         int want = st->cfg->redis_wait_replicas;
@@ -209,7 +214,7 @@ static int store_call_wait(struct store_call *c, redisAsyncContext *ac)
     const char *argv[3] = {"WAIT", n, ms};
     size_t len[3] = {4, strlen(n), strlen(ms)};
     int ok = ac ? redisAsyncCommandArgv(ac, store_wait_cb, c, 3, argv, len) == REDIS_OK
-                : link_command(c->st->link, store_wait_cb, c, 3, argv, len) == 0;
+                : link_command(c->link, store_wait_cb, c, 3, argv, len) == 0;
     if (!ok)
         return -1;
     c->submitted++;
@@ -229,11 +234,10 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     struct store *st = c->st;
     const redisReply *reply = r;
     c->submitted--;
-    if (reply && link_owns(st->link, ac))
-        link_alive(st->link); /* any reply proves the connection alive */
+    if (reply && link_owns(c->link, ac))
+        link_alive(c->link); /* any reply proves the connection alive */
 
-    if (!c->reported && !c->retried && store_call_is(reply, "NOSCRIPT") &&
-        link_owns(st->link, ac)) {
+    if (!c->reported && !c->retried && store_call_is(reply, "NOSCRIPT") && link_owns(c->link, ac)) {
         /* The script cache was flushed: send the body once, and keep going. */
         c->retried = 1;
         c->argv[0] = "EVAL";
@@ -259,9 +263,9 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
          * primary again rather than fail every command. */
         if ((store_call_is(reply, "READONLY") || store_call_is(reply, "LOADING") ||
              store_call_is(reply, "MASTERDOWN")) &&
-            link_owns(st->link, ac)) {
+            link_owns(c->link, ac)) {
             int readonly = store_call_is(reply, "READONLY");
-            link_drop(st->link, reply->str); /* our WAIT, if any, gets NULL */
+            link_drop(c->link, reply->str); /* our WAIT, if any, gets NULL */
             if (readonly)
                 locate_not_primary(st->locate);
         }
@@ -352,7 +356,8 @@ void store_call_send(struct store_call *c)
 {
     struct store *st = c->st;
     struct timeval tv = store_tv(st->cfg->redis_timeout_ms);
-    if (link_command(st->link, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) == 0) {
+    c->link = c->acked && st->wlink ? st->wlink : st->link;
+    if (link_command(c->link, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) == 0) {
         c->submitted = 1;
         if (c->acked && st->cfg->redis_wait_replicas > 0 && store_call_wait(c, NULL) != 0) {
             /* hiredis queued the script but not the WAIT: never acknowledge
@@ -421,6 +426,12 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
     static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0, 1};
     st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st,
                         locate_primary(st->locate));
+    if (cfg->redis_wait_replicas > 0) {
+        /* WAIT blocks its connection: votes wait on their own. */
+        static const struct link_ops wops = {store_link_setup, NULL, NULL, 1, 1};
+        st->wlink = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "write", &wops, st,
+                             locate_primary(st->locate));
+    }
     return st;
 }
 
@@ -478,7 +489,7 @@ json_t *store_reply_object(const redisReply *flat)
 
 int store_is_ready(const struct store *st)
 {
-    return link_is_ready(st->link);
+    return link_is_ready(st->link) && (!st->wlink || link_is_ready(st->wlink));
 }
 
 void store_free(struct store *st)
@@ -487,7 +498,8 @@ void store_free(struct store *st)
         return;
     store_feed_free(st->feed);
     link_free(st->link); /* submitted calls report NULL and free themselves */
-    st->link = NULL;
+    link_free(st->wlink);
+    st->link = st->wlink = NULL;
     /* Newest first: a follow-up call (store_poll.c) frees the kept call it
      * follows, which is older. */
     while (st->calls) {

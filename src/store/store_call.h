@@ -13,6 +13,8 @@
 
 #include "store.h"
 
+struct link;
+
 #define STORE_MAX_ARGS (8 + 64)
 
 /* Every Lua script of src/store/lua, loaded at each connection. */
@@ -39,6 +41,7 @@ typedef void store_fn(void);
 
 struct store_call {
     struct store *st;
+    struct link *link; /* the link it was sent on */
     struct store_call *prev, *next;
     const char *what; /* for logs */
     enum store_script_id script;

@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startRedis, startThamdo, runThamdo, makePoll, Voter, assertError, request, redisCli, SECRET,
+  startRedis, startThamdo, runThamdo, makePoll, Voter, assertError, request, SECRET, sleep,
 } from './lib/harness.mjs';
 import { startNode, startSentinel, until } from '../reliability/lib.mjs';
 
@@ -47,7 +47,8 @@ test('one Sentinel gives the primary; a forced failover is followed; WAIT counts
   const env = { THAMDO_SENTINELS: `localhost:${sentinel.port}`, THAMDO_REDIS_TIMEOUT_MS: '1000', THAMDO_REDIS_WAIT_REPLICAS: '1' };
   const svc = await startThamdo({ polls: [POLL], redisUrl: '', env });
   stops.push(() => primary.kill9(), () => replica.kill9(), () => sentinel.proc.kill('SIGKILL'));
-  const first = await new Voter(svc.url).vote(POLL.id, ['opt-b']);
+  const voter = new Voter(svc.url);
+  const first = await voter.vote(POLL.id, ['opt-b']);
   assert.equal(first.status, 201, `a vote acknowledged by the replica: ${first.text}`);
   assert.equal(await primary.cli('hget', `thamdo:{poll:${POLL.id}}:counts`, 'opt-b'), '1');
 
@@ -68,9 +69,18 @@ test('one Sentinel gives the primary; a forced failover is followed; WAIT counts
   assert.ok(svc.stderr().includes('redis sentinel: primary mymaster is at 127.0.0.1:'), svc.stderr());
   await svc.stop();
 
-  // Two replicas wanted, one there: the vote is answered 503 within the timeout.
-  const strict = await startThamdo({ polls: [POLL], redisUrl: '', env: { ...env, THAMDO_REDIS_WAIT_REPLICAS: '2' } });
-  const r = await new Voter(strict.url).vote(POLL.id, ['opt-a']);
+  // Two replicas wanted, one there: the vote is answered 503 within the timeout; meanwhile a read
+  // that needs Redis (a voter's ballot) is answered at once: WAIT holds up only the votes' link.
+  const strict = await startThamdo({ polls: [POLL], redisUrl: '', env: { ...env, THAMDO_REDIS_WAIT_REPLICAS: '2', THAMDO_THREADS: '1' } });
+  const order = [];
+  const voting = new Voter(strict.url).vote(POLL.id, ['opt-a']).then((x) => { order.push('vote'); return x; });
+  await sleep(100);
+  const read = await voter.get(POLL.id, { base: strict.url });
+  order.push('read');
+  assert.equal(read.status, 200, read.text);
+  assert.deepEqual(read.json.choice, ['opt-b']);
+  const r = await voting;
+  assert.deepEqual(order, ['read', 'vote'], 'the read did not wait behind the WAIT');
   assertError(r, 503, 'store_unavailable');
   assert.ok(r.elapsed < 3000, `answered after ${r.elapsed} ms`);
   assert.ok(strict.stderr().includes('1 of 2 replicas acknowledged it'), strict.stderr());
