@@ -279,6 +279,7 @@ static struct store_call *store_poll_write_def(struct store *st, const char *mod
 struct store_poll_again {
     enum store_script_id script;
     const char *what;
+    int acked; /* a vote: acknowledged once replicas have it */
     store_poll_cb *cb;
     void *arg;
     int argc;
@@ -309,7 +310,10 @@ static void store_parse_upgrade(struct store_call *c, const redisReply *reply)
                                                   (store_fn *)a->cb, a->arg);
         for (int i = 0; i < a->argc; i++)
             store_call_arg(again, a->argv[i], a->len[i]);
-        store_call_send(again);
+        if (a->acked)
+            store_call_send_acked(again);
+        else
+            store_call_send(again);
     } else if (code) {
         if (strcmp(code, "poll_damaged") == 0)
             store_poll_damaged(c, store_reply_str(reply, 1, "?"));
@@ -334,6 +338,7 @@ static int store_poll_upgrade(struct store_call *c, const redisReply *e)
         abort();
     a->script = c->script;
     a->what = c->what;
+    a->acked = c->acked;
     a->cb = (store_poll_cb *)c->cb;
     a->arg = c->arg;
     for (int i = 2; i < c->argc; i++) {
