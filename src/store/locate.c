@@ -181,7 +181,7 @@ static void locate_primary_at(struct locate *loc, const char *host, size_t host_
         return;
     int moved = loc->ever && (strlen(loc->host) != host_len ||
                               memcmp(loc->host, host, host_len) != 0 || loc->port != port);
-    if (moved || !loc->ever || !loc->known)
+    if (moved || !loc->ever) /* a failover followed: metrics count it here */
         log_info("redis sentinel: primary %s is at %.*s:%d (%s)", loc->cfg->sentinel_master,
                  (int)host_len, host, port, how);
     memcpy(loc->host, host, host_len);
