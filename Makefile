@@ -132,6 +132,14 @@ browser: build/thamdo node_modules/.installed
 	@echo "== browser tests (chromium)"
 	THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/browser/
 
+# Redis Sentinel and reliability: Redis killed -9 under load, a failover with Sentinels, several
+# instances on one Redis (tests/reliability/, real redis-server and redis-server --sentinel
+# processes on loopback); once, on the release build, each test printing its figures.
+.PHONY: reliability
+reliability: build/thamdo node_modules/.installed
+	@echo "== reliability tests, release build"
+	THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/reliability/
+
 lint: lint-c lint-api bots-check lint-bench
 
 # The robot patterns of bots.c, generated from the npm package crawler-user-agents (pinned in
@@ -163,7 +171,7 @@ format:
 test: deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: lint all asan unit blackbox browser test-deploy
+test-all: lint all asan unit blackbox browser reliability test-deploy
 
 clean:
 	rm -rf build

@@ -262,6 +262,63 @@ static int config_set_redis_timeout(struct config *cfg, const char *v, struct co
     return 0;
 }
 
+/* Redis Sentinel */
+static int config_set_sentinels(struct config *cfg, const char *v, struct config_err *e)
+{
+    cfg->n_sentinels = 0;
+    for (const char *p = v; *p;) {
+        size_t len = strcspn(p, ",");
+        char item[CONFIG_HOST_MAX + 16];
+        if (len == 0 || len >= sizeof(item) || cfg->n_sentinels == CONFIG_SENTINELS_MAX) {
+            e->why = "expected HOST:PORT,... (at most 16), for example 10.0.0.5:26379,[::1]:26379";
+            return -1;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        struct config_hostport *s = &cfg->sentinels[cfg->n_sentinels];
+        if (config_parse_listen(item, s->host, sizeof(s->host), &s->port) != 0 || s->port == 0) {
+            e->why = "expected HOST:PORT,... (at most 16), for example 10.0.0.5:26379,[::1]:26379";
+            return -1;
+        }
+        cfg->n_sentinels++;
+        p += len;
+        if (*p == ',' && *++p == '\0') {
+            e->why = "expected HOST:PORT,... (at most 16), for example 10.0.0.5:26379,[::1]:26379";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int config_set_sentinel_master(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (config_copy(cfg->sentinel_master, sizeof(cfg->sentinel_master), v, &e->why) != 0)
+        return -1;
+    for (const char *p = v; *p; p++) {
+        if (*p <= ' ' || *p == 0x7f) {
+            e->why = "must not hold spaces or control characters";
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int config_set_sentinel_password(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_copy(cfg->sentinel_password, sizeof(cfg->sentinel_password), v, &e->why);
+}
+
+static int config_set_wait_replicas(struct config *cfg, const char *v, struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, 0, CONFIG_REPLICAS_MAX, &n)) {
+        e->why = "expected a number of replicas from 0 to 64";
+        return -1;
+    }
+    cfg->redis_wait_replicas = (int)n;
+    return 0;
+}
+
 static int config_set_cookie_name(struct config *cfg, const char *v, struct config_err *e)
 {
     size_t len = strlen(v);
@@ -595,6 +652,17 @@ static const struct config_opt config_opts[] = {
      config_set_key_prefix},
     {"THAMDO_REDIS_TIMEOUT_MS", "redis-timeout-ms", "MS",
      "answer 503 when Redis takes longer than this (2000)", config_set_redis_timeout},
+    /* Redis Sentinel */
+    {"THAMDO_SENTINELS", "sentinels", "HOST:PORT,...",
+     "Redis Sentinels to ask for the primary (THAMDO_REDIS_URL then gives only password and db)",
+     config_set_sentinels},
+    {"THAMDO_SENTINEL_MASTER", "sentinel-master", "NAME",
+     "the primary's name in the Sentinels' configuration (mymaster)", config_set_sentinel_master},
+    {"THAMDO_SENTINEL_PASSWORD", "sentinel-password", "PASSWORD",
+     "password of the Sentinels (requirepass); none: no AUTH to them",
+     config_set_sentinel_password},
+    {"THAMDO_REDIS_WAIT_REPLICAS", "redis-wait-replicas", "N",
+     "a vote is acknowledged once this many replicas have it (0)", config_set_wait_replicas},
     {"THAMDO_COOKIE_NAME", "cookie-name", "NAME", "voter cookie name (thamdo_vid)",
      config_set_cookie_name},
     {"THAMDO_COOKIE_SAMESITE", "cookie-samesite", "Lax|Strict|None",
@@ -681,6 +749,7 @@ static void config_defaults(struct config *cfg)
     snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./var");
     snprintf(cfg->key_prefix, sizeof(cfg->key_prefix), "thamdo:");
     cfg->redis_timeout_ms = 2000;
+    snprintf(cfg->sentinel_master, sizeof(cfg->sentinel_master), "mymaster");
     cfg->max_body = 4096;
     cfg->log_level = LOG_INFO;
     cfg->log_format = LOG_FORMAT_TEXT;
@@ -804,6 +873,15 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
             goto usage;
         }
     }
+    if (cfg->n_sentinels > 0) {
+        /* Redis Sentinel: the primary's address comes from the Sentinels. */
+        if (cfg->redis.kind == CONFIG_REDIS_UNIX) {
+            fprintf(stderr, "thamdo: THAMDO_SENTINELS: the primary is reached over TCP; "
+                            "THAMDO_REDIS_URL may give redis://:password@any/db, not a socket\n");
+            goto usage;
+        }
+        cfg->redis.kind = CONFIG_REDIS_TCP;
+    }
     if (cfg->test_clock && !cfg->test_mode) {
         fprintf(stderr, "thamdo: THAMDO_TEST_CLOCK: a test-only setting, refused in production "
                         "mode (it needs THAMDO_MODE=test)\n");
@@ -826,6 +904,7 @@ void config_free(struct config *cfg)
     cookie_conf_unkey(&cfg->cookie);
     OPENSSL_cleanse(cfg->cookie.secret, sizeof(cfg->cookie.secret));
     OPENSSL_cleanse(cfg->redis.password, sizeof(cfg->redis.password));
+    OPENSSL_cleanse(cfg->sentinel_password, sizeof(cfg->sentinel_password));
     OPENSSL_cleanse(cfg->admin_tokens, sizeof(cfg->admin_tokens));
     OPENSSL_cleanse(cfg->admin_token_digests, sizeof(cfg->admin_token_digests));
     json_decref(cfg->polls);

@@ -26,6 +26,9 @@
 #define CONFIG_SITES_MAX   256
 #define CONFIG_SITE_LEN    65
 #define CONFIG_THREADS_MAX 64
+/* Redis Sentinel */
+#define CONFIG_SENTINELS_MAX 16
+#define CONFIG_REPLICAS_MAX  64
 
 enum config_redis_kind {
     CONFIG_REDIS_EMBEDDED = 0, /* private redis-server in the data directory */
@@ -41,6 +44,12 @@ struct config_redis {
     char username[CONFIG_PASS_MAX + 1]; /* empty: AUTH with the password alone */
     char password[CONFIG_PASS_MAX + 1]; /* empty: no AUTH */
     int db;
+};
+
+/* Redis Sentinel: one Sentinel's address. */
+struct config_hostport {
+    char host[CONFIG_HOST_MAX + 1];
+    int port;
 };
 
 enum config_secret_source {
@@ -64,6 +73,13 @@ struct config {
     char polls_file[PATH_MAX];
     char key_prefix[CONFIG_PREFIX_MAX + 1];
     int redis_timeout_ms;
+    /* Redis Sentinel: with sentinels, the primary's address is asked of them
+     * (redis.host/port unused; redis password and db apply to the primary). */
+    struct config_hostport sentinels[CONFIG_SENTINELS_MAX];
+    size_t n_sentinels;
+    char sentinel_master[CONFIG_HOST_MAX + 1];
+    char sentinel_password[CONFIG_PASS_MAX + 1]; /* empty: no AUTH to the Sentinels */
+    int redis_wait_replicas;                     /* acknowledged writes wait for this many */
     size_t max_body;
     enum log_level log_level;
     /* logs and metrics */

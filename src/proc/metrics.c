@@ -61,6 +61,11 @@ void metrics_thread_begin(int worker)
     if (worker < 0 || worker >= METRICS_WORKERS_MAX)
         return;
     metrics_tl = &metrics_workers[worker];
+    /* A link is shown once it tried to connect: a worker has a write link
+     * only with THAMDO_REDIS_WAIT_REPLICAS, a sentinel link only with
+     * THAMDO_SENTINELS. */
+    for (int l = 0; l < METRICS_NLINKS; l++)
+        atomic_store_explicit(&metrics_tl->link_up[l], -1, memory_order_relaxed);
     atomic_store_explicit(&metrics_tl->used, 1, memory_order_relaxed);
 }
 
@@ -160,6 +165,8 @@ void metrics_request(int route, int status, uint64_t us)
 static const char *const metrics_link_names[METRICS_NLINKS][2] = {
     [METRICS_LINK_COMMAND] = {"command", "command"},
     [METRICS_LINK_SUBSCRIBER] = {"feed", "subscriber"},
+    [METRICS_LINK_WRITE] = {"write", "write"},
+    [METRICS_LINK_SENTINEL] = {"sentinel", "sentinel"},
 };
 
 void metrics_link_up(const char *name, int up)
@@ -386,10 +393,11 @@ void metrics_write(struct evbuffer *out, const struct metrics_route *routes, siz
     metrics_head(out, "thamdo_redis_link_up", "gauge",
                  "1 while the worker's Redis link is connected and set up, else 0.");
     for (int w = 0; w < nw; w++) {
-        for (int l = 0; l < METRICS_NLINKS; l++)
-            evbuffer_add_printf(
-                out, "thamdo_redis_link_up{worker=\"%d\",link=\"%s\"} %d\n", w,
-                metrics_link_names[l][1],
-                atomic_load_explicit(&metrics_workers[w].link_up[l], memory_order_relaxed));
+        for (int l = 0; l < METRICS_NLINKS; l++) {
+            int up = atomic_load_explicit(&metrics_workers[w].link_up[l], memory_order_relaxed);
+            if (up >= 0)
+                evbuffer_add_printf(out, "thamdo_redis_link_up{worker=\"%d\",link=\"%s\"} %d\n", w,
+                                    metrics_link_names[l][1], up);
+        }
     }
 }

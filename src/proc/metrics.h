@@ -50,6 +50,8 @@ enum metrics_histogram {
 enum metrics_link {
     METRICS_LINK_COMMAND = 0, /* link name "command" (store.c) */
     METRICS_LINK_SUBSCRIBER,  /* link name "feed" (store_feed.c) */
+    METRICS_LINK_WRITE,       /* link name "write": writes that wait for replicas (store.c) */
+    METRICS_LINK_SENTINEL,    /* link name "sentinel" (locate.c) */
     METRICS_NLINKS,
 };
 

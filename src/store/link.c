@@ -1,13 +1,17 @@
 /* link.c - one Redis connection that keeps itself up.
  *
  * States:
- *   DOWN --link_connect()--> CONNECTING: AUTH, SELECT and the owner's setup
- *   are queued at once --all answered--> READY --connection lost, PING
- *   unanswered within the command timeout, or setup refused--> DOWN, and a
+ *   DOWN --link_connect()--> FINDING (the target looks for the address; a
+ *   unix socket needs none) --found--> CONNECTING: AUTH, SELECT, ROLE (a
+ *   primary link) and the owner's setup are queued at once --all answered-->
+ *   READY --connection lost, no reply at all within the command timeout while
+ *   a PING is outstanding, setup refused, or not the primary--> DOWN, and a
  *   reconnect is scheduled with backoff.
  * The health timer drops a connection whose setup does not finish within
- * twice the command timeout (at least 1 s), or that leaves a PING unanswered
- * within the command timeout (a hung or half-open Redis).
+ * twice the command timeout (at least 1 s), or from which no reply at all
+ * (to the PING or to anything else) arrived for the command timeout while a
+ * PING is outstanding (a hung or half-open Redis). A PING queued behind slow
+ * scripts does not drop a link whose replies keep arriving.
  * Must not interpret the owner's replies, and must not block. */
 #include "link.h"
 
@@ -25,10 +29,14 @@
 #include "metrics.h"
 
 #define LINK_BACKOFF_MIN_MS 100
-#define LINK_BACKOFF_MAX_MS 5000
+#define LINK_BACKOFF_MAX_MS 1000
 
 struct link {
     struct event_base *base;
+    const struct link_target *target; /* NULL: the unix socket of redis->path */
+    int finding;                      /* the target is looking for the address */
+    char addr[80];                    /* host:port of the connection, for logs */
+    uint64_t last_reply;              /* when a reply last arrived */
     const struct config_redis *redis;
     int timeout_ms;
     const char *name;
@@ -95,6 +103,13 @@ static void link_lost(struct link *l, const char *why)
         l->ops.down(l->arg);
 }
 
+/* What the target found did not answer: it may look again. */
+static void link_target_wrong(struct link *l)
+{
+    if (l->target)
+        l->target->wrong(l->target->arg, l);
+}
+
 void link_drop(struct link *l, const char *why)
 {
     redisAsyncContext *ac = l->ac;
@@ -111,6 +126,7 @@ static void link_connect_cb(const redisAsyncContext *ac, int status)
         return;
     /* hiredis frees this context itself after a failed connect. */
     link_lost(l, ac->errstr[0] ? ac->errstr : "connection refused");
+    link_target_wrong(l);
 }
 
 static void link_disconnect_cb(const redisAsyncContext *ac, int status)
@@ -154,6 +170,47 @@ static void link_setup_cb(redisAsyncContext *ac, void *r, void *privdata)
     link_check_ready(l);
 }
 
+/* A primary link's ROLE: master, or the link looks for the primary again. A
+ * user whose ACL forbids ROLE cannot check it: READONLY replies still do. */
+static void link_role_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct link *l = privdata;
+    const redisReply *reply = r;
+    if (reply == NULL || l->ac != ac)
+        return;
+    const char *role = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+                               reply->element[0]->type == REDIS_REPLY_STRING
+                           ? reply->element[0]->str
+                           : NULL;
+    int noperm = reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOPERM", 6) == 0;
+    if (!noperm && (!role || strcmp(role, "master") != 0)) {
+        log_warn("redis_not_primary",
+                 "redis %s link: %s is not the primary (role %s); looking for the primary again",
+                 l->name, l->addr, role ? role : "unknown");
+        link_drop(l, "not the primary");
+        link_target_wrong(l);
+        return;
+    }
+    l->setup_pending--;
+    link_check_ready(l);
+}
+
+void link_setup_query(struct link *l, int argc, const char **argv, const size_t *len,
+                      redisCallbackFn *cb, void *privdata)
+{
+    if (l->ac && redisAsyncCommandArgv(l->ac, cb, privdata, argc, argv, len) == REDIS_OK)
+        l->setup_pending++;
+}
+
+void link_setup_answered(struct link *l)
+{
+    if (!l->ac)
+        return; /* dropped meanwhile */
+    l->last_reply = clock_mono_ms();
+    l->setup_pending--;
+    link_check_ready(l);
+}
+
 void link_setup_command(struct link *l, int argc, const char **argv, const size_t *len)
 {
     if (l->ac && redisAsyncCommandArgv(l->ac, link_setup_cb, l, argc, argv, len) == REDIS_OK)
@@ -169,7 +226,9 @@ void link_setup_subscribe(struct link *l, int argc, const char **argv, const siz
 
 void link_alive(struct link *l)
 {
-    l->ping_outstanding = 0;
+    l->last_reply = clock_mono_ms();
+    if (l->ping_cb)
+        l->ping_outstanding = 0; /* a subscriber's PING answers to the owner */
     if (l->sub_pending) {
         l->sub_pending = 0;
         link_check_ready(l);
@@ -182,17 +241,22 @@ void link_set_ping_callback(struct link *l, redisCallbackFn *cb, void *privdata)
     l->ping_privdata = privdata;
 }
 
-static void link_connect(struct link *l)
+/* Opens the connection to ip:port (a numeric address), or to the unix socket. */
+static void link_open(struct link *l, const char *ip, int port)
 {
     const struct config_redis *r = l->redis;
-    redisAsyncContext *ac = r->kind == CONFIG_REDIS_TCP ? redisAsyncConnect(r->host, r->port)
-                                                        : redisAsyncConnectUnix(r->path);
+    if (ip)
+        snprintf(l->addr, sizeof(l->addr), strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
+    else
+        snprintf(l->addr, sizeof(l->addr), "the unix socket");
+    redisAsyncContext *ac = ip ? redisAsyncConnect(ip, port) : redisAsyncConnectUnix(r->path);
     if (ac == NULL)
         abort();
     if (ac->err) {
         link_went_down(l, ac->errstr);
         redisAsyncFree(ac);
         link_schedule_reconnect(l);
+        link_target_wrong(l);
         return;
     }
     ac->data = l;
@@ -224,6 +288,11 @@ static void link_connect(struct link *l)
         size_t len[2] = {6, strlen(db)};
         link_setup_command(l, 2, argv, len);
     }
+    if (l->ops.primary) {
+        const char *argv[1] = {"ROLE"};
+        size_t len[1] = {4};
+        link_setup_query(l, 1, argv, len, link_role_cb, l);
+    }
     if (l->ops.setup)
         l->ops.setup(l, l->arg);
     if (l->setup_pending == 0 && !l->sub_pending) {
@@ -234,6 +303,42 @@ static void link_connect(struct link *l)
     }
     if (l->setup_pending == 0 && !l->sub_pending)
         link_drop(l, "cannot queue setup commands");
+}
+
+static void link_connect(struct link *l)
+{
+    if (!l->target) {
+        link_open(l, NULL, 0);
+        return;
+    }
+    l->finding = 1;
+    l->target->find(l->target->arg, l);
+}
+
+void link_target_found(struct link *l, const char *ip, int port)
+{
+    if (!l->finding)
+        return;
+    l->finding = 0;
+    link_open(l, ip, port);
+}
+
+void link_target_failed(struct link *l, const char *why)
+{
+    if (!l->finding)
+        return;
+    l->finding = 0;
+    link_went_down(l, why);
+    link_schedule_reconnect(l);
+}
+
+void link_reconnect_now(struct link *l)
+{
+    if (l->ac || l->finding)
+        return;
+    evtimer_del(l->reconnect_ev);
+    l->backoff_ms = LINK_BACKOFF_MIN_MS;
+    link_connect(l);
 }
 
 static void link_reconnect_cb(evutil_socket_t fd, short what, void *arg)
@@ -247,8 +352,10 @@ static void link_reconnect_cb(evutil_socket_t fd, short what, void *arg)
 static void link_ping_cb(redisAsyncContext *ac, void *r, void *privdata)
 {
     struct link *l = privdata;
-    if (r != NULL && l->ac == ac)
+    if (r != NULL && l->ac == ac) {
         l->ping_outstanding = 0;
+        l->last_reply = clock_mono_ms();
+    }
 }
 
 static void link_health_cb(evutil_socket_t fd, short what, void *arg)
@@ -267,8 +374,11 @@ static void link_health_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (l->ping_outstanding) {
-        if (now - l->ping_sent > (uint64_t)limit)
-            link_drop(l, "no answer to PING within the command timeout");
+        /* Any reply proves the connection alive: a PING queued behind slow
+         * scripts is answered late, yet the link is healthy. */
+        uint64_t heard = l->last_reply > l->ping_sent ? l->last_reply : l->ping_sent;
+        if (now - heard > (uint64_t)limit)
+            link_drop(l, "no reply at all within the command timeout");
         return;
     }
     int sent = l->ping_cb ? redisAsyncCommand(l->ac, l->ping_cb, l->ping_privdata, "PING")
@@ -280,7 +390,8 @@ static void link_health_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct link *link_new(struct event_base *base, const struct config_redis *redis, int timeout_ms,
-                      const char *name, const struct link_ops *ops, void *arg)
+                      const char *name, const struct link_ops *ops, void *arg,
+                      const struct link_target *target)
 {
     struct link *l = calloc(1, sizeof(*l));
     if (!l)
@@ -291,6 +402,7 @@ struct link *link_new(struct event_base *base, const struct config_redis *redis,
     l->name = name;
     l->ops = *ops;
     l->arg = arg;
+    l->target = target;
     l->backoff_ms = LINK_BACKOFF_MIN_MS;
     l->jitter_seed = (unsigned int)clock_mono_ms() ^ (unsigned int)(uintptr_t)l;
     l->reconnect_ev = evtimer_new(base, link_reconnect_cb, l);
@@ -327,6 +439,8 @@ void link_free(struct link *l)
 {
     if (!l)
         return;
+    if (l->target)
+        l->target->detach(l->target->arg, l);
     event_free(l->health_ev);
     event_free(l->reconnect_ev);
     redisAsyncContext *ac = l->ac;

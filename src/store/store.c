@@ -12,6 +12,17 @@
  *     hiredis always calls back later (with the reply, or NULL when the link
  *     dies) and that callback frees it, dropping a late reply.
  * A NOSCRIPT error re-sends the call once as EVAL with the script body.
+ * An acknowledged write (store_call_send_acked) with THAMDO_REDIS_WAIT_REPLICAS
+ * = N is followed on the same connection by WAIT N <ms>, ms what remains of
+ * the command timeout less a margin, so that WAIT answers first; the script's
+ * reply is copied and held until WAIT answers: N replicas or more, the caller
+ * gets it; fewer, NULL (503: the write may or may not survive a failover, and
+ * sending it again is safe, a vote being counted once per voter).
+ * Where the links connect (a host name, or the primary the Sentinels name):
+ * locate.c. Any reply proves a link alive (link_alive). With replicas to
+ * wait for, acknowledged writes go on a link of their own (WAIT blocks its
+ * connection: reads must not queue behind it); the store is ready when both
+ * links are.
  * Must not know about HTTP, and must not block. */
 #include "store.h"
 
@@ -27,6 +38,7 @@
 
 #include "config.h"
 #include "link.h"
+#include "locate.h"
 #include "log.h"
 #include "metrics.h"
 #include "lua_scripts.h" /* generated from the files in src/store/lua */
@@ -42,7 +54,10 @@ struct store_script {
 struct store {
     struct event_base *base;
     const struct config *cfg;
+    struct locate *locate;   /* where the links connect */
     struct link *link;       /* the command link */
+    struct link *wlink;      /* acknowledged writes when waiting for replicas: their
+                                WAITs hold up no read */
     struct store_feed *feed; /* the subscriber link, once started */
     store_ready_cb *ready_cb;
     void *ready_arg;
@@ -79,9 +94,11 @@ static void store_link_ready(void *arg)
 
 /* --------------------------------------------------------------- calls --- */
 
-static void store_call_free(struct store_call *c)
+void store_call_free(struct store_call *c)
 {
     struct store *st = c->st;
+    if (c->held)
+        freeReplyObject(c->held);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -114,8 +131,100 @@ static void store_call_timer_cb(evutil_socket_t fd, short what, void *arg)
                  c->st->cfg->redis_timeout_ms);
     }
     store_call_report(c, NULL);
-    if (!c->submitted)
+    if (c->submitted == 0 && !c->kept)
         store_call_free(c);
+}
+
+/* A deep copy of a reply, freed by freeReplyObject() (hiredis frees the
+ * replies it hands to callbacks as soon as they return). */
+redisReply *store_reply_copy(const redisReply *r)
+{
+    redisReply *c = calloc(1, sizeof(*c));
+    if (!c)
+        abort();
+    c->type = r->type;
+    c->integer = r->integer;
+    if (r->str) {
+        c->str = malloc(r->len + 1);
+        if (!c->str)
+            abort();
+        memcpy(c->str, r->str, r->len);
+        c->str[r->len] = '\0';
+        c->len = r->len;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+        c->element = calloc(r->elements, sizeof(*c->element));
+        if (!c->element)
+            abort();
+        c->elements = r->elements;
+        for (size_t i = 0; i < r->elements; i++)
+            c->element[i] = store_reply_copy(r->element[i]);
+    }
+    return c;
+}
+
+/* The milliseconds WAIT may block: the command timeout less a margin, so its
+ * answer arrives before the call's timer fires; never 0 (WAIT 0 blocks for
+ * ever). */
+static int store_wait_ms(const struct store *st)
+{
+    int budget = st->cfg->redis_timeout_ms;
+    int margin = budget / 10 > 20 ? budget / 10 : 20;
+    return budget - margin > 1 ? budget - margin : 1;
+}
+
+/* Sends WAIT N after what c sent: 0, or -1 (then c is not acknowledged). */
+static int store_call_wait(struct store_call *c, redisAsyncContext *ac);
+
+static void store_wait_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store_call *c = privdata;
+    struct store *st = c->st;
+    const redisReply *reply = r;
+    c->submitted--;
+    c->waits_answered++;
+    if (reply && link_owns(c->link, ac))
+        link_alive(c->link);
+    if (c->waits_answered == c->waits_sent && !c->reported) {
+        /* The last WAIT: it covers the script's last sending. */
+        int want = st->cfg->redis_wait_replicas;
+        long long got = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+        if (c->held && got >= want) {
+            store_call_report(c, c->held);
+        } else if (c->held) {
+            if (got >= 0)
+                log_warn("redis_wait_short",
+                         "redis %s: %lld of %d replicas acknowledged it within %d ms; "
+                         "answering 503 (it may or may not survive a failover)",
+                         c->what, got, want, store_wait_ms(st));
+            else
+                log_error("redis_wait_failed", "redis %s: WAIT failed: %s", c->what,
+                          reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
+            store_call_report(c, NULL);
+        }
+    }
+    if (c->submitted == 0) {
+        if (!c->reported)
+            store_call_report(c, NULL);
+        if (!c->kept)
+            store_call_free(c);
+    }
+}
+
+static int store_call_wait(struct store_call *c, redisAsyncContext *ac)
+{
+    char n[16], ms[16];
+    snprintf(n, sizeof(n), "%d", c->st->cfg->redis_wait_replicas);
+    snprintf(ms, sizeof(ms), "%d", store_wait_ms(c->st));
+    const char *argv[3] = {"WAIT", n, ms};
+    size_t len[3] = {4, strlen(n), strlen(ms)};
+    int ok = ac ? redisAsyncCommandArgv(ac, store_wait_cb, c, 3, argv, len) == REDIS_OK
+                : link_command(c->link, store_wait_cb, c, 3, argv, len) == 0;
+    if (!ok)
+        return -1;
+    c->submitted++;
+    c->waits_sent++;
+    return 0;
 }
 
 static int store_call_is(const redisReply *reply, const char *prefix)
@@ -129,10 +238,11 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     struct store_call *c = privdata;
     struct store *st = c->st;
     const redisReply *reply = r;
-    c->submitted = 0;
+    c->submitted--;
+    if (reply && link_owns(c->link, ac))
+        link_alive(c->link); /* any reply proves the connection alive */
 
-    if (!c->reported && !c->retried && store_call_is(reply, "NOSCRIPT") &&
-        link_owns(st->link, ac)) {
+    if (!c->reported && !c->retried && store_call_is(reply, "NOSCRIPT") && link_owns(c->link, ac)) {
         /* The script cache was flushed: send the body once, and keep going. */
         c->retried = 1;
         c->argv[0] = "EVAL";
@@ -141,7 +251,11 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
         c->argvlen[1] = st->scripts[c->script].len;
         if (redisAsyncCommandArgv(ac, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) ==
             REDIS_OK) {
-            c->submitted = 1;
+            c->submitted++;
+            /* The WAIT already sent covers the failed EVALSHA only: another
+             * follows the EVAL, and only the last WAIT's answer counts. */
+            if (c->waits_sent > 0 && store_call_wait(c, ac) != 0)
+                c->waits_sent++; /* never answered: the call reports NULL */
             const char *argv[3] = {"SCRIPT", "LOAD", (const char *)st->scripts[c->script].body};
             size_t len[3] = {6, 4, st->scripts[c->script].len};
             redisAsyncCommandArgv(ac, NULL, NULL, 3, argv, len);
@@ -157,12 +271,21 @@ static void store_call_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
          * primary again rather than fail every command. */
         if ((store_call_is(reply, "READONLY") || store_call_is(reply, "LOADING") ||
              store_call_is(reply, "MASTERDOWN")) &&
-            link_owns(st->link, ac))
-            link_drop(st->link, reply->str);
+            link_owns(c->link, ac)) {
+            int readonly = store_call_is(reply, "READONLY");
+            link_drop(c->link, reply->str); /* our WAIT, if any, gets NULL */
+            if (readonly)
+                locate_not_primary(st->locate);
+        }
         reply = NULL;
     }
-    store_call_report(c, reply);
-    store_call_free(c);
+    if (reply && c->waits_sent > 0 && !c->reported) {
+        c->held = store_reply_copy(reply); /* reported when the WAIT answers */
+    } else {
+        store_call_report(c, reply);
+    }
+    if (c->submitted == 0 && !c->kept)
+        store_call_free(c);
 }
 
 struct store_call *store_call_new(struct store *st, enum store_script_id script, const char *what,
@@ -241,13 +364,28 @@ void store_call_send(struct store_call *c)
 {
     struct store *st = c->st;
     struct timeval tv = store_tv(st->cfg->redis_timeout_ms);
-    if (link_command(st->link, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) == 0) {
+    c->link = c->acked && st->wlink ? st->wlink : st->link;
+    if (link_command(c->link, store_call_reply_cb, c, c->argc, c->argv, c->argvlen) == 0) {
         c->submitted = 1;
         c->sent_us = metrics_now_us();
+        if (c->acked && st->cfg->redis_wait_replicas > 0 && store_call_wait(c, NULL) != 0) {
+            /* hiredis queued the script but not the WAIT: never acknowledge
+             * a write that was not waited for. */
+            c->reported = 1;
+            event_del(c->timer);
+            c->parse(c, NULL);
+            return;
+        }
     } else {
         tv = store_tv(0);
     }
     evtimer_add(c->timer, &tv);
+}
+
+void store_call_send_acked(struct store_call *c)
+{
+    c->acked = 1;
+    store_call_send(c);
 }
 
 /* ----------------------------------------------------------- lifecycle --- */
@@ -291,8 +429,18 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       visit_history_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_VISIT_BASE], "visit_base", visit_base_lua,
                       visit_base_lua_len);
-    static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0};
-    st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st);
+    store_script_init(&st->scripts[STORE_SCRIPT_INDEX], "poll_index", poll_index_lua,
+                      poll_index_lua_len);
+    st->locate = locate_new(base, cfg);
+    static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0, 1};
+    st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st,
+                        locate_primary(st->locate));
+    if (cfg->redis_wait_replicas > 0) {
+        /* WAIT blocks its connection: votes wait on their own. */
+        static const struct link_ops wops = {store_link_setup, NULL, NULL, 1, 1};
+        st->wlink = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "write", &wops, st,
+                             locate_primary(st->locate));
+    }
     return st;
 }
 
@@ -300,6 +448,11 @@ void store_set_ready_cb(struct store *st, store_ready_cb *cb, void *arg)
 {
     st->ready_cb = cb;
     st->ready_arg = arg;
+}
+
+const struct link_target *store_primary_target(const struct store *st)
+{
+    return locate_primary(st->locate);
 }
 
 const char *store_key_prefix(const struct store *st)
@@ -345,7 +498,7 @@ json_t *store_reply_object(const redisReply *flat)
 
 int store_is_ready(const struct store *st)
 {
-    return link_is_ready(st->link);
+    return link_is_ready(st->link) && (!st->wlink || link_is_ready(st->wlink));
 }
 
 void store_free(struct store *st)
@@ -354,11 +507,15 @@ void store_free(struct store *st)
         return;
     store_feed_free(st->feed);
     link_free(st->link); /* submitted calls report NULL and free themselves */
-    st->link = NULL;
+    link_free(st->wlink);
+    st->link = st->wlink = NULL;
+    /* Newest first: a follow-up call (store_poll.c) frees the kept call it
+     * follows, which is older. */
     while (st->calls) {
         struct store_call *c = st->calls;
         store_call_report(c, NULL);
         store_call_free(c);
     }
+    locate_free(st->locate); /* after every link that uses its targets */
     free(st);
 }

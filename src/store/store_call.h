@@ -13,6 +13,8 @@
 
 #include "store.h"
 
+struct link;
+
 #define STORE_MAX_ARGS (8 + 64)
 
 /* Every Lua script of src/store/lua, loaded at each connection. */
@@ -26,6 +28,7 @@ enum store_script_id {
     STORE_SCRIPT_VISIT_READ,
     STORE_SCRIPT_VISIT_HISTORY,
     STORE_SCRIPT_VISIT_BASE,
+    STORE_SCRIPT_INDEX,
     STORE_NSCRIPTS,
 };
 
@@ -38,6 +41,7 @@ typedef void store_fn(void);
 
 struct store_call {
     struct store *st;
+    struct link *link; /* the link it was sent on */
     struct store_call *prev, *next;
     const char *what; /* for logs */
     enum store_script_id script;
@@ -46,9 +50,15 @@ struct store_call {
     size_t argvlen[STORE_MAX_ARGS];
     char *owned[STORE_MAX_ARGS]; /* argument copies to free */
     struct event *timer;
-    int submitted; /* hiredis holds it and will call back */
+    int submitted; /* hiredis callbacks still to come (the script, WAITs) */
     int reported;  /* the caller has heard back */
     int retried;   /* NOSCRIPT fallback used */
+    int acked;     /* a write acknowledged only once THAMDO_REDIS_WAIT_REPLICAS have it */
+    int waits_sent, waits_answered;
+    struct redisReply *held; /* the script's reply, until the last WAIT answers */
+    int kept;                /* answered, kept for a follow-up call that frees it */
+    store_parse_fn *then;    /* store_poll.c: the parse after the follow-up */
+    int indexed;             /* store_poll.c: the set of poll ids has the id already */
     store_parse_fn *parse;
     store_fn *cb;
     void *arg;
@@ -59,6 +69,10 @@ struct store_call {
 /* A new EVALSHA call of script; add arguments, then store_call_send(). */
 struct store_call *store_call_new(struct store *st, enum store_script_id script, const char *what,
                                   store_parse_fn *parse, store_fn *cb, void *arg);
+/* Frees a kept call (c->kept), once its follow-up has answered. */
+void store_call_free(struct store_call *c);
+/* A deep copy of a reply, freed by freeReplyObject(). */
+struct redisReply *store_reply_copy(const struct redisReply *r);
 /* Appends a copy of data[0..len) as the next argument. */
 void store_call_arg(struct store_call *c, const void *data, size_t len);
 void store_call_argf(struct store_call *c, const char *fmt, ...)
@@ -67,8 +81,15 @@ void store_call_argf(struct store_call *c, const char *fmt, ...)
 void store_call_key(struct store_call *c, const char *poll_id, const char *suffix);
 /* Sends the call, or has it report NULL at once when the link is down. */
 void store_call_send(struct store_call *c);
+/* The same for a write that matters (votes, poll definitions): with
+ * THAMDO_REDIS_WAIT_REPLICAS=N, WAIT N follows the script on the same
+ * connection, and the caller hears the script's reply only once N replicas
+ * have it (else NULL: unavailable, the write may or may not survive). */
+void store_call_send_acked(struct store_call *c);
 
 const char *store_key_prefix(const struct store *st);
+/* The link target of the primary (locate.c), for the store's other links. */
+const struct link_target *store_primary_target(const struct store *st);
 struct event_base *store_base(const struct store *st);
 const struct config *store_config(const struct store *st);
 

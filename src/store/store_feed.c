@@ -145,8 +145,9 @@ void store_feed_start(struct store *st, store_event_cb *cb, store_feed_reset_cb 
     f->arg = arg;
     int n = snprintf(f->channel, sizeof(f->channel), "%sevents", cfg->key_prefix);
     f->channel_len = (size_t)n;
-    static const struct link_ops ops = {store_feed_setup, store_feed_ready, NULL, 1};
-    f->link = link_new(store_base(st), &cfg->redis, cfg->redis_timeout_ms, "feed", &ops, f);
+    static const struct link_ops ops = {store_feed_setup, store_feed_ready, NULL, 1, 1};
+    f->link = link_new(store_base(st), &cfg->redis, cfg->redis_timeout_ms, "feed", &ops, f,
+                       store_primary_target(st));
     link_set_ping_callback(f->link, store_feed_reply_cb, f);
     store_attach_feed(st, f);
 }

@@ -122,8 +122,112 @@ static void store_poll_global(struct store_call *c, const char *name)
     store_call_argf(c, "%s%s", store_key_prefix(c->st), name);
 }
 
+/* The indexes of poll ids: each set is a key of its own (a slot of its own),
+ * so each gets its own call of poll_index.lua, never a key of poll_write.lua.
+ * Before the write (struct store_call origin, not sent yet): the id joins the
+ * set of ids (a damaged set refuses the write: nothing written). After an
+ * 'ok': it joins the ids with a meta hash, and joins or leaves the ids not
+ * archived; the last answer lets the write's parse (origin->then) run with
+ * the script's reply, which origin holds. A reader of an index tolerates an
+ * id whose poll is gone (a write refused after its id was added). */
+static struct store_call *store_poll_index(struct store *st, const char *set, const char *op,
+                                           const struct store_call *origin, store_parse_fn *parse,
+                                           void *arg)
+{
+    struct store_call *ix = store_call_new(st, STORE_SCRIPT_INDEX, "poll index", parse, NULL, arg);
+    store_call_arg(ix, "1", 1);
+    store_call_argf(ix, "%s%s", store_key_prefix(st), set);
+    store_call_arg(ix, op, strlen(op));
+    store_call_arg(ix, origin->argv[8], origin->argvlen[8]); /* the poll id */
+    return ix;
+}
+
+/* {'ok'} or {'poll_damaged', why}: 1, 0 (damaged: logged), -1 (unavailable). */
+static int store_index_code(const struct store_call *c, const redisReply *reply)
+{
+    if (!reply)
+        return -1;
+    (void)c;
+    return store_reply_coded(reply) && strcmp(reply->element[0]->str, "ok") == 0 ? 1 : 0;
+}
+
+static void store_parse_index_step(struct store_call *c, const redisReply *reply)
+{
+    if (store_index_code(c, reply) == 0) /* the last step reports */
+        log_error("redis_bad_reply", "redis %s: %s", c->what,
+                  store_reply_str(reply, 1, "unexpected reply shape"));
+}
+
+static void store_parse_indexed(struct store_call *ix, const redisReply *reply)
+{
+    struct store_call *origin = ix->arg;
+    int code = store_index_code(ix, reply);
+    origin->then(origin, code == 1 ? origin->held : code == 0 ? reply : NULL);
+    store_call_free(origin);
+}
+
+/* poll_write.lua answered: after 'ok', the two indexes that follow a write. */
+static void store_parse_written(struct store_call *c, const redisReply *reply)
+{
+    const char *code = reply && store_reply_coded(reply) ? reply->element[0]->str : NULL;
+    int ok = code && strcmp(code, "ok") == 0;
+    if (!ok && !(code && !c->indexed && strcmp(code, "poll_exists") == 0)) {
+        c->then(c, reply);
+        return;
+    }
+    if (reply != c->held) {
+        if (c->held)
+            freeReplyObject(c->held);
+        c->held = store_reply_copy(reply);
+    }
+    c->kept = 1;
+    int archived = strcmp(c->argv[15], "1") == 0; /* ARGV[9] */
+    if (!c->indexed)
+        store_call_send(store_poll_index(c->st, "polls", "add", c,
+                                         ok ? store_parse_index_step : store_parse_indexed,
+                                         ok ? NULL : c));
+    if (!ok)
+        return;
+    store_call_send(store_poll_index(c->st, "polls:meta", "add", c, store_parse_index_step, NULL));
+    store_call_send(store_poll_index(c->st, "polls:listed", archived ? "rem" : "add", c,
+                                     store_parse_indexed, c));
+}
+
+/* The set of ids answered: the write goes, or its caller hears why not. */
+static void store_parse_preindexed(struct store_call *ix, const redisReply *reply)
+{
+    struct store_call *origin = ix->arg;
+    int code = store_index_code(ix, reply);
+    if (code == 1) {
+        origin->indexed = 1;
+        if (origin->acked)
+            store_call_send_acked(origin);
+        else
+            store_call_send(origin);
+        return;
+    }
+    origin->reported = 1; /* never sent: its caller hears from here */
+    origin->then(origin, code == 0 ? reply : NULL);
+    store_call_free(origin);
+}
+
+/* Sends a write made by store_poll_write() (acked: store_call_send_acked).
+ * first 1: the set of ids first, a damaged one refusing the write; 0 (the
+ * polls file's import): the write at once, the set of ids after, so that a
+ * vote right after the service is ready finds the poll (same connection). */
+static void store_poll_write_send(struct store_call *c, int acked, int first)
+{
+    if (!first) {
+        store_call_send(c);
+        return;
+    }
+    c->acked = acked;
+    store_call_send(store_poll_index(c->st, "polls", "add", c, store_parse_preindexed, c));
+}
+
 /* A call of poll_write.lua (see its header for the arguments): mode create,
- * update or upgrade, def_text the definition as stored, def the same checked. */
+ * update or upgrade, def_text the definition as stored, def the same checked;
+ * parse runs once its indexes are updated. */
 static struct store_call *store_poll_write(struct store *st, const char *mode, const char *what,
                                            const char *poll_id, const char *def_text,
                                            size_t def_len, const json_t *def,
@@ -132,17 +236,16 @@ static struct store_call *store_poll_write(struct store *st, const char *mode, c
 {
     struct poll_meta m;
     poll_meta_args(def, &m);
-    struct store_call *c = store_call_new(st, STORE_SCRIPT_WRITE, what, parse, cb, arg);
-    store_call_arg(c, "7", 1);
+    struct store_call *c =
+        store_call_new(st, STORE_SCRIPT_WRITE, what, store_parse_written, cb, arg);
+    c->then = parse;
+    store_call_arg(c, "4", 1);
     store_call_key(c, poll_id, "def");
     store_call_key(c, poll_id, "meta");
     store_call_key(c, poll_id, "counts");
     store_call_key(c, poll_id, "voters");
-    store_poll_global(c, "polls");
-    store_poll_global(c, "polls:meta");
-    store_poll_global(c, "polls:listed");
     store_call_arg(c, mode, strlen(mode));
-    store_call_arg(c, poll_id, strlen(poll_id)); /* owned[11]: named in logs */
+    store_call_arg(c, poll_id, strlen(poll_id)); /* argv[8]: the indexes, and logs */
     store_call_arg(c, def_text, def_len);
     store_poll_global(c, "events");
     if (expected_version >= 0)
@@ -178,6 +281,7 @@ static struct store_call *store_poll_write_def(struct store *st, const char *mod
 struct store_poll_again {
     enum store_script_id script;
     const char *what;
+    int acked; /* a vote: acknowledged once replicas have it */
     store_poll_cb *cb;
     void *arg;
     int argc;
@@ -208,7 +312,10 @@ static void store_parse_upgrade(struct store_call *c, const redisReply *reply)
                                                   (store_fn *)a->cb, a->arg);
         for (int i = 0; i < a->argc; i++)
             store_call_arg(again, a->argv[i], a->len[i]);
-        store_call_send(again);
+        if (a->acked)
+            store_call_send_acked(again);
+        else
+            store_call_send(again);
     } else if (code) {
         if (strcmp(code, "poll_damaged") == 0)
             store_poll_damaged(c, store_reply_str(reply, 1, "?"));
@@ -233,6 +340,7 @@ static int store_poll_upgrade(struct store_call *c, const redisReply *e)
         abort();
     a->script = c->script;
     a->what = c->what;
+    a->acked = c->acked;
     a->cb = (store_poll_cb *)c->cb;
     a->arg = c->arg;
     for (int i = 2; i < c->argc; i++) {
@@ -244,8 +352,9 @@ static int store_poll_upgrade(struct store_call *c, const redisReply *e)
     }
     char id[TEXT_SLUG_MAX + 1];
     store_poll_id(c, id, sizeof(id));
-    store_call_send(store_poll_write(c->st, "upgrade", "poll upgrade", id, e->str, e->len, def, -1,
-                                     store_parse_upgrade, NULL, a));
+    store_poll_write_send(store_poll_write(c->st, "upgrade", "poll upgrade", id, e->str, e->len,
+                                           def, -1, store_parse_upgrade, NULL, a),
+                          0, 1);
     json_decref(def);
     return 0;
 }
@@ -389,7 +498,7 @@ void store_poll_vote(struct store *st, const char *poll_id,
     store_poll_global(c, "events");
     for (size_t i = 0; i < n && c->argc < STORE_MAX_ARGS; i++)
         store_call_arg(c, options[i], strlen(options[i]));
-    store_call_send(c);
+    store_call_send_acked(c);
 }
 
 /* ---------------------------------------------------------------- list --- */
@@ -404,68 +513,241 @@ static void store_parse_upgrade_quiet(struct store_call *c, const redisReply *re
         log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
 }
 
-/* {'ok', id, problem, def, voters, votes, legacy, ...} -> [{"def","voters","votes"}],
- * or {'poll_damaged', why}. A sound poll without meta hash (legacy 1) is
- * upgraded on the side. */
-static void store_parse_list(struct store_call *c, const redisReply *reply)
+/* A list: the index is read first (poll_index.lua: the members of one set,
+ * the counts of the two others, which also proves them sets), then each poll
+ * (poll_list.lua, one call per id, pipelined: each call is one slot). The job
+ * gathers the answers and is freed when its last call answered; its caller
+ * hears exactly once: the list, poll_damaged, or NULL when any call was
+ * unavailable. 'public' lists the ids not archived, and the polls stored by
+ * an older version (in the set of ids but not among those with a meta hash,
+ * read only when the two counts differ), which are upgraded on the side. */
+struct store_list_job {
+    struct store *st;
+    int all;
+    store_list_cb *cb;
+    void *arg;
+    int pending;         /* calls not answered yet */
+    int unavailable;     /* a call had no answer */
+    const char *damaged; /* why an index is damaged */
+    long long count[2];  /* public: the set of ids, the ids with a meta hash */
+    json_t *ids;         /* id -> true: the polls to read */
+    json_t *with_meta;   /* public, counts differing: the ids with a meta hash */
+    json_t *every;       /* public, counts differing: every id */
+    json_t *rows;        /* id -> [problem, definition, voters, votes, legacy] */
+};
+
+static const char STORE_LIST_IDS[] = "poll list ids";
+static const char STORE_LIST_COUNT[] = "poll list count";
+static const char STORE_LIST_META_COUNT[] = "poll list meta count";
+static const char STORE_LIST_EVERY[] = "poll list every id";
+static const char STORE_LIST_META_IDS[] = "poll list meta ids";
+
+static void store_list_parse_index(struct store_call *c, const redisReply *reply);
+static void store_list_parse_poll(struct store_call *c, const redisReply *reply);
+
+static void store_list_index(struct store_list_job *j, const char *what, const char *set,
+                             const char *op)
 {
-    if (reply == NULL || !store_reply_coded(reply)) {
-        if (reply)
-            log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
-        ((store_list_cb *)c->cb)(c->arg, NULL, NULL);
-        return;
-    }
-    if (strcmp(reply->element[0]->str, "ok") != 0) {
-        log_error("poll_list_damaged", "redis poll list: %s; answering poll_damaged",
-                  store_reply_str(reply, 1, "damaged"));
-        ((store_list_cb *)c->cb)(c->arg, "poll_damaged", NULL);
-        return;
-    }
+    struct store_call *c =
+        store_call_new(j->st, STORE_SCRIPT_INDEX, what, store_list_parse_index, NULL, j);
+    store_call_arg(c, "1", 1);
+    store_call_argf(c, "%s%s", store_key_prefix(j->st), set);
+    store_call_arg(c, op, strlen(op));
+    j->pending++;
+    store_call_send(c);
+}
+
+static void store_list_job_free(struct store_list_job *j)
+{
+    json_decref(j->ids);
+    json_decref(j->with_meta);
+    json_decref(j->every);
+    json_decref(j->rows);
+    free(j);
+}
+
+static int store_list_by_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every poll answered: the list in id order, as the callers want it. */
+static void store_list_finish(struct store_list_job *j)
+{
+    size_t n = json_object_size(j->rows), k = 0;
+    const char **ids = calloc(n ? n : 1, sizeof(*ids));
+    if (!ids)
+        abort();
+    const char *id;
+    json_t *row;
+    json_object_foreach(j->rows, id, row) ids[k++] = id;
+    qsort(ids, n, sizeof(*ids), store_list_by_id);
     json_t *list = json_array();
-    for (size_t i = 1; i + 5 < reply->elements; i += 6) {
-        const redisReply *id = reply->element[i], *problem = reply->element[i + 1];
-        const redisReply *text = reply->element[i + 2];
-        /* Named in the log only when it is a slug: the set may hold anything. */
-        int slug = id->type == REDIS_REPLY_STRING && text_is_slug(id->str, id->len);
-        const char *name = slug ? id->str : "(an id that is not a slug)";
+    for (k = 0; k < n; k++) {
+        row = json_object_get(j->rows, ids[k]);
+        const char *problem = json_string_value(json_array_get(row, 0));
+        json_t *text = json_array_get(row, 1);
+        redisReply e = {.type = REDIS_REPLY_STRING,
+                        .str = (char *)json_string_value(text),
+                        .len = json_string_length(text)};
         json_t *def = NULL;
-        const char *why = NULL;
-        if (problem->type == REDIS_REPLY_STRING && problem->len > 0)
-            why = problem->str;
-        else
-            def = store_poll_load(text, &why);
+        const char *why = problem[0] ? problem : NULL;
+        if (!why)
+            def = store_poll_load(&e, &why);
         if (why) {
             log_error("poll_damaged",
                       "poll %s: the data stored in redis is damaged (%s); left out of the list",
-                      name, why);
+                      ids[k], why);
             json_decref(def);
             continue;
         }
-        if (slug && store_reply_int(reply->element[i + 5]) == 1 &&
-            strcmp(json_string_value(json_object_get(def, "id")), id->str) == 0)
-            store_call_send(store_poll_write(c->st, "upgrade", "poll upgrade", id->str, text->str,
-                                             text->len, def, -1, store_parse_upgrade_quiet, NULL,
-                                             NULL));
+        if (json_integer_value(json_array_get(row, 4)) == 1 &&
+            strcmp(json_string_value(json_object_get(def, "id")), ids[k]) == 0)
+            store_poll_write_send(store_poll_write(j->st, "upgrade", "poll upgrade", ids[k], e.str,
+                                                   e.len, def, -1, store_parse_upgrade_quiet, NULL,
+                                                   NULL),
+                                  0, 1);
         json_array_append_new(list,
-                              json_pack("{so sI sI}", "def", def, "voters",
-                                        (json_int_t)store_reply_int(reply->element[i + 3]), "votes",
-                                        (json_int_t)store_reply_int(reply->element[i + 4])));
+                              json_pack("{so sO sO}", "def", def, "voters", json_array_get(row, 2),
+                                        "votes", json_array_get(row, 3)));
     }
-    ((store_list_cb *)c->cb)(c->arg, "ok", list);
+    free(ids);
+    j->cb(j->arg, "ok", list);
     json_decref(list);
+}
+
+/* One of the job's calls answered: when it was the last of its step, the next. */
+static void store_list_step(struct store_list_job *j)
+{
+    if (--j->pending > 0)
+        return;
+    if (j->unavailable || j->damaged) {
+        if (!j->unavailable)
+            log_error("poll_list_damaged", "redis poll list: %s; answering poll_damaged",
+                      j->damaged);
+        j->cb(j->arg, j->unavailable ? NULL : "poll_damaged", NULL);
+        store_list_job_free(j);
+        return;
+    }
+    if (j->every && j->with_meta) { /* the older polls join the ids to read */
+        const char *id;
+        json_t *v;
+        json_object_foreach(j->every, id, v)
+        {
+            if (!json_object_get(j->with_meta, id))
+                json_object_set(j->ids, id, json_true());
+        }
+        json_decref(j->every);
+        json_decref(j->with_meta);
+        j->every = j->with_meta = NULL;
+    } else if (!j->all && !j->rows && j->count[0] != j->count[1] && !j->every) {
+        j->every = json_object();
+        j->with_meta = json_object();
+        store_list_index(j, STORE_LIST_EVERY, "polls", "members");
+        store_list_index(j, STORE_LIST_META_IDS, "polls:meta", "members");
+        return;
+    }
+    if (j->rows) {
+        store_list_finish(j);
+        store_list_job_free(j);
+        return;
+    }
+    j->rows = json_object();
+    const char *id;
+    json_t *v;
+    j->pending++; /* held until every read is sent: one may answer at once */
+    json_object_foreach(j->ids, id, v)
+    {
+        if (!text_is_slug(id, strlen(id))) {
+            log_error("poll_list_damaged",
+                      "redis poll list: an id in the index is not a slug; left out of the list");
+            continue;
+        }
+        struct store_call *c =
+            store_call_new(j->st, STORE_SCRIPT_LIST, "poll list", store_list_parse_poll, NULL, j);
+        store_call_arg(c, "4", 1);
+        store_call_key(c, id, "def");
+        store_call_key(c, id, "meta");
+        store_call_key(c, id, "counts");
+        store_call_key(c, id, "voters");
+        store_call_arg(c, j->all ? "all" : "public", j->all ? 3 : 6);
+        j->pending++;
+        store_call_send(c);
+    }
+    store_list_step(j);
+}
+
+/* poll_index.lua: {'ok', id, ...}, {'ok', count} or {'poll_damaged', why}. */
+static void store_list_parse_index(struct store_call *c, const redisReply *reply)
+{
+    struct store_list_job *j = c->arg;
+    if (!reply || !store_reply_coded(reply)) {
+        if (reply)
+            log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
+        j->unavailable = 1;
+    } else if (strcmp(reply->element[0]->str, "ok") != 0) {
+        int set_of_ids =
+            c->what == (j->all ? STORE_LIST_IDS : STORE_LIST_COUNT) || c->what == STORE_LIST_EVERY;
+        j->damaged =
+            set_of_ids ? "the set of poll ids is not a set" : "an index of poll ids is not a set";
+    } else if (c->what == STORE_LIST_COUNT || c->what == STORE_LIST_META_COUNT) {
+        if (!j->all)
+            j->count[c->what == STORE_LIST_META_COUNT] =
+                reply->elements > 1 ? store_reply_int(reply->element[1]) : 0;
+    } else {
+        json_t *into = c->what == STORE_LIST_IDS     ? j->ids
+                       : c->what == STORE_LIST_EVERY ? j->every
+                                                     : j->with_meta;
+        for (size_t i = 1; i < reply->elements; i++) {
+            const redisReply *e = reply->element[i];
+            if (e->type == REDIS_REPLY_STRING && e->len > 0 && strlen(e->str) == e->len)
+                json_object_set(into, e->str, json_true());
+        }
+    }
+    store_list_step(j);
+}
+
+/* poll_list.lua: {problem, definition, voters, votes, legacy}, or {} (no such poll). */
+static void store_list_parse_poll(struct store_call *c, const redisReply *reply)
+{
+    struct store_list_job *j = c->arg;
+    if (!reply) {
+        j->unavailable = 1;
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 5 &&
+               reply->element[0]->type == REDIS_REPLY_STRING &&
+               reply->element[1]->type == REDIS_REPLY_STRING) {
+        char id[TEXT_SLUG_MAX + 1];
+        store_poll_id(c, id, sizeof(id));
+        json_t *row =
+            json_pack("[s s% I I I]", reply->element[0]->str, reply->element[1]->str,
+                      reply->element[1]->len, (json_int_t)store_reply_int(reply->element[2]),
+                      (json_int_t)store_reply_int(reply->element[3]),
+                      (json_int_t)store_reply_int(reply->element[4]));
+        if (!row) /* not UTF-8: not what the service writes */
+            row = json_pack("[s s i i i]", "the definition is not JSON", "", 0, 0, 0);
+        json_object_set_new(j->rows, id, row);
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 0) {
+        log_error("redis_bad_reply", "redis %s: unexpected reply shape", c->what);
+        j->unavailable = 1;
+    }
+    store_list_step(j);
 }
 
 void store_poll_list(struct store *st, int archived_too, store_list_cb *cb, void *arg)
 {
-    struct store_call *c =
-        store_call_new(st, STORE_SCRIPT_LIST, "poll list", store_parse_list, (store_fn *)cb, arg);
-    store_call_arg(c, "3", 1);
-    store_poll_global(c, "polls");
-    store_poll_global(c, "polls:meta");
-    store_poll_global(c, "polls:listed");
-    store_call_argf(c, "%s", store_key_prefix(st));
-    store_call_argf(c, "%s", archived_too ? "all" : "public");
-    store_call_send(c);
+    struct store_list_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        abort();
+    j->st = st;
+    j->all = archived_too;
+    j->cb = cb;
+    j->arg = arg;
+    j->ids = json_object();
+    j->pending = 1; /* held until the three reads are sent */
+    store_list_index(j, STORE_LIST_IDS, archived_too ? "polls" : "polls:listed", "members");
+    store_list_index(j, STORE_LIST_COUNT, archived_too ? "polls:listed" : "polls", "card");
+    store_list_index(j, STORE_LIST_META_COUNT, "polls:meta", "card");
+    store_list_step(j);
 }
 
 /* ---------------------------------------------------- create, import --- */
@@ -486,7 +768,7 @@ static const char *store_import_code(const struct store_call *c, const redisRepl
 
 static void store_parse_import(struct store_call *c, const redisReply *reply)
 {
-    const char *id = c->owned[11];
+    const char *id = c->owned[8];
     const char *code = reply ? store_import_code(c, reply) : NULL;
     if (reply == NULL)
         log_error("poll_import_failed", "poll %s: not imported, redis unavailable", id);
@@ -511,8 +793,9 @@ void store_poll_import(struct store *st, const json_t *defs, int64_t now)
         }
         if (json_integer_value(json_object_get(copy, "version")) <= 0)
             json_object_set_new(copy, "version", json_integer(1));
-        store_call_send(store_poll_write_def(st, "create", "poll import", NULL, copy, -1,
-                                             store_parse_import, NULL, NULL));
+        store_poll_write_send(store_poll_write_def(st, "create", "poll import", NULL, copy, -1,
+                                                   store_parse_import, NULL, NULL),
+                              0, 0);
         json_decref(copy);
     }
 }
@@ -526,8 +809,9 @@ static void store_parse_create(struct store_call *c, const redisReply *reply)
 
 void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
-                                         store_parse_create, (store_fn *)cb, arg));
+    store_poll_write_send(store_poll_write_def(st, "create", "poll create", NULL, def, -1,
+                                               store_parse_create, (store_fn *)cb, arg),
+                          1, 1);
 }
 
 /* {code[, detail]}; needs_upgrade (no meta hash yet) is a version_conflict:
@@ -552,9 +836,10 @@ static void store_parse_status(struct store_call *c, const redisReply *reply)
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
                        const json_t *def, store_status_cb *cb, void *arg)
 {
-    store_call_send(store_poll_write_def(st, "update", "poll update", poll_id, def,
-                                         expected_version, store_parse_status, (store_fn *)cb,
-                                         arg));
+    store_poll_write_send(store_poll_write_def(st, "update", "poll update", poll_id, def,
+                                               expected_version, store_parse_status, (store_fn *)cb,
+                                               arg),
+                          1, 1);
 }
 
 /* {def, tallies, voters, stats, hours}, {'poll_not_found'} or {'poll_damaged', why} */

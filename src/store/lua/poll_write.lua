@@ -4,8 +4,11 @@
 -- meta hash; the definition itself is left as it is).
 -- KEYS[1] definition   KEYS[2] meta (hash)   KEYS[3] tallies
 -- KEYS[4] voters of the older layout (hash voter id -> "unix|a,b")
--- KEYS[5] the set of poll ids   KEYS[6] the ids that have a meta hash
--- KEYS[7] the ids of polls not archived (what the public list reads)
+-- Every key is the poll's ({poll:ID}: one hash slot). The indexes of poll ids
+-- (the set of ids, the ids that have a meta hash, the ids not archived) live
+-- in other slots: the service updates them after an 'ok' (or adds the id to
+-- the set of ids after a 'poll_exists'), with separate idempotent commands;
+-- their readers tolerate an id whose poll is gone.
 -- ARGV[1] 'create', 'update' or 'upgrade'   ARGV[2] poll id
 -- ARGV[3] the definition (JSON, stored form; upgrade: as the service read and checked it)
 -- ARGV[4] the events channel   ARGV[5] update: the version the change was based on
@@ -41,12 +44,6 @@ local function holds(key, kind)
   return t == 'none' or t == kind
 end
 
-if not holds(KEYS[5], 'set') then
-  return {'poll_damaged', 'the set of poll ids is not a set'}
-end
-if not holds(KEYS[6], 'set') or not holds(KEYS[7], 'set') then
-  return {'poll_damaged', 'an index of poll ids is not a set'}
-end
 if not holds(KEYS[2], 'hash') then
   return {'poll_damaged', 'the meta hash is not a hash'}
 end
@@ -56,7 +53,6 @@ local meta_exists = redis.call('EXISTS', KEYS[2]) == 1
 local old = {}
 if mode == 'create' then
   if kind ~= 'none' then
-    redis.call('SADD', KEYS[5], id)
     return {'poll_exists'}
   end
 else
@@ -162,13 +158,6 @@ if mode ~= 'upgrade' then
 end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], unpack(meta))
-redis.call('SADD', KEYS[5], id)
-redis.call('SADD', KEYS[6], id)
-if ARGV[9] == '1' then
-  redis.call('SREM', KEYS[7], id)
-else
-  redis.call('SADD', KEYS[7], id)
-end
 if mode ~= 'upgrade' then
   redis.call('PUBLISH', ARGV[4], 'd ' .. id .. ' ' .. ARGV[12])
 end
