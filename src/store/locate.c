@@ -390,9 +390,8 @@ struct locate *locate_new(struct event_base *base, const struct config *cfg)
     /* Fail over to the next nameserver quickly: a link waits for the answer. */
     evdns_base_set_option(loc->dns, "timeout:", "1");
     evdns_base_set_option(loc->dns, "attempts:", "2");
-    /* No 0x20 case randomisation: under podman, whose resolv.conf lists aardvark-dns (the compose
-     * names) and then the host's resolver, about half the lookups of a service name fail with it.
-     */
+    /* No 0x20 case randomisation: with podman's resolv.conf (aardvark-dns for the compose
+     * names, then the host's resolver) about half the lookups of a service name fail with it. */
     evdns_base_set_option(loc->dns, "randomize-case:", "0");
     if (cfg->n_sentinels > 0) {
         loc->sentinel_redis.kind = CONFIG_REDIS_TCP;
