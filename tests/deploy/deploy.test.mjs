@@ -352,7 +352,7 @@ test('docker-compose.scale.yml: 3 instances behind HAProxy, Redis replicas and S
     let lastFail = 0;
     let primaryKill = null;
     const failed2 = {};
-    const until = Date.now() + 90000;
+    const until = Date.now() + 150000;
     const voter2 = async () => {
       while (Date.now() < until && ackedAfter < 40) {
         sent2++;
@@ -379,6 +379,11 @@ test('docker-compose.scale.yml: 3 instances behind HAProxy, Redis replicas and S
       `was killed), not acknowledged ${sent2 - acked2} ${JSON.stringify(failed2)}, in tally ${inTally2}; ` +
       `writes failed for ${lastFail ? ((lastFail - primaryGone) / 1000).toFixed(1) : 0} s; new primary ` +
       `${master.stdout.split('\n')[0]}`);
+    // How thamdo1 saw it: its link state changes since the kill.
+    const seen1 = (await run('podman', ['logs', '--since', '3m', p.container('thamdo1')]));
+    const linkLines = `${seen1.stdout}${seen1.stderr}`.split('\n')
+      .filter((l) => /sentinel|unavailable|ready again|primary|replica|WAIT/i.test(l) && !/ (GET|POST) \//.test(l));
+    console.log(`failover, as thamdo1 logged it:\n  ${linkLines.slice(-12).join('\n  ')}`);
     assert.notEqual(master.stdout.split('\n')[0], 'redis-primary', 'no failover');
     assert.ok(ackedAfter >= 40, `votes did not flow again after the failover (${ackedAfter} acknowledged)`);
     assert.ok(inTally2 >= acked2, `acknowledged votes lost across the failover: ${acked2 - inTally2}`);
