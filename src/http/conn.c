@@ -82,6 +82,7 @@ struct conns {
     size_t input_max;
     int cap;
     int paused;    /* enum conns_pause bits */
+    int taking;    /* a stop takes the accept queue: no pause at the cap */
     int stopping;  /* conns_close_idle was called */
     int final;     /* conns_close_unanswered was called */
     struct event *backoff_ev, *stop_ev;
@@ -361,7 +362,7 @@ static struct bufferevent *conns_bev_cb(struct event_base *base, void *arg)
     LIST_INSERT_HEAD(&cs->all, c, link);
     event_active(c->timer, EV_TIMEOUT, 1); /* the hook, once evhttp has made its connection */
     struct server *srv = cs->srv;
-    if (++srv->conns_open >= cs->cap && !cs->stopping) {
+    if (++srv->conns_open >= cs->cap && !cs->taking) {
         conns_pause(cs, CONNS_PAUSE_CAP);
         uint64_t now = clock_mono_ms();
         if (cs->cap_logged == 0 || now - cs->cap_logged >= CONNS_LOG_MS) {
@@ -473,6 +474,7 @@ static void conns_stop_accept_cb(evutil_socket_t fd, short what, void *arg)
 void conns_stop_listening(struct conns *cs, void (*done)(struct server *))
 {
     cs->listen_done = done;
+    cs->taking = 1;
     cs->stop_accept_until = clock_mono_ms() + CONNS_STOP_ACCEPT_MS;
     evtimer_del(cs->backoff_ev);
     conns_resume(cs, CONNS_PAUSE_CAP | CONNS_PAUSE_BACKOFF);
