@@ -8,9 +8,11 @@ set -eu
 RUN_PKGS="make gcc libc6-dev pkg-config libevent-dev libhiredis-dev libjansson-dev libssl-dev
       redis-server tzdata ca-certificates openssl"
 TEST_PKGS="libcmocka-dev clang clang-format cppcheck redis-tools nodejs chromium fonts-dejavu-core"
+# make limits: slow readers with a small receive buffer (python3), a low descriptor limit (prlimit)
+LIMITS_PKGS="python3 util-linux"
 case "${1:-all}" in
 run) PKGS="$RUN_PKGS" ;;
-all) PKGS="$RUN_PKGS $TEST_PKGS" ;;
+all) PKGS="$RUN_PKGS $TEST_PKGS $LIMITS_PKGS" ;;
 *)
     echo "usage: deps.sh [run|all]" >&2
     exit 2
