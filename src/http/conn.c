@@ -43,13 +43,13 @@
 #include "log.h"
 #include "server.h"
 
-#define CONNS_BACKOFF_MS      100  /* accepting paused after a failed accept */
-#define CONNS_LOG_MS          10000
-#define CONNS_STOP_GRACE_MS   1000 /* at a stop, a fresh connection's first byte must come by then */
-#define CONNS_STOP_ACCEPT_MS  1000 /* longest time spent taking the accept queue at a stop */
-#define CONNS_RESERVE         32   /* descriptors kept for the process... */
-#define CONNS_RESERVE_WORKER  16   /* ...and for each worker (Redis links, loop, eventfds) */
-#define CONNS_HEAD_SCAN_MAX   16384
+#define CONNS_BACKOFF_MS     100   /* accepting paused after a failed accept */
+#define CONNS_LOG_MS         10000 /* at most one line this often about accepting */
+#define CONNS_STOP_GRACE_MS  1000  /* a stop: a fresh connection's first byte by then */
+#define CONNS_STOP_ACCEPT_MS 1000  /* a stop: longest taking of the accept queue */
+#define CONNS_RESERVE        32    /* descriptors kept for the process... */
+#define CONNS_RESERVE_WORKER 16    /* ...and for each worker (Redis links, loop, eventfds) */
+#define CONNS_HEAD_SCAN_MAX  16384 /* bytes of a head scanned (evhttp stops at 8 KiB) */
 
 enum conn_state { CONN_IDLE, CONN_HEAD, CONN_BODY, CONN_BUSY };
 enum conns_pause { CONNS_PAUSE_CAP = 1, CONNS_PAUSE_BACKOFF = 2 };
@@ -63,28 +63,30 @@ struct conn {
     enum conn_state state;
     int fd;
     int hooked;
-    int counted;      /* counts in srv->inflight */
-    int served;       /* an answer has left: idle means kept alive */
-    int close_asked;  /* a stop: close when not busy */
-    int line_len;     /* head scan: bytes of the current line (CR aside) */
-    int lines;        /* head scan: lines ended */
+    int counted;     /* counts in srv->inflight */
+    int served;      /* an answer has left: idle means kept alive */
+    int close_asked; /* a stop: close when not busy */
+    int line_len;    /* head scan: bytes of the current line (CR aside) */
+    int lines;       /* head scan: lines ended */
     size_t scanned;
     void (*user_closecb)(struct evhttp_connection *, void *);
     void *user_closecb_arg;
     LIST_ENTRY(conn) link;
 };
 
+LIST_HEAD(conn_list, conn);
+
 struct conns {
     struct server *srv;
-    LIST_HEAD(, conn) all;
+    struct conn_list all;
     struct conn **by_fd; /* hooked connections by descriptor */
     size_t by_fd_len;
     size_t input_max;
     int cap;
-    int paused;    /* enum conns_pause bits */
-    int taking;    /* a stop takes the accept queue: no pause at the cap */
-    int stopping;  /* conns_close_idle was called */
-    int final;     /* conns_close_unanswered was called */
+    int paused;   /* enum conns_pause bits */
+    int taking;   /* a stop takes the accept queue: no pause at the cap */
+    int stopping; /* conns_close_idle was called */
+    int final;    /* conns_close_unanswered was called */
     struct event *backoff_ev, *stop_ev;
     void (*listen_done)(struct server *);
     uint64_t stop_accept_until;
@@ -101,9 +103,8 @@ long conns_total(const struct config *cfg, int nworkers, long *fd_limit)
     if (fd_limit)
         *fd_limit = soft;
     long n = nworkers < 1 ? 1 : nworkers;
-    long total = cfg->max_connections > 0
-                     ? cfg->max_connections
-                     : soft - CONNS_RESERVE - CONNS_RESERVE_WORKER * n;
+    long total = cfg->max_connections > 0 ? cfg->max_connections
+                                          : soft - CONNS_RESERVE - CONNS_RESERVE_WORKER * n;
     return total < n ? n : total;
 }
 
