@@ -10,22 +10,12 @@ import net from 'node:net';
 import {
   startRedis, startThamdo, makePoll, rawRequest, assertNoSanitizer, sleep,
 } from '../blackbox/lib/harness.mjs';
+import { get, ready } from './lib.mjs';
 
 const P = makePoll('gioi-han', { options: ['a', 'b'] });
 let redis;
 before(async () => { redis = await startRedis(); });
 after(async () => { await redis?.stop(); });
-
-const get = (p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
-
-async function ready(t) {
-  const deadline = Date.now() + 10000;
-  while (Date.now() < deadline) {
-    if ((await rawRequest(t.url, get('/readyz'), { timeout: 2000 })).status === 200) return;
-    await sleep(50);
-  }
-  throw new Error('not ready within 10 s');
-}
 
 /** CPU time (user + system) of pid, in seconds. */
 function cpuSeconds(pid) {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import {
   startRedis, startThamdo, makePoll, rawRequest, assertNoSanitizer, sleep,
 } from '../blackbox/lib/harness.mjs';
+import { get, until, ready } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TOKEN = 'limits-admin-token-0123456789';
@@ -24,26 +25,6 @@ const SERIES_LINE = /GET \/admin\/v1\/polls\/lon\/series 200 /g;
 let redis;
 before(async () => { redis = await startRedis(); });
 after(async () => { await redis?.stop(); });
-
-const get = (p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
-
-async function until(check, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out (${ms} ms) waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Ready, asked on connections that are closed at once (no idle connection stays open). */
-async function ready(t) {
-  const deadline = Date.now() + 10000;
-  while (Date.now() < deadline) {
-    if ((await rawRequest(t.url, get('/readyz'), { timeout: 2000 })).status === 200) return;
-    await sleep(50);
-  }
-  throw new Error('not ready within 10 s');
-}
 
 /** count slow readers (python3: an 8 KiB receive buffer each) of the large answer at rate bytes/s. */
 function slowReaders(t, count, rate) {
