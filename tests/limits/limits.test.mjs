@@ -71,7 +71,7 @@ test('1,000 connections trickling header bytes are cut by the header deadline; n
     + `${served} answered, slowest ${Math.max(...normal.map((r) => r.ms))} ms`);
   assert.equal(connected, N, 'every trickling connection was accepted');
   assert.equal(cutAfter.length, N, 'every trickling connection was cut');
-  assert.ok(Math.min(...cutAfter) >= DEADLINE - 10, 'none was cut before its deadline');
+  assert.ok(Math.min(...cutAfter) >= DEADLINE - 50, 'none was cut before its deadline');
   assert.ok(normal.length >= 5, 'normal readers came meanwhile');
   assert.equal(served, normal.length, `every normal reader was answered (each within 5 s): ${JSON.stringify(normal.filter((r) => r.status !== 200))}`);
   await t.stop();
