@@ -165,13 +165,20 @@ build/clang/thamdo: $(SRCS) $(GEN) | pkgcheck
 	@mkdir -p $(@D)
 	clang $(CSTD) $(WARN) -O2 $(PKG_CFLAGS) $(INC) -o $@ $(SRCS) $(PKG_LIBS)
 
+# Limits against slow and greedy clients and the graceful stop under load (tests/limits): heavy,
+# so once, on the release build, one file at a time; each prints its figures.
+.PHONY: limits
+limits: build/thamdo node_modules/.installed
+	@echo "== limits and graceful stop under load, release build"
+	ulimit -n $$(ulimit -Hn) 2>/dev/null; THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/limits/
+
 format:
 	clang-format -i $(SRCS) $(HDRS) tests/unit/*.c
 
 test: deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: lint all asan unit blackbox browser reliability test-deploy
+test-all: lint all asan unit blackbox browser reliability limits test-deploy
 
 clean:
 	rm -rf build

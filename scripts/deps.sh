@@ -11,12 +11,14 @@ RUN_PKGS="make gcc libc6-dev pkg-config libevent-dev libhiredis-dev libjansson-d
 TEST_PKGS="libcmocka-dev clang clang-format cppcheck redis-tools nodejs chromium fonts-dejavu-core"
 # The Prometheus project's parser of the /metrics text (tests/blackbox/metrics.test.mjs).
 OBS_PKGS="python3-prometheus-client"
+# make limits: slow readers with a small receive buffer (python3), a low descriptor limit (prlimit)
+LIMITS_PKGS="python3 util-linux"
 # make test-deploy: podman as root (runc, netavark with aardvark-dns for names between
 # containers, iptables for published ports), Debian's docker-compose, debootstrap for the base image.
 DEPLOY_PKGS="podman runc docker-compose debootstrap netavark aardvark-dns iptables"
 case "${1:-all}" in
 run) PKGS="$RUN_PKGS" ;;
-all) PKGS="$RUN_PKGS $TEST_PKGS $OBS_PKGS $DEPLOY_PKGS" ;;
+all) PKGS="$RUN_PKGS $TEST_PKGS $OBS_PKGS $LIMITS_PKGS $DEPLOY_PKGS" ;;
 deploy) PKGS="$DEPLOY_PKGS" ;;
 *)
     echo "usage: deps.sh [run|all|deploy]" >&2

@@ -1,8 +1,10 @@
 /* request.c - lifecycle of struct request: creation, voter id, the reply,
  * the access-log line, the free.
  *
- * Every reply path ends in request_done(), which sends, logs and frees.
- * Must not log cookies, voter ids or client addresses. */
+ * Every reply path ends in request_done(), which sends, logs and frees. The
+ * request counts in flight (srv->inflight, kept by conn.c) from
+ * request_new() until its answer's last byte has left, not until it was
+ * queued. Must not log cookies, voter ids or client addresses. */
 #include "request.h"
 
 #include <event2/buffer.h>
@@ -16,6 +18,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "conn.h"
 #include "http_util.h"
 #include "server.h"
 
@@ -65,7 +68,7 @@ struct request *request_new(struct server *srv, struct evhttp_request *req)
     }
     request_take_id(r);
     request_add_header(r, "X-Request-Id", r->id);
-    srv->inflight++;
+    conn_request_begin(srv, req);
     return r;
 }
 
@@ -131,7 +134,6 @@ static void request_prepare(struct request *r, int status)
 static void request_done(struct request *r)
 {
     json_decref(r->body);
-    r->srv->inflight--;
     free(r);
 }
 
@@ -182,6 +184,7 @@ struct evhttp_request *request_start_stream(struct request *r)
     struct evhttp_request *req = r->req;
     request_prepare(r, 200);
     evhttp_send_reply_start(req, 200, "OK");
+    conn_request_uncount(r->srv, req);
     request_done(r);
     return req;
 }

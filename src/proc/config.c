@@ -592,6 +592,52 @@ static int config_set_max_streams(struct config *cfg, const char *v, struct conf
     return 0;
 }
 
+/* Stopping and limits on slow or greedy clients. */
+static int config_set_ms(int *out, const char *v, long long min, long long max,
+                         struct config_err *e)
+{
+    long long ms;
+    if (text_parse_int(v, min, max, &ms)) {
+        e->why = min == 0 ? "expected milliseconds from 0 to 600000"
+                          : "expected milliseconds from 10 to 3600000";
+        return -1;
+    }
+    *out = (int)ms;
+    return 0;
+}
+
+static int config_set_lame_duck(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_ms(&cfg->lame_duck_ms, v, 0, 600000, e);
+}
+
+static int config_set_drain(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_ms(&cfg->drain_ms, v, 0, 600000, e);
+}
+
+static int config_set_header_timeout(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_ms(&cfg->header_timeout_ms, v, 10, 3600000, e);
+}
+
+static int config_set_body_timeout(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_ms(&cfg->body_timeout_ms, v, 10, 3600000, e);
+}
+
+static int config_set_max_connections(struct config *cfg, const char *v, struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, 0, 10000000, &n)) {
+        e->why = "expected a number of connections from 1 to 10000000 (0: from the descriptor "
+                 "limit)";
+        return -1;
+    }
+    cfg->max_connections = (int)n;
+    return 0;
+}
+
 static int config_set_online(struct config *cfg, const char *v, struct config_err *e)
 {
     if (config_set_minutes(&cfg->online_minutes, v, e))
@@ -695,6 +741,20 @@ static const struct config_opt config_opts[] = {
      "\"online\" counts distinct readers seen within this (5)", config_set_online},
     {"THAMDO_MAX_STREAMS", "max-streams", "N",
      "live results streams open at once in this process (20000; 0: off)", config_set_max_streams},
+    /* Stopping and limits on slow or greedy clients */
+    {"THAMDO_LAME_DUCK_MS", "lame-duck-ms", "MS",
+     "after a stop signal, /readyz fails this long before the listener closes (0)",
+     config_set_lame_duck},
+    {"THAMDO_DRAIN_MS", "drain-ms", "MS",
+     "longest wait at a stop for the answers still being sent (10000)", config_set_drain},
+    {"THAMDO_MAX_CONNECTIONS", "max-connections", "N",
+     "open connections at once in this process (0: the descriptor limit less a reserve)",
+     config_set_max_connections},
+    {"THAMDO_HEADER_TIMEOUT_MS", "header-timeout-ms", "MS",
+     "a request head must arrive whole within this of its first byte (10000)",
+     config_set_header_timeout},
+    {"THAMDO_BODY_TIMEOUT_MS", "body-timeout-ms", "MS",
+     "a request body must arrive whole within this of its head (30000)", config_set_body_timeout},
     {"THAMDO_DEMO", "demo", "BOOL", "serve the demo portal page at / (true)", config_set_demo},
     {"THAMDO_MODE", "mode", "production|test", "test enables test-only settings (production)",
      config_set_mode},
@@ -760,6 +820,9 @@ static void config_defaults(struct config *cfg)
     cfg->session_minutes = 30;
     cfg->online_minutes = 5;
     cfg->max_streams = 20000;
+    cfg->drain_ms = 10000;
+    cfg->header_timeout_ms = 10000;
+    cfg->body_timeout_ms = 30000;
     cfg->demo = 1;
     cfg->cookie.samesite = COOKIE_SAMESITE_LAX;
     cfg->cookie.max_age = 34560000;

@@ -92,10 +92,18 @@ struct config {
     char timezone[CONFIG_TZ_LEN];                             /* IANA name, e.g. Asia/Ho_Chi_Minh */
     char sites[CONFIG_SITES_MAX][CONFIG_SITE_LEN]; /* counter sites; the first is the default */
     size_t n_sites;
-    int visit_hits;            /* count every page view, not one per session */
-    int session_minutes;       /* a reader seen again within this is the same visit */
-    int online_minutes;        /* "online" = distinct readers seen within this */
-    int max_streams;           /* live results streams at once in the process (0: off) */
+    int visit_hits;      /* count every page view, not one per session */
+    int session_minutes; /* a reader seen again within this is the same visit */
+    int online_minutes;  /* "online" = distinct readers seen within this */
+    int max_streams;     /* live results streams at once in the process (0: off) */
+
+    /* Stopping and limits on slow or greedy clients (server.c, conn.c) */
+    int lame_duck_ms;      /* /readyz fails this long before the listener closes */
+    int drain_ms;          /* longest wait for the open connections at a stop */
+    int max_connections;   /* open connections in the process (0: from the descriptor limit) */
+    int header_timeout_ms; /* a request head must be complete this long after its first byte */
+    int body_timeout_ms;   /* a request body must be complete this long after its head */
+
     int threads;               /* event-loop workers, 1..CONFIG_THREADS_MAX */
     int demo;                  /* serve the demo portal page at / */
     int test_mode;             /* THAMDO_MODE=test */

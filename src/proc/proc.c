@@ -8,8 +8,9 @@
  * it got (THAMDO_LISTEN port 0 picks one port for all), all on the main
  * thread, so a failure stops the start before any thread runs; then "listening
  * on" is logged once and one thread per worker runs its loop.
+ * The soft descriptor limit is raised to the hard one first.
  * Stop: each signal adds 1 to every worker's stop eventfd (1: graceful, 2:
- * now); each worker adds 1 to the done eventfd when its loop has returned;
+ * hurry: server.c); each worker adds 1 to the done eventfd when its loop has returned;
  * when all have, they are joined. Must not touch a worker's loop from
  * here: the eventfds are the only channel. */
 #include "proc.h"
@@ -26,11 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "server.h"
 #include "version.h"
@@ -100,6 +103,29 @@ static void proc_abort_handler(int sig)
     raise(sig);
 }
 
+/* Raises the soft descriptor limit to the hard one, and says how many
+ * connections the workers keep open at once. */
+static void proc_raise_nofile(const struct config *cfg, int n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("nofile_not_raised", "cannot raise the descriptor limit to %llu: %s",
+                     (unsigned long long)want, strerror(errno));
+    }
+    long limit = 0;
+    long total = conns_total(cfg, n, &limit);
+    log_info("connection_cap", "at most %ld connections at once (descriptor limit %ld)", total,
+             limit);
+    if (cfg->max_connections > 0 && total > limit - 32)
+        log_warn("connection_cap_high",
+                 "THAMDO_MAX_CONNECTIONS=%d is near or above the descriptor limit (%ld): past "
+                 "it, accepting pauses %s",
+                 cfg->max_connections, limit, "for 100 ms at a time");
+}
+
 /* Binds every worker; 0, or 1 with the reason printed. */
 static int proc_bind(const struct config *cfg, struct proc_worker *w, int n)
 {
@@ -155,7 +181,8 @@ static void proc_tell_stop(struct proc_worker *w, int n)
 }
 
 /* Waits for the signals and for the workers' loops to end. */
-static void proc_wait(int sig_fd, int done_fd, struct proc_worker *w, int n, int running)
+static void proc_wait(const struct config *cfg, int sig_fd, int done_fd, struct proc_worker *w,
+                      int n, int running)
 {
     int signals = 0;
     while (running > 0) {
@@ -171,11 +198,12 @@ static void proc_wait(int sig_fd, int done_fd, struct proc_worker *w, int n, int
             const char *name = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
             if (++signals == 1)
                 log_info("stopping",
-                         "%s received: finishing the requests in flight (at most %d s), then "
-                         "stopping",
-                         name, SERVER_DRAIN_MS / 1000);
+                         "%s received: not ready; closing the listener in %d ms, then "
+                         "finishing the answers in flight (at most %d ms)",
+                         name, cfg->lame_duck_ms, cfg->drain_ms);
             else if (signals == 2)
-                log_warn("stopping_now", "second stop signal: stopping now");
+                log_warn("stopping_now",
+                         "second stop signal: answering what waits on Redis 503 and stopping");
             if (signals <= 2)
                 proc_tell_stop(w, n);
         }
@@ -210,6 +238,7 @@ int proc_run(const struct config *cfg)
         log_error("signal_wait_failed", "cannot wait for stop signals: %s", strerror(errno));
         goto out;
     }
+    proc_raise_nofile(cfg, n);
     if (proc_bind(cfg, w, n) != 0)
         goto out;
     for (int i = 0; i < n; i++) {
@@ -227,7 +256,7 @@ int proc_run(const struct config *cfg)
     } else {
         rc = 0;
     }
-    proc_wait(sig_fd, done_fd, w, n, running);
+    proc_wait(cfg, sig_fd, done_fd, w, n, running);
 
 out:
     for (int i = 0; i < n; i++) {

@@ -2,14 +2,22 @@
  * graceful stop.
  *
  * Lifecycle (proc.c drives it): server_init() on the main thread (loop,
- * evhttp, listener, store, timers) -> server_serve() on the worker's thread
- * -> a stop signal (proc.c writes the stop eventfd) -> stop accepting ->
- * wait for requests in flight here, and until every other worker has
- * drained too, so that kept-alive connections are served as long as the
- * process lives (bounded: 10 s) -> free the store (any request still
- * waiting on Redis is answered 503) -> free evhttp and the loop -> return.
- * A second stop signal breaks the loop at once. Must not parse requests:
- * that is dispatch.c and the handlers. */
+ * evhttp, listener, connections, store, timers) -> server_serve() on the
+ * worker's thread -> a stop signal (proc.c writes the stop eventfd):
+ *   1. stopping: /readyz answers 503, every answer says Connection: close,
+ *      live streams end; new connections are still served for
+ *      THAMDO_LAME_DUCK_MS (a load balancer's checks see it first);
+ *   2. the listener takes what waits in its accept queue, then closes
+ *      (conns_stop_listening); connections idle between requests close;
+ *   3. draining: until every connection has closed (each after its answer's
+ *      last byte has left), and every other worker has drained too, bounded
+ *      by THAMDO_DRAIN_MS;
+ *   4. final: connections without a request close, the store is freed (a
+ *      request still waiting on Redis is answered 503), and those answers
+ *      are written for up to SERVER_FLUSH_MS;
+ *   5. free evhttp and the loop, return.
+ * A second stop signal skips the lame duck and the drain (2 and 4 at once).
+ * Must not parse requests: that is dispatch.c and the handlers. */
 #include "server.h"
 
 #include <event2/event.h>
@@ -26,6 +34,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "config.h"
+#include "conn.h"
 #include "cookie.h"
 #include "events.h"
 #include "log.h"
@@ -39,6 +48,7 @@
 #define SERVER_STATUS_US  100000 /* how often a worker publishes whether its store is ready */
 #define SERVER_HEADER_MAX 8192
 #define SERVER_TIMEOUT_S  30
+#define SERVER_FLUSH_MS   1000 /* the 503s of the final step are written this long at most */
 
 int64_t server_now(const struct server *srv)
 {
@@ -103,7 +113,7 @@ static int server_others(const struct server *srv, int want_ready)
 
 int server_ready(const struct server *srv)
 {
-    return store_is_ready(srv->store) && server_others(srv, 1);
+    return !srv->stopping && srv->store && store_is_ready(srv->store) && server_others(srv, 1);
 }
 
 static void server_status_cb(evutil_socket_t fd, short what, void *arg)
@@ -111,7 +121,43 @@ static void server_status_cb(evutil_socket_t fd, short what, void *arg)
     struct server *srv = arg;
     (void)fd;
     (void)what;
-    atomic_store_explicit(&srv->ready_pub, store_is_ready(srv->store), memory_order_relaxed);
+    atomic_store_explicit(&srv->ready_pub, srv->store && store_is_ready(srv->store),
+                          memory_order_relaxed);
+}
+
+/* The store and what lives on it; a request still waiting on Redis is
+ * answered 503 (its connection still exists). */
+static void server_free_services(struct server *srv)
+{
+    store_free(srv->store);
+    srv->store = NULL;
+    cache_free(srv->cache);
+    srv->cache = NULL;
+    events_free(srv->events);
+    srv->events = NULL;
+    visits_cache_free(srv->visits); /* after the store: its fetches are answered */
+    srv->visits = NULL;
+}
+
+/* Step 4: nothing new is read; the answers still owed are given. */
+static void server_finish(struct server *srv)
+{
+    if (srv->final)
+        return;
+    srv->final = 1;
+    conns_close_unanswered(srv->conns);
+    if (srv->status_ev)
+        event_del(srv->status_ev);
+    int waiting = srv->inflight;
+    server_free_services(srv);
+    srv->flush_deadline_ms = clock_mono_ms() + SERVER_FLUSH_MS;
+    if (waiting > 0)
+        log_info("stop_answering_503",
+                 "worker %d: %d request(s) still waiting on Redis or being sent: answered "
+                 "503 where not yet, written for up to %d ms",
+                 srv->worker_id, waiting, SERVER_FLUSH_MS);
+    if (srv->conns_open == 0)
+        event_base_loopbreak(srv->base);
 }
 
 static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
@@ -119,15 +165,51 @@ static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
     struct server *srv = arg;
     (void)fd;
     (void)what;
-    atomic_store_explicit(&srv->busy_pub, srv->inflight > 0, memory_order_relaxed);
-    if (srv->inflight == 0 && server_others(srv, 0)) {
+    int busy = srv->conns_open > 0 || srv->inflight > 0;
+    atomic_store_explicit(&srv->busy_pub, busy, memory_order_relaxed);
+    uint64_t now = clock_mono_ms();
+    if (srv->final) {
+        if (srv->conns_open > 0 && now < srv->flush_deadline_ms)
+            return;
+        if (srv->conns_open > 0)
+            log_warn("stop_unsent",
+                     "worker %d: stopping with %d connection(s) whose answer did not leave "
+                     "within %d ms",
+                     srv->worker_id, srv->conns_open, SERVER_FLUSH_MS);
         event_base_loopbreak(srv->base);
-    } else if (clock_mono_ms() >= srv->drain_deadline_ms) {
-        if (srv->inflight > 0)
-            log_warn("stop_unanswered", "stopping with %d request(s) unanswered after %d s",
-                     srv->inflight, SERVER_DRAIN_MS / 1000);
+    } else if (!busy && server_others(srv, 0)) {
         event_base_loopbreak(srv->base);
+    } else if (now >= srv->drain_deadline_ms) {
+        if (busy)
+            log_warn("stop_unanswered",
+                     "worker %d: %d connection(s) still open after %d ms (THAMDO_DRAIN_MS)",
+                     srv->worker_id, srv->conns_open, srv->cfg->drain_ms);
+        server_finish(srv);
     }
+}
+
+/* Step 2 is over: the listener is closed. */
+static void server_listener_closed(struct server *srv)
+{
+    srv->listener_closed = 1;
+    conns_close_idle(srv->conns);
+    srv->drain_deadline_ms = clock_mono_ms() + (uint64_t)srv->cfg->drain_ms;
+    struct timeval tv = {0, SERVER_DRAIN_TICK};
+    event_add(srv->drain_ev, &tv);
+    if (srv->stop_requests >= 2)
+        server_finish(srv);
+}
+
+static void server_lame_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    (void)fd;
+    (void)what;
+    event_del(srv->lame_ev);
+    if (srv->listener_closing)
+        return;
+    srv->listener_closing = 1;
+    conns_stop_listening(srv->conns, server_listener_closed);
 }
 
 /* proc.c added the count of stop signals to the eventfd. */
@@ -138,24 +220,27 @@ static void server_stop_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n) || n == 0)
         return;
+    int before = srv->stop_requests;
     srv->stop_requests += n > 2 ? 2 : (int)n;
+    if (before == 0) {
+        log_debug("worker_draining", "worker %d: finishing %d request(s) in flight, then stopping",
+                  srv->worker_id, srv->inflight);
+        srv->stopping = 1;
+        events_stop(srv->events); /* streams are not waited for: they end now */
+    }
     if (srv->stop_requests >= 2) {
-        event_base_loopbreak(srv->base);
+        if (srv->listener_closed)
+            server_finish(srv);
+        else
+            server_lame_cb(-1, 0, srv); /* skips the lame duck; then finishes */
         return;
     }
-    if (srv->stopping)
-        return;
-    log_debug("worker_draining", "worker %d: finishing %d request(s) in flight, then stopping",
-              srv->worker_id, srv->inflight);
-    srv->stopping = 1;
-    events_stop(srv->events); /* streams are not waited for: they end now */
-    if (srv->listener) {
-        evhttp_del_accept_socket(srv->http, srv->listener);
-        srv->listener = NULL;
+    if (srv->cfg->lame_duck_ms > 0) {
+        struct timeval tv = {srv->cfg->lame_duck_ms / 1000, (srv->cfg->lame_duck_ms % 1000) * 1000};
+        evtimer_add(srv->lame_ev, &tv);
+    } else {
+        server_lame_cb(-1, 0, srv);
     }
-    srv->drain_deadline_ms = clock_mono_ms() + SERVER_DRAIN_MS;
-    struct timeval tv = {0, SERVER_DRAIN_TICK};
-    event_add(srv->drain_ev, &tv);
 }
 
 static void server_log_cb(evutil_socket_t fd, short what, void *arg)
@@ -218,11 +303,14 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
         evconnlistener_free(lev);
         return -1;
     }
+    /* What is read ahead of a handler: a head and the largest body. */
+    srv->conns = conns_new(srv, body_cap + SERVER_HEADER_MAX + 4096);
 
     srv->stop_ev = event_new(srv->base, srv->stop_fd, EV_READ | EV_PERSIST, server_stop_cb, srv);
     srv->drain_ev = event_new(srv->base, -1, EV_PERSIST, server_drain_cb, srv);
     srv->log_ev = evtimer_new(srv->base, server_log_cb, srv);
-    if (!srv->stop_ev || !srv->drain_ev || !srv->log_ev)
+    srv->lame_ev = evtimer_new(srv->base, server_lame_cb, srv);
+    if (!srv->stop_ev || !srv->drain_ev || !srv->log_ev || !srv->lame_ev)
         return -1;
     event_add(srv->stop_ev, NULL);
     if (n > 1) {
@@ -251,25 +339,24 @@ int server_bound_addr(const struct server *srv, struct sockaddr_storage *ss, soc
 
 void server_discard(struct server *srv)
 {
-    /* The store first: requests still waiting on Redis get their 503 while
-     * their connections exist; then evhttp closes the connections. */
-    store_free(srv->store);
-    srv->store = NULL;
-    cache_free(srv->cache);
-    srv->cache = NULL;
-    events_free(srv->events);
-    srv->events = NULL;
-    visits_cache_free(srv->visits); /* after the store: its fetches are answered */
-    srv->visits = NULL;
+    /* The store first (when the stop has not freed it): requests still
+     * waiting on Redis get their 503 while their connections exist; then
+     * evhttp closes the connections, the listener first. */
+    server_free_services(srv);
+    if (srv->http && srv->listener)
+        evhttp_del_accept_socket(srv->http, srv->listener);
+    srv->listener = NULL;
     if (srv->http)
         evhttp_free(srv->http);
     srv->http = NULL;
-    struct event *evs[] = {srv->stop_ev, srv->drain_ev, srv->log_ev, srv->status_ev};
+    conns_free(srv->conns);
+    srv->conns = NULL;
+    struct event *evs[] = {srv->stop_ev, srv->drain_ev, srv->log_ev, srv->status_ev, srv->lame_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
         if (evs[i])
             event_free(evs[i]);
     }
-    srv->stop_ev = srv->drain_ev = srv->log_ev = srv->status_ev = NULL;
+    srv->stop_ev = srv->drain_ev = srv->log_ev = srv->status_ev = srv->lame_ev = NULL;
     if (srv->base)
         event_base_free(srv->base);
     srv->base = NULL;

@@ -4,8 +4,10 @@
  * Owns, per worker: the event base, the listener (one SO_REUSEPORT socket of
  * the process's port), the store (its own Redis link), the count of requests
  * in flight, the request ids, the log of refused origins; the graceful stop
- * (stop accepting, finish what is in flight for up to 10 s, then answer the
- * rest 503). Nothing mutable is shared with another worker, except the two
+ * (readiness fails for THAMDO_LAME_DUCK_MS, the listener closes once its
+ * accept queue is served, the open connections finish for up to
+ * THAMDO_DRAIN_MS, then the rest waiting on Redis are answered 503 and
+ * written for up to 1 s more). Nothing mutable is shared with another worker, except the two
  * flags each publishes for the others (ready, busy), written only by its own
  * thread. The configuration is borrowed and read-only. Starting the threads,
  * signals and the exit status are proc.c's. Must not hold per-request state:
@@ -19,8 +21,6 @@
 
 #include "cors.h"
 
-#define SERVER_DRAIN_MS 10000 /* longest wait for requests in flight at a stop */
-
 struct config;
 struct event_base;
 struct evhttp;
@@ -30,6 +30,7 @@ struct store;
 struct cache;
 struct events;
 struct visits_cache;
+struct conns;
 
 struct server {
     const struct config *cfg;
@@ -43,15 +44,20 @@ struct server {
     struct cache *cache;   /* this loop's copy of the polls, fed by every instance's changes */
     struct events *events; /* live results streams (events.c) */
     struct visits_cache *visits; /* the counter's figures and calendar (visits_cache.c) */
-    struct event *stop_ev, *drain_ev, *log_ev, *status_ev;
+    struct conns *conns;         /* its connections, the cap, the deadlines (conn.c) */
+    struct event *stop_ev, *drain_ev, *log_ev, *status_ev, *lame_ev;
     int stop_fd;                /* eventfd: proc.c adds 1 per stop signal */
-    int stop_requests;          /* stop signals seen (2: stop now) */
-    int inflight;               /* requests received and not yet answered */
+    int stop_requests;          /* stop signals seen (2: hurry) */
+    int inflight;               /* requests received whose answer has not left */
+    int conns_open;             /* connections open (conn.c keeps it) */
     char request_id_prefix[16]; /* random per process, then the worker id */
     unsigned long long request_seq;
     struct cors_log cors_log; /* refused origins logged lately */
-    int stopping;             /* a stop signal arrived */
-    uint64_t drain_deadline_ms;
+    int stopping;             /* a stop signal arrived: /readyz fails */
+    int listener_closing;     /* the stop is taking the accept queue */
+    int listener_closed;      /* the stop closed the listener: draining */
+    int final;                /* the store is freed: the last answers are being written */
+    uint64_t drain_deadline_ms, flush_deadline_ms;
     atomic_int ready_pub; /* published for the other workers: the store is ready */
     atomic_int busy_pub;  /* published: not known to have drained (1 until it has) */
 };

@@ -30,6 +30,7 @@
 #include "api.h"
 #include "clock.h"
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "metrics.h"
 #include "poll.h"
@@ -136,7 +137,7 @@ static void events_stream_end(struct events_stream *s)
     if (s->req) {
         struct evhttp_connection *conn = evhttp_request_get_connection(s->req);
         if (conn)
-            evhttp_connection_set_closecb(conn, NULL, NULL);
+            conn_set_closecb(conn, NULL, NULL);
         /* Connected: the last chunk, then evhttp closes the connection
          * (Connection: close). Left: evhttp frees the request. */
         evhttp_send_reply_end(s->req);
@@ -370,7 +371,7 @@ static void events_start(struct request *r, struct events_poll *hub,
     hub->nstreams++;
     ev->nstreams++;
     metrics_gauge_add(METRICS_LIVE_STREAMS_OPEN, 1);
-    evhttp_connection_set_closecb(conn, events_close_cb, s);
+    conn_set_closecb(conn, events_close_cb, s);
     /* No read (idle) timeout: the client says nothing on a stream, and its
      * leaving is seen at once (evhttp keeps reading for the close). A client
      * that takes nothing for EVENTS_WRITE_TIMEOUT_S while data waits goes. */

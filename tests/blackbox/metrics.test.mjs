@@ -138,6 +138,7 @@ test('GET /metrics: the Prometheus text format, counting exactly the requests an
     assert.equal(value(m1, 'thamdo_redis_reconnects_total'), 0);
     assert.equal(value(m1, 'thamdo_redis_failovers_total'), 0);
     assert.equal(value(m1, 'thamdo_redis_timeouts_total'), 0);
+    assert.ok(value(m1, 'thamdo_http_connections_open') >= 1, 'the scrape\'s own connection is open');
 
     const version = (await runThamdo({ args: ['--version'] })).stdout.trim().split(/\s+/).pop();
     assert.equal(value(m1, 'thamdo_build_info', { version }), 1, `build info of ${version}`);

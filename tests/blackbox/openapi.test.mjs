@@ -509,7 +509,8 @@ test('Redis down: 503 store_unavailable (JSON, Retry-After) and the embed page s
 
 test('readyz while stopping: 503 shutting_down on a kept-alive connection', async (tc) => {
   const r2 = await startRedis();
-  const t = await startThamdo({ redis: r2, polls: [P.fixed], env: { THAMDO_REDIS_TIMEOUT_MS: '3000' } });
+  // The lame duck keeps the listener and the kept-alive connections while /readyz fails.
+  const t = await startThamdo({ redis: r2, polls: [P.fixed], env: { THAMDO_REDIS_TIMEOUT_MS: '3000', THAMDO_LAME_DUCK_MS: '2000' } });
   // Two idle kept-alive connections in fetch's pool.
   await Promise.all([request(t.url, 'GET', '/healthz'), request(t.url, 'GET', '/healthz')]);
   r2.pause(); // a request that needs Redis now stays in flight...

@@ -255,12 +255,15 @@ const LISTEN_RE = /listening on http:\/\/(\[[^\]]+\]|[^/:\s]+):(\d+)\/ with (\d+
 
 /**
  * Starts thamdo and waits for "listening on http://HOST:PORT/".
- * opts: see thamdoEnv, plus args (argv), rawEnv (use exactly this env on top of the child defaults).
+ * opts: see thamdoEnv, plus args (argv), rawEnv (use exactly this env on top of the child defaults),
+ * wrap (a command that execs the binary, e.g. ['prlimit', '--nofile=256:256', '--']: the pid stays thamdo's).
  */
 export async function startThamdo(opts = {}) {
   const env = opts.rawEnv ?? thamdoEnv(opts);
   assert.ok(fs.existsSync(THAMDO_BIN), `thamdo binary not found at ${THAMDO_BIN}`);
-  const proc = spawn(THAMDO_BIN, opts.args || [], {
+  const wrap = opts.wrap || [];
+  const argv = [...wrap.slice(1), ...(wrap.length ? [THAMDO_BIN] : []), ...(opts.args || [])];
+  const proc = spawn(wrap.length ? wrap[0] : THAMDO_BIN, argv, {
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: a last-resort kill -9 also reaches its children
