@@ -153,6 +153,18 @@ async function waitSentinels(p, timeout = 60000) {
   }
 }
 
+/** Waits until the primary has both replicas online (WAIT 1 can then be had), bounded. */
+async function waitReplicas(p, timeout = 60000) {
+  const until = Date.now() + timeout;
+  let info = '';
+  for (;;) {
+    info = (await run('podman', ['exec', p.container('redis-primary'), 'redis-cli', 'info', 'replication'])).stdout;
+    if ((info.match(/state=online/g) || []).length === 2) return;
+    assert.ok(Date.now() < until, `replicas not online within ${timeout} ms:\n${info}`);
+    await sleep(250);
+  }
+}
+
 /** GETs url until it answers 200, bounded. */
 async function waitAnswering(base, urlPath, timeout = 60000) {
   const until = Date.now() + timeout;
@@ -261,6 +273,7 @@ test('docker-compose.scale.yml: 3 instances behind HAProxy, Redis replicas and S
     await p.up();
     for (const s of ['thamdo1', 'thamdo2', 'thamdo3']) await waitHealthy(p.container(s));
     await waitAnswering(p.base, '/readyz');
+    await waitReplicas(p);
     const healthyMs = Date.now() - t0;
 
     // HAProxy spreads the requests over the three instances (each has its own request-id prefix).
