@@ -2,7 +2,9 @@
 #
 #   make run     build, install what is missing, start on the embedded default
 #   make test    everything: lint, unit tests, black-box tests (release and
-#                sanitizer builds), browser tests
+#                sanitizer builds), browser tests, reliability (Redis killed,
+#                Sentinel failover), limits (slow and greedy clients, stop under
+#                load), test-deploy (the image and both compose files in podman)
 #   make deps    install the Debian packages the build, run and tests need
 #                (make run installs only those of the build and run)
 #   make bench   throughput benchmark (wrk) against the bare evhttp ceiling,
