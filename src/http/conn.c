@@ -40,6 +40,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "framing.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -70,6 +71,7 @@ struct conn {
     int line_len;    /* head scan: bytes of the current line (CR aside) */
     int lines;       /* head scan: lines ended */
     size_t scanned;
+    struct framing_scan framing; /* the request's bytes, read strictly (framing.h) */
     void (*user_closecb)(struct evhttp_connection *, void *);
     void *user_closecb_arg;
     LIST_ENTRY(conn) link;
@@ -225,7 +227,28 @@ static void conn_head_start(struct conn *c)
     c->line_len = 0;
     c->lines = 0;
     c->scanned = 0;
+    framing_scan_reset(&c->framing);
     conn_arm(c, CONN_HEAD, c->cs->srv->cfg->header_timeout_ms);
+}
+
+/* Feeds the request's bytes in buf from offset to its framing scan. */
+static void conn_frame(struct conn *c, struct evbuffer *buf, size_t from)
+{
+    size_t len = evbuffer_get_length(buf);
+    while (from < len) {
+        struct evbuffer_ptr p;
+        struct evbuffer_iovec v[8];
+        if (evbuffer_ptr_set(buf, &p, from, EVBUFFER_PTR_SET) != 0)
+            return;
+        int n = evbuffer_peek(buf, (ev_ssize_t)(len - from), &p, v, 8);
+        if (n <= 0)
+            return;
+        for (int i = 0; i < n && i < 8 && from < len; i++) {
+            size_t k = v[i].iov_len < len - from ? v[i].iov_len : len - from;
+            framing_scan_feed(&c->framing, v[i].iov_base, k);
+            from += k;
+        }
+    }
 }
 
 /* Scans buf from offset for the empty line ending the head (a line ends
@@ -271,10 +294,12 @@ static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
         return;
     if (c->state == CONN_IDLE && c->hooked)
         conn_head_start(c);
-    if (c->state == CONN_HEAD) {
-        size_t len = evbuffer_get_length(buf);
-        conn_scan(c, buf, len >= info->n_added ? len - info->n_added : 0);
-    }
+    size_t len = evbuffer_get_length(buf);
+    size_t from = len >= info->n_added ? len - info->n_added : 0;
+    if (c->state == CONN_HEAD || c->state == CONN_BODY)
+        conn_frame(c, buf, from);
+    if (c->state == CONN_HEAD)
+        conn_scan(c, buf, from);
 }
 
 /* Finds the connection evhttp made around c's bufferevent, one loop turn
@@ -315,6 +340,7 @@ static void conn_hook(struct conn *c)
     }
     if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
         conn_head_start(c);
+        conn_frame(c, bufferevent_get_input(c->bev), 0);
         conn_scan(c, bufferevent_get_input(c->bev), 0);
     } else if (cs->stopping) {
         conn_arm(c, CONN_IDLE, CONNS_STOP_GRACE_MS);
@@ -407,6 +433,7 @@ static void conn_complete_cb(struct evhttp_request *req, void *arg)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     if (evbuffer_get_length(in) > 0 && !c->cs->final) {
         conn_head_start(c); /* the next request, sent ahead */
+        conn_frame(c, in, 0);
         conn_scan(c, in, 0);
         return;
     }
@@ -428,6 +455,12 @@ void conn_request_begin(struct server *srv, struct evhttp_request *req)
         srv->inflight++;
     }
     evhttp_request_set_on_complete_cb(req, conn_complete_cb, c);
+}
+
+int conn_request_flaws(struct server *srv, struct evhttp_request *req)
+{
+    struct conn *c = conns_find(srv->conns, evhttp_request_get_connection(req));
+    return c ? c->framing.flaws : 0;
 }
 
 void conn_request_uncount(struct server *srv, struct evhttp_request *req)

@@ -54,6 +54,10 @@ void conns_close_unanswered(struct conns *cs);
  * has left or its connection closed. */
 void conn_request_begin(struct server *srv, struct evhttp_request *req);
 
+/* What the byte-level scan of req's bytes found wrong (enum framing_flaw
+ * bits; 0 when its connection is not one of conns'). */
+int conn_request_flaws(struct server *srv, struct evhttp_request *req);
+
 /* A stream started on req: no longer counted in flight. */
 void conn_request_uncount(struct server *srv, struct evhttp_request *req);
 

@@ -287,7 +287,8 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
     evhttp_set_max_body_size(srv->http, (ev_ssize_t)body_cap);
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                               EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
-                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                              EVHTTP_REQ_CONNECT | EVHTTP_REQ_TRACE);
     evhttp_set_gencb(srv->http, dispatch_handle, srv);
 
     /* Every worker's socket has SO_REUSEPORT: the kernel spreads the
