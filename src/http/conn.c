@@ -231,32 +231,37 @@ static void conn_head_start(struct conn *c)
     conn_arm(c, CONN_HEAD, c->cs->srv->cfg->header_timeout_ms);
 }
 
-/* Feeds the request's bytes in buf from offset to its framing scan. */
-static void conn_frame(struct conn *c, struct evbuffer *buf, size_t from)
+/* The head's end is still looked for (evhttp gives up on a longer head). */
+static int conn_scanning_head(const struct conn *c)
 {
-    size_t len = evbuffer_get_length(buf);
-    while (from < len) {
-        struct evbuffer_ptr p;
-        struct evbuffer_iovec v[8];
-        if (evbuffer_ptr_set(buf, &p, from, EVBUFFER_PTR_SET) != 0)
-            return;
-        int n = evbuffer_peek(buf, (ev_ssize_t)(len - from), &p, v, 8);
-        if (n <= 0)
-            return;
-        for (int i = 0; i < n && i < 8 && from < len; i++) {
-            size_t k = v[i].iov_len < len - from ? v[i].iov_len : len - from;
-            framing_scan_feed(&c->framing, v[i].iov_base, k);
-            from += k;
-        }
-    }
+    return c->state == CONN_HEAD && c->scanned < CONNS_HEAD_SCAN_MAX;
 }
 
-/* Scans buf from offset for the empty line ending the head (a line ends
- * with LF, a CR before it aside, as evhttp reads lines). */
+/* Looks in s for the empty line ending the head (a line ends with LF, a CR
+ * before it aside, as evhttp reads lines). */
+static void conn_scan_head(struct conn *c, const char *s, size_t k)
+{
+    for (size_t j = 0; j < k; j++) {
+        if (s[j] == '\n') {
+            if (c->line_len == 0 && c->lines > 0) {
+                conn_arm(c, CONN_BODY, c->cs->srv->cfg->body_timeout_ms);
+                return;
+            }
+            c->lines++;
+            c->line_len = 0;
+        } else if (s[j] != '\r') {
+            c->line_len++;
+        }
+    }
+    c->scanned += k;
+}
+
+/* Reads the request's bytes in buf from offset: each goes to its framing
+ * scan (framing.h), and those of the head to the search for its end. */
 static void conn_scan(struct conn *c, struct evbuffer *buf, size_t from)
 {
     size_t len = evbuffer_get_length(buf);
-    while (c->state == CONN_HEAD && from < len && c->scanned < CONNS_HEAD_SCAN_MAX) {
+    while (from < len && (conn_scanning_head(c) || !framing_scan_done(&c->framing))) {
         struct evbuffer_ptr p;
         struct evbuffer_iovec v[4];
         if (evbuffer_ptr_set(buf, &p, from, EVBUFFER_PTR_SET) != 0)
@@ -264,25 +269,12 @@ static void conn_scan(struct conn *c, struct evbuffer *buf, size_t from)
         int n = evbuffer_peek(buf, (ev_ssize_t)(len - from), &p, v, 4);
         if (n <= 0)
             return;
-        for (int i = 0; i < n && i < 4; i++) {
-            const char *s = v[i].iov_base;
-            size_t k = v[i].iov_len;
-            if (k > len - from)
-                k = len - from;
-            for (size_t j = 0; j < k; j++) {
-                if (s[j] == '\n') {
-                    if (c->line_len == 0 && c->lines > 0) {
-                        conn_arm(c, CONN_BODY, c->cs->srv->cfg->body_timeout_ms);
-                        return;
-                    }
-                    c->lines++;
-                    c->line_len = 0;
-                } else if (s[j] != '\r') {
-                    c->line_len++;
-                }
-            }
+        for (int i = 0; i < n && i < 4 && from < len; i++) {
+            size_t k = v[i].iov_len < len - from ? v[i].iov_len : len - from;
+            framing_scan_feed(&c->framing, v[i].iov_base, k);
+            if (conn_scanning_head(c))
+                conn_scan_head(c, v[i].iov_base, k);
             from += k;
-            c->scanned += k;
         }
     }
 }
@@ -297,8 +289,6 @@ static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
     size_t len = evbuffer_get_length(buf);
     size_t from = len >= info->n_added ? len - info->n_added : 0;
     if (c->state == CONN_HEAD || c->state == CONN_BODY)
-        conn_frame(c, buf, from);
-    if (c->state == CONN_HEAD)
         conn_scan(c, buf, from);
 }
 
@@ -340,7 +330,6 @@ static void conn_hook(struct conn *c)
     }
     if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
         conn_head_start(c);
-        conn_frame(c, bufferevent_get_input(c->bev), 0);
         conn_scan(c, bufferevent_get_input(c->bev), 0);
     } else if (cs->stopping) {
         conn_arm(c, CONN_IDLE, CONNS_STOP_GRACE_MS);
@@ -433,7 +422,6 @@ static void conn_complete_cb(struct evhttp_request *req, void *arg)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     if (evbuffer_get_length(in) > 0 && !c->cs->final) {
         conn_head_start(c); /* the next request, sent ahead */
-        conn_frame(c, in, 0);
         conn_scan(c, in, 0);
         return;
     }

@@ -197,6 +197,11 @@ void framing_scan_feed(struct framing_scan *s, const char *p, size_t n)
     }
 }
 
+int framing_scan_done(const struct framing_scan *s)
+{
+    return s->phase == FRAMING_DONE;
+}
+
 /* ---------------------------------------------------------------- the parsed head */
 
 /* A header name is a token (RFC 9110 5.1): no white space, no separator. */

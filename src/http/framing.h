@@ -45,6 +45,9 @@ void framing_scan_reset(struct framing_scan *s);
 /* Reads n more bytes of the request; bytes past its end are ignored. */
 void framing_scan_feed(struct framing_scan *s, const char *p, size_t n);
 
+/* The request's end was reached, or a flaw found: nothing more to read. */
+int framing_scan_done(const struct framing_scan *s);
+
 /* Refuses r (400 bad_framing, Connection: close) when its framing is
  * ambiguous: flaws are the scan's, the rest is read from r's head as evhttp
  * parsed it. Returns 1 when it answered (r is freed), 0 when r may go on. */
