@@ -20,6 +20,10 @@
  * holding a reference on the bufferevent until then; if evhttp freed it in
  * between, the callbacks are gone and the conn is released.
  *
+ * Framing: every byte of a request's head (and of a chunked body) goes to
+ * its framing scan (framing.h) as it arrives, before evhttp parses it; the
+ * handler learns what it found (conn_request_flaws).
+ *
  * Accepting: at the cap the listener is disabled until a connection
  * closes; when accept fails otherwise (EMFILE, ENFILE...) it is disabled for
  * CONNS_BACKOFF_MS, and said at most once per CONNS_LOG_MS. Must not parse
