@@ -20,6 +20,10 @@
  * holding a reference on the bufferevent until then; if evhttp freed it in
  * between, the callbacks are gone and the conn is released.
  *
+ * Framing: every byte of a request's head (and of a chunked body) goes to
+ * its framing scan (framing.h) as it arrives, before evhttp parses it; the
+ * handler learns what it found (conn_request_flaws).
+ *
  * Accepting: at the cap the listener is disabled until a connection
  * closes; when accept fails otherwise (EMFILE, ENFILE...) it is disabled for
  * CONNS_BACKOFF_MS, and said at most once per CONNS_LOG_MS. Must not parse
@@ -40,6 +44,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "framing.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -70,6 +75,7 @@ struct conn {
     int line_len;    /* head scan: bytes of the current line (CR aside) */
     int lines;       /* head scan: lines ended */
     size_t scanned;
+    struct framing_scan framing; /* the request's bytes, read strictly (framing.h) */
     void (*user_closecb)(struct evhttp_connection *, void *);
     void *user_closecb_arg;
     LIST_ENTRY(conn) link;
@@ -225,15 +231,41 @@ static void conn_head_start(struct conn *c)
     c->line_len = 0;
     c->lines = 0;
     c->scanned = 0;
+    framing_scan_reset(&c->framing);
     conn_arm(c, CONN_HEAD, c->cs->srv->cfg->header_timeout_ms);
 }
 
-/* Scans buf from offset for the empty line ending the head (a line ends
- * with LF, a CR before it aside, as evhttp reads lines). */
+/* The head's end is still looked for (evhttp gives up on a longer head). */
+static int conn_scanning_head(const struct conn *c)
+{
+    return c->state == CONN_HEAD && c->scanned < CONNS_HEAD_SCAN_MAX;
+}
+
+/* Looks in s for the empty line ending the head (a line ends with LF, a CR
+ * before it aside, as evhttp reads lines). */
+static void conn_scan_head(struct conn *c, const char *s, size_t k)
+{
+    for (size_t j = 0; j < k; j++) {
+        if (s[j] == '\n') {
+            if (c->line_len == 0 && c->lines > 0) {
+                conn_arm(c, CONN_BODY, c->cs->srv->cfg->body_timeout_ms);
+                return;
+            }
+            c->lines++;
+            c->line_len = 0;
+        } else if (s[j] != '\r') {
+            c->line_len++;
+        }
+    }
+    c->scanned += k;
+}
+
+/* Reads the request's bytes in buf from offset: each goes to its framing
+ * scan (framing.h), and those of the head to the search for its end. */
 static void conn_scan(struct conn *c, struct evbuffer *buf, size_t from)
 {
     size_t len = evbuffer_get_length(buf);
-    while (c->state == CONN_HEAD && from < len && c->scanned < CONNS_HEAD_SCAN_MAX) {
+    while (from < len && (conn_scanning_head(c) || !framing_scan_done(&c->framing))) {
         struct evbuffer_ptr p;
         struct evbuffer_iovec v[4];
         if (evbuffer_ptr_set(buf, &p, from, EVBUFFER_PTR_SET) != 0)
@@ -241,25 +273,12 @@ static void conn_scan(struct conn *c, struct evbuffer *buf, size_t from)
         int n = evbuffer_peek(buf, (ev_ssize_t)(len - from), &p, v, 4);
         if (n <= 0)
             return;
-        for (int i = 0; i < n && i < 4; i++) {
-            const char *s = v[i].iov_base;
-            size_t k = v[i].iov_len;
-            if (k > len - from)
-                k = len - from;
-            for (size_t j = 0; j < k; j++) {
-                if (s[j] == '\n') {
-                    if (c->line_len == 0 && c->lines > 0) {
-                        conn_arm(c, CONN_BODY, c->cs->srv->cfg->body_timeout_ms);
-                        return;
-                    }
-                    c->lines++;
-                    c->line_len = 0;
-                } else if (s[j] != '\r') {
-                    c->line_len++;
-                }
-            }
+        for (int i = 0; i < n && i < 4 && from < len; i++) {
+            size_t k = v[i].iov_len < len - from ? v[i].iov_len : len - from;
+            framing_scan_feed(&c->framing, v[i].iov_base, k);
+            if (conn_scanning_head(c))
+                conn_scan_head(c, v[i].iov_base, k);
             from += k;
-            c->scanned += k;
         }
     }
 }
@@ -271,10 +290,10 @@ static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
         return;
     if (c->state == CONN_IDLE && c->hooked)
         conn_head_start(c);
-    if (c->state == CONN_HEAD) {
-        size_t len = evbuffer_get_length(buf);
-        conn_scan(c, buf, len >= info->n_added ? len - info->n_added : 0);
-    }
+    size_t len = evbuffer_get_length(buf);
+    size_t from = len >= info->n_added ? len - info->n_added : 0;
+    if (c->state == CONN_HEAD || c->state == CONN_BODY)
+        conn_scan(c, buf, from);
 }
 
 /* Finds the connection evhttp made around c's bufferevent, one loop turn
@@ -428,6 +447,12 @@ void conn_request_begin(struct server *srv, struct evhttp_request *req)
         srv->inflight++;
     }
     evhttp_request_set_on_complete_cb(req, conn_complete_cb, c);
+}
+
+int conn_request_flaws(struct server *srv, struct evhttp_request *req)
+{
+    struct conn *c = conns_find(srv->conns, evhttp_request_get_connection(req));
+    return c ? c->framing.flaws : 0;
 }
 
 void conn_request_uncount(struct server *srv, struct evhttp_request *req)

@@ -8,8 +8,9 @@
  * and conns learns of its close (closecb). request.c tells it when a request
  * is handed to a handler (conn_request_begin) and when a stream starts
  * (conn_request_uncount); evhttp tells it when an answer's last byte has left
- * (on_complete). Until then a request counts in srv->inflight. Must not parse
- * HTTP (evhttp does) nor answer requests. */
+ * (on_complete). Until then a request counts in srv->inflight. Each request's
+ * bytes go to framing.c's scan as they arrive. Must not parse HTTP (evhttp
+ * does; framing.c reads the framing) nor answer requests. */
 #ifndef THAMDO_CONN_H
 #define THAMDO_CONN_H
 
@@ -53,6 +54,10 @@ void conns_close_unanswered(struct conns *cs);
 /* A request was handed to its handler: it counts in flight until its answer
  * has left or its connection closed. */
 void conn_request_begin(struct server *srv, struct evhttp_request *req);
+
+/* What the byte-level scan of req's bytes found wrong (enum framing_flaw
+ * bits; 0 when its connection is not one of conns'). */
+int conn_request_flaws(struct server *srv, struct evhttp_request *req);
 
 /* A stream started on req: no longer counted in flight. */
 void conn_request_uncount(struct server *srv, struct evhttp_request *req);

@@ -14,10 +14,12 @@
 #include "assets.h"
 #include "auth.h"
 #include "config.h"
+#include "conn.h"
 #include "cors.h"
 #include "embed.h"
 #include "events.h"
 #include "exposition.h"
+#include "framing.h"
 #include "metrics.h"
 #include "request.h"
 #include "router.h"
@@ -140,6 +142,8 @@ void dispatch_handle(struct evhttp_request *req, void *arg)
     struct route_match m;
     char allow[96];
     struct request *r = request_new(arg, req);
+    if (framing_refuse(r, conn_request_flaws(r->srv, req)))
+        return;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 
     enum router_result res =

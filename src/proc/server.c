@@ -285,9 +285,12 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
      * evhttp before they are read. */
     size_t body_cap = cfg->max_body * 16 > 65536 + 1024 ? cfg->max_body * 16 : 65536 + 1024;
     evhttp_set_max_body_size(srv->http, (ev_ssize_t)body_cap);
+    /* CONNECT and TRACE reach the service too (dispatch refuses them in
+     * JSON): evhttp's own 501 keeps a CONNECT's connection open. */
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                               EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PUT |
-                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                              EVHTTP_REQ_CONNECT | EVHTTP_REQ_TRACE);
     evhttp_set_gencb(srv->http, dispatch_handle, srv);
 
     /* Every worker's socket has SO_REUSEPORT: the kernel spreads the
