@@ -95,8 +95,14 @@ void request_voter(struct request *r, int mint)
     {
         if (strcasecmp(h->key, "Cookie") != 0)
             continue;
-        if (!r->has_voter && cookie_from_header(conf, h->value, r->voter) == 0)
+        /* A value under the current secret wins over one under a previous. */
+        unsigned char id[COOKIE_ID_LEN];
+        int got = r->has_voter && !r->reissue ? -1 : cookie_from_header(conf, h->value, id);
+        if (got == 0 || (got == COOKIE_PREVIOUS && !r->has_voter)) {
+            memcpy(r->voter, id, COOKIE_ID_LEN);
             r->has_voter = 1;
+            r->reissue = got == COOKIE_PREVIOUS; /* the reply signs it with the current secret */
+        }
         seen_from_header(&r->seen, conf, h->value);
     }
     if (r->has_voter)
@@ -113,7 +119,7 @@ void request_voter(struct request *r, int mint)
  * is sent by the caller's send function between prepare and done. */
 static void request_prepare(struct request *r, int status)
 {
-    if (r->minted) {
+    if (r->minted || r->reissue) {
         char cookie[256];
         if (cookie_set_header(&r->srv->cfg->cookie, r->voter, cookie, sizeof(cookie)) > 0)
             request_add_header(r, "Set-Cookie", cookie);

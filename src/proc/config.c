@@ -221,6 +221,60 @@ static int config_set_secret_file(struct config *cfg, const char *v, struct conf
     return 0;
 }
 
+/* Adds the previous secrets of list, split at any of seps; blanks and the
+ * white space around each are skipped. */
+static int config_add_previous(struct config *cfg, const char *list, const char *seps,
+                               struct config_err *e)
+{
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, seps);
+        const char *next = p[len] ? p + len + 1 : p + len;
+        while (len > 0 && strchr(" \t\r", p[len - 1]))
+            len--;
+        while (len > 0 && strchr(" \t\r", *p)) {
+            p++;
+            len--;
+        }
+        if (len > 0) {
+            if (len < COOKIE_SECRET_MIN || len > COOKIE_SECRET_MAX) {
+                e->why = "each previous secret must be from 32 to 256 bytes long";
+                return -1;
+            }
+            if (cfg->cookie.n_previous == COOKIE_PREVIOUS_MAX) {
+                e->why = "at most 8 previous secrets";
+                return -1;
+            }
+            struct cookie_key *k = &cfg->cookie.previous[cfg->cookie.n_previous++];
+            memcpy(k->secret, p, len);
+            k->len = len;
+        }
+        p = next;
+    }
+    return 0;
+}
+
+static int config_set_secret_previous(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_add_previous(cfg, v, ",", e);
+}
+
+static int config_set_secret_previous_file(struct config *cfg, const char *v, struct config_err *e)
+{
+    char buf[COOKIE_PREVIOUS_MAX * (COOKIE_SECRET_MAX + 2) + 1];
+    FILE *f = fopen(v, "rb");
+    if (!f) {
+        e->why = "cannot read the file";
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    int rc = config_add_previous(cfg, buf, "\n", e);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
+}
+
 static int config_set_polls_file(struct config *cfg, const char *v, struct config_err *e)
 {
     if (config_copy(cfg->polls_file, sizeof(cfg->polls_file), v, &e->why))
@@ -692,6 +746,12 @@ static const struct config_opt config_opts[] = {
      config_set_secret},
     {"THAMDO_SECRET_FILE", "secret-file", "FILE", "file holding the cookie signing secret",
      config_set_secret_file},
+    {"THAMDO_SECRET_PREVIOUS", "secret-previous", "SECRETS",
+     "earlier cookie secrets still accepted, comma-separated; their cookies are signed anew",
+     config_set_secret_previous},
+    {"THAMDO_SECRET_PREVIOUS_FILE", "secret-previous-file", "FILE",
+     "file with earlier cookie secrets, one per line (adds to THAMDO_SECRET_PREVIOUS)",
+     config_set_secret_previous_file},
     {"THAMDO_POLLS_FILE", "polls-file", "FILE", "polls to create at start if missing (JSON)",
      config_set_polls_file},
     {"THAMDO_KEY_PREFIX", "key-prefix", "PREFIX", "prefix of every Redis key (thamdo:)",
@@ -966,6 +1026,7 @@ void config_free(struct config *cfg)
 {
     cookie_conf_unkey(&cfg->cookie);
     OPENSSL_cleanse(cfg->cookie.secret, sizeof(cfg->cookie.secret));
+    OPENSSL_cleanse(cfg->cookie.previous, sizeof(cfg->cookie.previous));
     OPENSSL_cleanse(cfg->redis.password, sizeof(cfg->redis.password));
     OPENSSL_cleanse(cfg->sentinel_password, sizeof(cfg->sentinel_password));
     OPENSSL_cleanse(cfg->admin_tokens, sizeof(cfg->admin_tokens));
