@@ -19,6 +19,7 @@
 #include "events.h"
 #include "exposition.h"
 #include "metrics.h"
+#include "page.h"
 #include "request.h"
 #include "router.h"
 #include "server.h"
@@ -39,6 +40,7 @@ static void dispatch_demo(struct request *r)
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
         return;
     }
+    page_frame_headers(r, PAGE_FRAME_SELF);
     assets_serve(r, "index.html");
 }
 
@@ -52,6 +54,13 @@ static void dispatch_static(struct request *r);
 static void dispatch_admin_slash(struct request *r)
 {
     request_reply_redirect(r, "/admin/");
+}
+
+/* The dashboard: never framed, by any page. */
+static void dispatch_admin_page(struct request *r)
+{
+    page_frame_headers(r, PAGE_FRAME_NONE);
+    admin_page(r);
 }
 
 static const struct route dispatch_table[] = {
@@ -72,7 +81,7 @@ static const struct route dispatch_table[] = {
     {"/widget.js", ROUTER_GET, 0, 0, dispatch_widget},
     {"/static/:name", ROUTER_GET, 0, 0, dispatch_static},
     {"/admin", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, dispatch_admin_slash},
-    {"/admin/", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, admin_page},
+    {"/admin/", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, dispatch_admin_page},
     {"/admin/v1/polls", ROUTER_GET, 0, DISPATCH_ADMIN, admin_poll_list},
     {"/admin/v1/polls", ROUTER_POST, 0, DISPATCH_ADMIN, admin_poll_create},
     {"/admin/v1/polls/:id", ROUTER_GET, 0, DISPATCH_ADMIN | DISPATCH_POLL, admin_poll_get},

@@ -87,9 +87,27 @@ void request_add_header(struct request *r, const char *name, const char *value)
     evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+/* Adds name to the answer's Vary header (one header line). */
+static void request_vary(struct request *r, const char *name)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+    const char *had = evhttp_find_header(out, "Vary");
+    if (!had) {
+        evhttp_add_header(out, "Vary", name);
+        return;
+    }
+    if (strstr(had, name))
+        return;
+    char both[128];
+    snprintf(both, sizeof(both), "%s, %s", had, name);
+    evhttp_remove_header(out, "Vary");
+    evhttp_add_header(out, "Vary", both);
+}
+
 void request_voter(struct request *r, int mint)
 {
     const struct cookie_conf *conf = &r->srv->cfg->cookie;
+    request_vary(r, "Cookie"); /* the answer is this reader's */
     struct evkeyval *h;
     TAILQ_FOREACH(h, evhttp_request_get_input_headers(r->req), next)
     {
