@@ -125,6 +125,18 @@ static void dispatch_static(struct request *r)
     assets_serve(r, r->asset);
 }
 
+/* With THAMDO_ADMIN_LISTEN, the admin listener serves /admin, the
+ * dashboard's /static/ files and the probes; the public one all but /admin. */
+static int dispatch_on_listener(struct request *r, const char *path, int admin)
+{
+    if (!r->srv->cfg->admin_listen)
+        return 1;
+    if (!server_on_admin(r->srv, r->req))
+        return !admin;
+    return admin || (path && (strncmp(path, "/static/", 8) == 0 || strcmp(path, "/healthz") == 0 ||
+                              strcmp(path, "/readyz") == 0 || strcmp(path, "/metrics") == 0));
+}
+
 /* An API request from a page whose origin is not allowed: the page may read
  * this refusal (and its preflight passes, so that the request itself gets
  * it), nothing else. */
@@ -154,12 +166,13 @@ void dispatch_handle(struct evhttp_request *req, void *arg)
     enum router_result res =
         router_match(dispatch_table, DISPATCH_N, (unsigned)r->method, path ? path : "", &m);
     r->route = res == ROUTER_FOUND ? (int)(m.route - dispatch_table) + 1 : 0;
+    int admin = path && strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/');
+    int listener_ok = dispatch_on_listener(r, path, admin); /* before any CORS header */
     int api = path && strncmp(path, "/api/", 5) == 0;
-    if (api)
+    if (api && listener_ok)
         cors_add_headers(r);
 
-    int admin = path && strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/');
-    if (admin && r->srv->cfg->n_tokens == 0) {
+    if ((admin && r->srv->cfg->n_tokens == 0) || !listener_ok) {
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
         return;
     }

@@ -524,6 +524,17 @@ static int config_set_tokens_file(struct config *cfg, const char *v, struct conf
     return rc;
 }
 
+static int config_set_admin_listen(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (config_parse_listen(v, cfg->admin_listen_host, sizeof(cfg->admin_listen_host),
+                            &cfg->admin_listen_port)) {
+        e->why = "expected HOST:PORT, for example 127.0.0.1:8081 or [::1]:8081";
+        return -1;
+    }
+    cfg->admin_listen = 1;
+    return 0;
+}
+
 static int config_set_timezone(struct config *cfg, const char *v, struct config_err *e)
 {
     char path[PATH_MAX];
@@ -788,6 +799,10 @@ static const struct config_opt config_opts[] = {
      "bearer tokens of the admin API, comma-separated; none: admin is off", config_set_tokens},
     {"THAMDO_ADMIN_TOKENS_FILE", "admin-tokens-file", "FILE",
      "file with admin tokens, one per line (adds to THAMDO_ADMIN_TOKENS)", config_set_tokens_file},
+    {"THAMDO_ADMIN_LISTEN", "admin-listen", "HOST:PORT",
+     "serve the admin API and dashboard on this address only, without CORS (none: on "
+     "THAMDO_LISTEN)",
+     config_set_admin_listen},
     {"THAMDO_TIMEZONE", "timezone", "ZONE",
      "time zone of days, weeks and reports (Asia/Ho_Chi_Minh)", config_set_timezone},
     {"THAMDO_SITES", "sites", "KEYS",
