@@ -221,6 +221,20 @@ static int config_set_secret_file(struct config *cfg, const char *v, struct conf
     return 0;
 }
 
+/* Reads at most size - 1 bytes of the file at path into buf, NUL-ended. */
+static int config_read_text(const char *path, char *buf, size_t size, struct config_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        e->why = "cannot read the file";
+        return -1;
+    }
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return 0;
+}
+
 /* Adds the previous secrets of list, split at any of seps; blanks and the
  * white space around each are skipped. */
 static int config_add_previous(struct config *cfg, const char *list, const char *seps,
@@ -262,14 +276,8 @@ static int config_set_secret_previous(struct config *cfg, const char *v, struct 
 static int config_set_secret_previous_file(struct config *cfg, const char *v, struct config_err *e)
 {
     char buf[COOKIE_PREVIOUS_MAX * (COOKIE_SECRET_MAX + 2) + 1];
-    FILE *f = fopen(v, "rb");
-    if (!f) {
-        e->why = "cannot read the file";
+    if (config_read_text(v, buf, sizeof(buf), e) != 0)
         return -1;
-    }
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
     int rc = config_add_previous(cfg, buf, "\n", e);
     OPENSSL_cleanse(buf, sizeof(buf));
     return rc;
@@ -507,14 +515,8 @@ static int config_set_tokens(struct config *cfg, const char *v, struct config_er
 static int config_set_tokens_file(struct config *cfg, const char *v, struct config_err *e)
 {
     char buf[CONFIG_TOKENS_MAX * (CONFIG_TOKEN_LEN + 2)];
-    FILE *f = fopen(v, "rb");
-    if (!f) {
-        e->why = "cannot read the file";
+    if (config_read_text(v, buf, sizeof(buf), e) != 0)
         return -1;
-    }
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
     int rc = config_add_tokens(cfg, buf, e);
     OPENSSL_cleanse(buf, sizeof(buf));
     if (rc == 0 && cfg->n_tokens == 0) {

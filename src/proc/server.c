@@ -267,6 +267,27 @@ static void server_log_wake(void *arg)
     }
 }
 
+/* Binds a listening socket of srv's evhttp to addr into *out: 0; -2 when
+ * the address cannot be bound, -1 when evhttp refused. Every worker's socket
+ * has SO_REUSEPORT: the kernel spreads the connections of the one port over
+ * them. */
+static int server_bind(struct server *srv, const struct sockaddr *addr, socklen_t addrlen,
+                       struct evhttp_bound_socket **out)
+{
+    struct evconnlistener *lev = evconnlistener_new_bind(
+        srv->base, NULL, NULL,
+        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        -1, addr, (int)addrlen);
+    if (!lev)
+        return -2;
+    *out = evhttp_bind_listener(srv->http, lev);
+    if (!*out) {
+        evconnlistener_free(lev);
+        return -1;
+    }
+    return 0;
+}
+
 int server_init(struct server *srv, const struct config *cfg, int id, int n, struct server *workers,
                 const struct sockaddr *addr, socklen_t addrlen)
 {
@@ -296,19 +317,9 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
                                               EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(srv->http, dispatch_handle, srv);
 
-    /* Every worker's socket has SO_REUSEPORT: the kernel spreads the
-     * connections of the one port over them. */
-    struct evconnlistener *lev = evconnlistener_new_bind(
-        srv->base, NULL, NULL,
-        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        -1, addr, (int)addrlen);
-    if (!lev)
-        return -2;
-    srv->listener = evhttp_bind_listener(srv->http, lev);
-    if (!srv->listener) {
-        evconnlistener_free(lev);
-        return -1;
-    }
+    int rc = server_bind(srv, addr, addrlen, &srv->listener);
+    if (rc != 0)
+        return rc;
     /* What is read ahead of a handler: a head and the largest body. */
     srv->conns = conns_new(srv, body_cap + SERVER_HEADER_MAX + 4096);
 
@@ -337,17 +348,9 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
 
 int server_listen_admin(struct server *srv, const struct sockaddr *addr, socklen_t addrlen)
 {
-    struct evconnlistener *lev = evconnlistener_new_bind(
-        srv->base, NULL, NULL,
-        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        -1, addr, (int)addrlen);
-    if (!lev)
-        return -2;
-    srv->admin_listener = evhttp_bind_listener(srv->http, lev);
-    if (!srv->admin_listener) {
-        evconnlistener_free(lev);
-        return -1;
-    }
+    int rc = server_bind(srv, addr, addrlen, &srv->admin_listener);
+    if (rc != 0)
+        return rc;
     socklen_t len = sizeof(srv->admin_addr);
     if (getsockname(evhttp_bound_socket_get_fd(srv->admin_listener),
                     (struct sockaddr *)&srv->admin_addr, &len) != 0)
