@@ -3,8 +3,10 @@
  * The HMAC covers the version prefix and the raw id, so a value from another
  * version or another secret never verifies. Decoding is strict: a value must
  * re-encode to exactly the same text, so there is one spelling per id.
+ * A value signed with one of the previous secrets verifies too (and says so),
+ * so that the caller signs it again with the current one.
  * Must not log, and must not keep any state between calls but the calling
- * thread's copy of the keyed MAC context. */
+ * thread's copies of the keyed MAC contexts. */
 #include "cookie.h"
 
 #include <openssl/crypto.h>
@@ -76,29 +78,54 @@ static int cookie_unb64url(const char *in, size_t len, unsigned char *out, size_
     return 0;
 }
 
-/* The calling thread's copy of a keyed context (gen names its origin). */
-static _Thread_local EVP_MAC_CTX *cookie_tl_ctx;
-static _Thread_local unsigned long cookie_tl_gen;
+/* The calling thread's copies of the keyed contexts: slot 0 is the current
+ * secret's, slot 1 + i previous[i]'s (gen names each one's origin). */
+#define COOKIE_SLOTS (1 + COOKIE_PREVIOUS_MAX)
+static _Thread_local EVP_MAC_CTX *cookie_tl_ctx[COOKIE_SLOTS];
+static _Thread_local unsigned long cookie_tl_gen[COOKIE_SLOTS];
 static atomic_ulong cookie_gen_next = 1;
 
-int cookie_conf_key(struct cookie_conf *conf)
+/* Keys one context with secret; NULL when OpenSSL refused. */
+static EVP_MAC_CTX *cookie_key_ctx(EVP_MAC *hmac, const unsigned char *secret, size_t len,
+                                   unsigned long *gen)
 {
     OSSL_PARAM params[2] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
                             OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+    if (!ctx || EVP_MAC_init(ctx, secret, len, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    *gen = atomic_fetch_add(&cookie_gen_next, 1);
+    return ctx;
+}
+
+int cookie_conf_key(struct cookie_conf *conf)
+{
     cookie_conf_unkey(conf);
     conf->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    conf->mac = conf->hmac ? EVP_MAC_CTX_new(conf->hmac) : NULL;
-    if (!conf->mac || EVP_MAC_init(conf->mac, conf->secret, conf->secret_len, params) != 1) {
+    conf->mac = cookie_key_ctx(conf->hmac, conf->secret, conf->secret_len, &conf->mac_gen);
+    int ok = conf->mac != NULL;
+    for (size_t i = 0; i < conf->n_previous; i++) {
+        struct cookie_key *k = &conf->previous[i];
+        k->mac = cookie_key_ctx(conf->hmac, k->secret, k->len, &k->gen);
+        ok = ok && k->mac != NULL;
+    }
+    if (!ok) {
         cookie_conf_unkey(conf);
         return -1;
     }
-    conf->mac_gen = atomic_fetch_add(&cookie_gen_next, 1);
     return 0;
 }
 
 void cookie_conf_unkey(struct cookie_conf *conf)
 {
     EVP_MAC_CTX_free(conf->mac);
+    for (size_t i = 0; i < conf->n_previous; i++) {
+        EVP_MAC_CTX_free(conf->previous[i].mac);
+        conf->previous[i].mac = NULL;
+        conf->previous[i].gen = 0;
+    }
     EVP_MAC_free(conf->hmac);
     conf->mac = NULL;
     conf->hmac = NULL;
@@ -107,33 +134,36 @@ void cookie_conf_unkey(struct cookie_conf *conf)
 
 void cookie_thread_end(void)
 {
-    EVP_MAC_CTX_free(cookie_tl_ctx);
-    cookie_tl_ctx = NULL;
-    cookie_tl_gen = 0;
-}
-
-/* This thread's copy of conf's keyed context, or NULL (conf is not keyed). */
-static EVP_MAC_CTX *cookie_ctx(const struct cookie_conf *conf)
-{
-    if (!conf->mac)
-        return NULL;
-    if (cookie_tl_gen != conf->mac_gen) {
-        cookie_thread_end();
-        cookie_tl_ctx = EVP_MAC_CTX_dup(conf->mac);
-        if (!cookie_tl_ctx)
-            return NULL;
-        cookie_tl_gen = conf->mac_gen;
+    for (size_t i = 0; i < COOKIE_SLOTS; i++) {
+        EVP_MAC_CTX_free(cookie_tl_ctx[i]);
+        cookie_tl_ctx[i] = NULL;
+        cookie_tl_gen[i] = 0;
     }
-    return cookie_tl_ctx;
 }
 
-static void cookie_mac(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
-                       unsigned char mac[COOKIE_MAC_LEN])
+/* This thread's copy of the keyed context mac (made gen) in slot, or NULL. */
+static EVP_MAC_CTX *cookie_ctx(size_t slot, const EVP_MAC_CTX *mac, unsigned long gen)
+{
+    if (!mac)
+        return NULL;
+    if (cookie_tl_gen[slot] != gen) {
+        EVP_MAC_CTX_free(cookie_tl_ctx[slot]);
+        cookie_tl_ctx[slot] = EVP_MAC_CTX_dup(mac);
+        cookie_tl_gen[slot] = cookie_tl_ctx[slot] ? gen : 0;
+    }
+    return cookie_tl_ctx[slot];
+}
+
+/* The MAC of id under the current secret (which = 0) or previous[which - 1]. */
+static void cookie_mac(const struct cookie_conf *conf, size_t which,
+                       const unsigned char id[COOKIE_ID_LEN], unsigned char mac[COOKIE_MAC_LEN])
 {
     unsigned char msg[COOKIE_PREFIX_LEN + COOKIE_ID_LEN];
     memcpy(msg, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
     memcpy(msg + COOKIE_PREFIX_LEN, id, COOKIE_ID_LEN);
-    EVP_MAC_CTX *ctx = cookie_ctx(conf);
+    const struct cookie_key *k = which ? &conf->previous[which - 1] : NULL;
+    EVP_MAC_CTX *ctx =
+        k ? cookie_ctx(which, k->mac, k->gen) : cookie_ctx(0, conf->mac, conf->mac_gen);
     size_t outlen = 0;
     /* EVP_MAC_init without a key starts over with the key it holds. */
     if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) == 1 &&
@@ -141,7 +171,8 @@ static void cookie_mac(const struct cookie_conf *conf, const unsigned char id[CO
         EVP_MAC_final(ctx, mac, &outlen, COOKIE_MAC_LEN) == 1 && outlen == COOKIE_MAC_LEN)
         return;
     unsigned int maclen = COOKIE_MAC_LEN;
-    HMAC(EVP_sha256(), conf->secret, (int)conf->secret_len, msg, sizeof(msg), mac, &maclen);
+    HMAC(EVP_sha256(), k ? k->secret : conf->secret, (int)(k ? k->len : conf->secret_len), msg,
+         sizeof(msg), mac, &maclen);
 }
 
 void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
@@ -149,7 +180,7 @@ void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_I
 {
     unsigned char mac[COOKIE_MAC_LEN];
     char b64[48];
-    cookie_mac(conf, id, mac);
+    cookie_mac(conf, 0, id, mac);
     memcpy(out, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
     size_t off = COOKIE_PREFIX_LEN;
     cookie_b64url(id, COOKIE_ID_LEN, b64);
@@ -176,11 +207,14 @@ int cookie_verify(const struct cookie_conf *conf, const char *value, size_t len,
         cookie_unb64url(value + COOKIE_PREFIX_LEN + COOKIE_ID_B64 + 1, COOKIE_MAC_B64, got_mac,
                         COOKIE_MAC_LEN) != 0)
         return -1;
-    cookie_mac(conf, got_id, want_mac);
-    if (CRYPTO_memcmp(got_mac, want_mac, COOKIE_MAC_LEN) != 0)
-        return -1;
-    memcpy(id, got_id, COOKIE_ID_LEN);
-    return 0;
+    for (size_t which = 0; which <= conf->n_previous; which++) {
+        cookie_mac(conf, which, got_id, want_mac);
+        if (CRYPTO_memcmp(got_mac, want_mac, COOKIE_MAC_LEN) == 0) {
+            memcpy(id, got_id, COOKIE_ID_LEN);
+            return which ? COOKIE_PREVIOUS : 0;
+        }
+    }
+    return -1;
 }
 
 int cookie_from_header(const struct cookie_conf *conf, const char *header,
@@ -188,6 +222,8 @@ int cookie_from_header(const struct cookie_conf *conf, const char *header,
 {
     size_t name_len = strlen(conf->name);
     const char *p = header;
+    int found = -1;
+    unsigned char got_id[COOKIE_ID_LEN];
     while (p && *p) {
         while (*p == ' ' || *p == '\t' || *p == ';')
             p++;
@@ -202,12 +238,18 @@ int cookie_from_header(const struct cookie_conf *conf, const char *header,
                 v++;
                 vlen -= 2;
             }
-            if (cookie_verify(conf, v, vlen, id) == 0)
-                return 0;
+            int got = cookie_verify(conf, v, vlen, got_id);
+            if (got == 0 || (got == COOKIE_PREVIOUS && found < 0)) {
+                memcpy(id, got_id, COOKIE_ID_LEN);
+                found = got;
+            }
+            if (got == 0)
+                break;
         }
         p = end;
     }
-    return -1;
+    OPENSSL_cleanse(got_id, sizeof(got_id));
+    return found;
 }
 
 int cookie_set_header(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],

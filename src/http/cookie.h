@@ -14,11 +14,12 @@
 
 #include <stddef.h>
 
-#define COOKIE_ID_LEN     16  /* bytes of voter id */
-#define COOKIE_SECRET_MIN 32  /* shortest accepted secret, bytes */
-#define COOKIE_SECRET_MAX 256 /* longest accepted secret, bytes */
-#define COOKIE_VALUE_LEN  (3 + 22 + 1 + 43)
-#define COOKIE_NAME_MAX   64
+#define COOKIE_ID_LEN       16  /* bytes of voter id */
+#define COOKIE_SECRET_MIN   32  /* shortest accepted secret, bytes */
+#define COOKIE_SECRET_MAX   256 /* longest accepted secret, bytes */
+#define COOKIE_VALUE_LEN    (3 + 22 + 1 + 43)
+#define COOKIE_NAME_MAX     64
+#define COOKIE_PREVIOUS_MAX 8 /* previous secrets still accepted (THAMDO_SECRET_PREVIOUS) */
 
 enum cookie_samesite {
     COOKIE_SAMESITE_LAX = 0,
@@ -26,10 +27,22 @@ enum cookie_samesite {
     COOKIE_SAMESITE_NONE,
 };
 
+/* One secret and its keyed HMAC context (cookie_conf_key()). */
+struct cookie_key {
+    unsigned char secret[COOKIE_SECRET_MAX];
+    size_t len;
+    struct evp_mac_ctx_st *mac; /* keyed with secret, read-only */
+    unsigned long gen;          /* tells one keyed context from any other */
+};
+
 struct cookie_conf {
     char name[COOKIE_NAME_MAX + 1];
     unsigned char secret[COOKIE_SECRET_MAX];
     size_t secret_len;
+    /* Secrets of earlier deployments: a cookie they signed still verifies
+     * (cookie_verify() says so) and the reply signs it again with secret. */
+    struct cookie_key previous[COOKIE_PREVIOUS_MAX];
+    size_t n_previous;
     enum cookie_samesite samesite;
     int secure;
     int partitioned;
@@ -39,7 +52,7 @@ struct cookie_conf {
     unsigned long mac_gen;      /* tells one keyed context from any other */
 };
 
-/* Keys the HMAC of conf with its secret, once the secret is final (before
+/* Keys the HMAC of conf with its secret and each previous one, once the secret is final (before
  * any thread uses conf). 0, or -1 when OpenSSL refused (then each MAC is
  * computed one-shot). */
 int cookie_conf_key(struct cookie_conf *conf);
@@ -58,12 +71,17 @@ void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_I
                  char out[COOKIE_VALUE_LEN + 1]);
 
 /* Verifies one cookie value of len bytes; on success stores the id and
- * returns 0. Any malformed, truncated, other-version or forged value: -1. */
+ * returns 0 (signed with the current secret) or COOKIE_PREVIOUS (signed with
+ * a previous secret: the caller signs it again). Any malformed, truncated,
+ * other-version or forged value: -1. */
+#define COOKIE_PREVIOUS 1
 int cookie_verify(const struct cookie_conf *conf, const char *value, size_t len,
                   unsigned char id[COOKIE_ID_LEN]);
 
-/* Looks through a Cookie request header for conf->name and returns 0 with the
- * id of the first value that verifies; -1 when there is none. */
+/* Looks through a Cookie request header for conf->name and returns what
+ * cookie_verify() says of the first value that verifies (0 or
+ * COOKIE_PREVIOUS, with its id); -1 when there is none. A value under the
+ * current secret wins over an earlier one under a previous secret. */
 int cookie_from_header(const struct cookie_conf *conf, const char *header,
                        unsigned char id[COOKIE_ID_LEN]);
 

@@ -95,7 +95,7 @@ void cors_add_headers(struct request *r)
 static void cors_add_method_headers(struct request *r)
 {
     request_add_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    request_add_header(r, "Access-Control-Allow-Headers", "Content-Type");
+    request_add_header(r, "Access-Control-Allow-Headers", "Content-Type, " CORS_CUSTOM_HEADER);
     request_add_header(r, "Access-Control-Max-Age", "600");
 }
 
@@ -209,5 +209,15 @@ int cors_source_allowed(const struct request *r)
         return cors_is_own(referer, host) || (cors_referer_origin(referer, ro, sizeof(ro)) == 0 &&
                                               cors_origin_listed(r->srv->cfg, ro));
     }
-    return 1;
+    /* Neither: a browser that says another site's page sent it (its Origin
+     * and Referer withheld) is refused; "same-origin", "none" (typed by the
+     * reader) and clients that send no such header go on. */
+    const char *site = request_header(r, "Sec-Fetch-Site");
+    return !site || (strcasecmp(site, "cross-site") != 0 && strcasecmp(site, "same-site") != 0);
+}
+
+int cors_custom_header(const struct request *r)
+{
+    const char *v = request_header(r, CORS_CUSTOM_HEADER);
+    return v && strcmp(v, "1") == 0;
 }

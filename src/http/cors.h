@@ -7,7 +7,9 @@
  * alone is made readable to the page (its Origin echoed), so the widget can
  * tell its reader and its developer what is wrong instead of retrying; the
  * refused origin is logged once per origin per interval. A POST without
- * Origin (no-JS embed form) is checked by its Referer. Owns: these decisions,
+ * Origin (no-JS embed form) is checked by its Referer, and one that a browser
+ * marks Sec-Fetch-Site: cross-site or same-site needs a listed (or own)
+ * Referer then. Owns: these decisions,
  * their headers and the log of refusals. Must not reply. */
 #ifndef THAMDO_CORS_H
 #define THAMDO_CORS_H
@@ -46,8 +48,15 @@ int cors_add_preflight_headers(struct request *r);
 
 /* 1 when a state-changing request may proceed: its Origin (or, without one,
  * its Referer) is listed or is this service's own origin, or the request
- * carries neither (not from a browser page). */
+ * carries neither (not from a browser page) and no Sec-Fetch-Site that says
+ * another site sent it. */
 int cors_source_allowed(const struct request *r);
+
+/* The custom request header that no page can send to another origin
+ * without a preflight (CORS_CUSTOM_HEADER: 1): a vote with a form body must
+ * carry it (a JSON body needs a preflight by itself). */
+#define CORS_CUSTOM_HEADER "X-Thamdo"
+int cors_custom_header(const struct request *r);
 
 /* 1 when the request carries an Origin that is neither listed nor this
  * service's own ("null" included). */

@@ -21,6 +21,7 @@
 #include "exposition.h"
 #include "framing.h"
 #include "metrics.h"
+#include "page.h"
 #include "request.h"
 #include "router.h"
 #include "server.h"
@@ -41,6 +42,7 @@ static void dispatch_demo(struct request *r)
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
         return;
     }
+    page_frame_headers(r, PAGE_FRAME_SELF);
     assets_serve(r, "index.html");
 }
 
@@ -54,6 +56,13 @@ static void dispatch_static(struct request *r);
 static void dispatch_admin_slash(struct request *r)
 {
     request_reply_redirect(r, "/admin/");
+}
+
+/* The dashboard: never framed, by any page. */
+static void dispatch_admin_page(struct request *r)
+{
+    page_frame_headers(r, PAGE_FRAME_NONE);
+    admin_page(r);
 }
 
 static const struct route dispatch_table[] = {
@@ -74,7 +83,7 @@ static const struct route dispatch_table[] = {
     {"/widget.js", ROUTER_GET, 0, 0, dispatch_widget},
     {"/static/:name", ROUTER_GET, 0, 0, dispatch_static},
     {"/admin", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, dispatch_admin_slash},
-    {"/admin/", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, admin_page},
+    {"/admin/", ROUTER_GET, 0, DISPATCH_ADMIN_PAGE, dispatch_admin_page},
     {"/admin/v1/polls", ROUTER_GET, 0, DISPATCH_ADMIN, admin_poll_list},
     {"/admin/v1/polls", ROUTER_POST, 0, DISPATCH_ADMIN, admin_poll_create},
     {"/admin/v1/polls/:id", ROUTER_GET, 0, DISPATCH_ADMIN | DISPATCH_POLL, admin_poll_get},
@@ -118,6 +127,18 @@ static void dispatch_static(struct request *r)
     assets_serve(r, r->asset);
 }
 
+/* With THAMDO_ADMIN_LISTEN, the admin listener serves /admin, the
+ * dashboard's /static/ files and the probes; the public one all but /admin. */
+static int dispatch_on_listener(struct request *r, const char *path, int admin)
+{
+    if (!r->srv->cfg->admin_listen)
+        return 1;
+    if (!server_on_admin(r->srv, r->req))
+        return !admin;
+    return admin || (path && (strncmp(path, "/static/", 8) == 0 || strcmp(path, "/healthz") == 0 ||
+                              strcmp(path, "/readyz") == 0 || strcmp(path, "/metrics") == 0));
+}
+
 /* An API request from a page whose origin is not allowed: the page may read
  * this refusal (and its preflight passes, so that the request itself gets
  * it), nothing else. */
@@ -149,12 +170,13 @@ void dispatch_handle(struct evhttp_request *req, void *arg)
     enum router_result res =
         router_match(dispatch_table, DISPATCH_N, (unsigned)r->method, path ? path : "", &m);
     r->route = res == ROUTER_FOUND ? (int)(m.route - dispatch_table) + 1 : 0;
+    int admin = path && strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/');
+    int listener_ok = dispatch_on_listener(r, path, admin); /* before any CORS header */
     int api = path && strncmp(path, "/api/", 5) == 0;
-    if (api)
+    if (api && listener_ok)
         cors_add_headers(r);
 
-    int admin = path && strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/');
-    if (admin && r->srv->cfg->n_tokens == 0) {
+    if ((admin && r->srv->cfg->n_tokens == 0) || !listener_ok) {
         request_reply_error(r, 404, "not_found", "There is nothing at this address.");
         return;
     }

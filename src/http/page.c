@@ -1,5 +1,6 @@
 /* page.c - the reply of a framed HTML page: its CSP and headers, then the
- * send (request.c frees the request). Must not know what the page shows. */
+ * send (request.c frees the request); and the framing headers of the
+ * built-in pages (/ and /admin/). Must not know what the page shows. */
 #include "page.h"
 
 #include <event2/buffer.h>
@@ -23,6 +24,14 @@ void page_frame_csp(const struct config *cfg, const char *policy, char *buf, siz
         memcpy(buf + o, cfg->allowed_origins[i], len + 1);
         o += len;
     }
+}
+
+void page_frame_headers(struct request *r, enum page_framing framing)
+{
+    int none = framing == PAGE_FRAME_NONE;
+    request_add_header(r, "Content-Security-Policy",
+                       none ? "frame-ancestors 'none'" : "frame-ancestors 'self'");
+    request_add_header(r, "X-Frame-Options", none ? "DENY" : "SAMEORIGIN");
 }
 
 void page_send(struct request *r, int status, struct evbuffer *b)

@@ -26,6 +26,13 @@ struct request;
  * whole origins that do not fit are left out. */
 void page_frame_csp(const struct config *cfg, const char *policy, char *buf, size_t size);
 
+/* The framing headers of the service's own top-level pages: the demo page
+ * (/) may be framed by the service's own pages only (frame-ancestors 'self',
+ * X-Frame-Options: SAMEORIGIN), the dashboard (/admin/) by nobody
+ * (frame-ancestors 'none', X-Frame-Options: DENY). */
+enum page_framing { PAGE_FRAME_SELF, PAGE_FRAME_NONE };
+void page_frame_headers(struct request *r, enum page_framing framing);
+
 /* Closes the page in b ("</body></html>"), answers it with status and the
  * headers above, frees b and r. */
 void page_send(struct request *r, int status, struct evbuffer *b);

@@ -87,16 +87,40 @@ void request_add_header(struct request *r, const char *name, const char *value)
     evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+/* Adds name to the answer's Vary header (one header line). */
+static void request_vary(struct request *r, const char *name)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+    const char *had = evhttp_find_header(out, "Vary");
+    if (!had) {
+        evhttp_add_header(out, "Vary", name);
+        return;
+    }
+    if (strstr(had, name))
+        return;
+    char both[128];
+    snprintf(both, sizeof(both), "%s, %s", had, name);
+    evhttp_remove_header(out, "Vary");
+    evhttp_add_header(out, "Vary", both);
+}
+
 void request_voter(struct request *r, int mint)
 {
     const struct cookie_conf *conf = &r->srv->cfg->cookie;
+    request_vary(r, "Cookie"); /* the answer is this reader's */
     struct evkeyval *h;
     TAILQ_FOREACH(h, evhttp_request_get_input_headers(r->req), next)
     {
         if (strcasecmp(h->key, "Cookie") != 0)
             continue;
-        if (!r->has_voter && cookie_from_header(conf, h->value, r->voter) == 0)
+        /* A value under the current secret wins over one under a previous. */
+        unsigned char id[COOKIE_ID_LEN];
+        int got = r->has_voter && !r->reissue ? -1 : cookie_from_header(conf, h->value, id);
+        if (got == 0 || (got == COOKIE_PREVIOUS && !r->has_voter)) {
+            memcpy(r->voter, id, COOKIE_ID_LEN);
             r->has_voter = 1;
+            r->reissue = got == COOKIE_PREVIOUS; /* the reply signs it with the current secret */
+        }
         seen_from_header(&r->seen, conf, h->value);
     }
     if (r->has_voter)
@@ -113,7 +137,7 @@ void request_voter(struct request *r, int mint)
  * is sent by the caller's send function between prepare and done. */
 static void request_prepare(struct request *r, int status)
 {
-    if (r->minted) {
+    if (r->minted || r->reissue) {
         char cookie[256];
         if (cookie_set_header(&r->srv->cfg->cookie, r->voter, cookie, sizeof(cookie)) > 0)
             request_add_header(r, "Set-Cookie", cookie);

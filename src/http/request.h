@@ -38,6 +38,7 @@ struct request {
     unsigned char voter[COOKIE_ID_LEN];
     int has_voter;               /* a valid cookie came, or an id was minted */
     int minted;                  /* the id is new: the reply sets the cookie */
+    int reissue;                 /* the cookie is a previous secret's: the reply signs it anew */
     struct seen seen;            /* the polls this reader may have voted in */
     int lang_en;                 /* pages: English instead of Vietnamese */
     int results_only;            /* a poll route answering the results alone */

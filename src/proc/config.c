@@ -221,6 +221,68 @@ static int config_set_secret_file(struct config *cfg, const char *v, struct conf
     return 0;
 }
 
+/* Reads at most size - 1 bytes of the file at path into buf, NUL-ended. */
+static int config_read_text(const char *path, char *buf, size_t size, struct config_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        e->why = "cannot read the file";
+        return -1;
+    }
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* Adds the previous secrets of list, split at any of seps; blanks and the
+ * white space around each are skipped. */
+static int config_add_previous(struct config *cfg, const char *list, const char *seps,
+                               struct config_err *e)
+{
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, seps);
+        const char *next = p[len] ? p + len + 1 : p + len;
+        while (len > 0 && strchr(" \t\r", p[len - 1]))
+            len--;
+        while (len > 0 && strchr(" \t\r", *p)) {
+            p++;
+            len--;
+        }
+        if (len > 0) {
+            if (len < COOKIE_SECRET_MIN || len > COOKIE_SECRET_MAX) {
+                e->why = "each previous secret must be from 32 to 256 bytes long";
+                return -1;
+            }
+            if (cfg->cookie.n_previous == COOKIE_PREVIOUS_MAX) {
+                e->why = "at most 8 previous secrets";
+                return -1;
+            }
+            struct cookie_key *k = &cfg->cookie.previous[cfg->cookie.n_previous++];
+            memcpy(k->secret, p, len);
+            k->len = len;
+        }
+        p = next;
+    }
+    return 0;
+}
+
+static int config_set_secret_previous(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_add_previous(cfg, v, ",", e);
+}
+
+static int config_set_secret_previous_file(struct config *cfg, const char *v, struct config_err *e)
+{
+    char buf[COOKIE_PREVIOUS_MAX * (COOKIE_SECRET_MAX + 2) + 1];
+    if (config_read_text(v, buf, sizeof(buf), e) != 0)
+        return -1;
+    int rc = config_add_previous(cfg, buf, "\n", e);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
+}
+
 static int config_set_polls_file(struct config *cfg, const char *v, struct config_err *e)
 {
     if (config_copy(cfg->polls_file, sizeof(cfg->polls_file), v, &e->why))
@@ -453,14 +515,8 @@ static int config_set_tokens(struct config *cfg, const char *v, struct config_er
 static int config_set_tokens_file(struct config *cfg, const char *v, struct config_err *e)
 {
     char buf[CONFIG_TOKENS_MAX * (CONFIG_TOKEN_LEN + 2)];
-    FILE *f = fopen(v, "rb");
-    if (!f) {
-        e->why = "cannot read the file";
+    if (config_read_text(v, buf, sizeof(buf), e) != 0)
         return -1;
-    }
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
     int rc = config_add_tokens(cfg, buf, e);
     OPENSSL_cleanse(buf, sizeof(buf));
     if (rc == 0 && cfg->n_tokens == 0) {
@@ -468,6 +524,17 @@ static int config_set_tokens_file(struct config *cfg, const char *v, struct conf
         return -1;
     }
     return rc;
+}
+
+static int config_set_admin_listen(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (config_parse_listen(v, cfg->admin_listen_host, sizeof(cfg->admin_listen_host),
+                            &cfg->admin_listen_port)) {
+        e->why = "expected HOST:PORT, for example 127.0.0.1:8081 or [::1]:8081";
+        return -1;
+    }
+    cfg->admin_listen = 1;
+    return 0;
 }
 
 static int config_set_timezone(struct config *cfg, const char *v, struct config_err *e)
@@ -692,6 +759,12 @@ static const struct config_opt config_opts[] = {
      config_set_secret},
     {"THAMDO_SECRET_FILE", "secret-file", "FILE", "file holding the cookie signing secret",
      config_set_secret_file},
+    {"THAMDO_SECRET_PREVIOUS", "secret-previous", "SECRETS",
+     "earlier cookie secrets still accepted, comma-separated; their cookies are signed anew",
+     config_set_secret_previous},
+    {"THAMDO_SECRET_PREVIOUS_FILE", "secret-previous-file", "FILE",
+     "file with earlier cookie secrets, one per line (adds to THAMDO_SECRET_PREVIOUS)",
+     config_set_secret_previous_file},
     {"THAMDO_POLLS_FILE", "polls-file", "FILE", "polls to create at start if missing (JSON)",
      config_set_polls_file},
     {"THAMDO_KEY_PREFIX", "key-prefix", "PREFIX", "prefix of every Redis key (thamdo:)",
@@ -728,6 +801,10 @@ static const struct config_opt config_opts[] = {
      "bearer tokens of the admin API, comma-separated; none: admin is off", config_set_tokens},
     {"THAMDO_ADMIN_TOKENS_FILE", "admin-tokens-file", "FILE",
      "file with admin tokens, one per line (adds to THAMDO_ADMIN_TOKENS)", config_set_tokens_file},
+    {"THAMDO_ADMIN_LISTEN", "admin-listen", "HOST:PORT",
+     "serve the admin API and dashboard on this address only, without CORS (none: on "
+     "THAMDO_LISTEN)",
+     config_set_admin_listen},
     {"THAMDO_TIMEZONE", "timezone", "ZONE",
      "time zone of days, weeks and reports (Asia/Ho_Chi_Minh)", config_set_timezone},
     {"THAMDO_SITES", "sites", "KEYS",
@@ -966,6 +1043,7 @@ void config_free(struct config *cfg)
 {
     cookie_conf_unkey(&cfg->cookie);
     OPENSSL_cleanse(cfg->cookie.secret, sizeof(cfg->cookie.secret));
+    OPENSSL_cleanse(cfg->cookie.previous, sizeof(cfg->cookie.previous));
     OPENSSL_cleanse(cfg->redis.password, sizeof(cfg->redis.password));
     OPENSSL_cleanse(cfg->sentinel_password, sizeof(cfg->sentinel_password));
     OPENSSL_cleanse(cfg->admin_tokens, sizeof(cfg->admin_tokens));

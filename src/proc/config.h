@@ -67,6 +67,10 @@ enum config_healthcheck {
 struct config {
     char listen_host[CONFIG_HOST_MAX + 1];
     int listen_port;
+    /* THAMDO_ADMIN_LISTEN: the admin API and dashboard on their own address */
+    char admin_listen_host[CONFIG_HOST_MAX + 1];
+    int admin_listen_port;
+    int admin_listen; /* set: /admin is served there only, and not on listen_host */
     struct config_redis redis;
     char data_dir[PATH_MAX];
     enum config_secret_source secret_source;

@@ -126,20 +126,60 @@ static void proc_raise_nofile(const struct config *cfg, int n)
                  cfg->max_connections, limit, "for 100 ms at a time");
 }
 
-/* Binds every worker; 0, or 1 with the reason printed. */
-static int proc_bind(const struct config *cfg, struct proc_worker *w, int n)
+/* The address to listen on, when nobody listens there yet; NULL if none. */
+static struct addrinfo *proc_resolve(const char *host, int port)
 {
-    char port[8];
+    char service[8];
     struct addrinfo hints, *ai = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
-    snprintf(port, sizeof(port), "%d", cfg->listen_port);
-    if (getaddrinfo(cfg->listen_host, port, &hints, &ai) != 0 || !ai ||
-        (cfg->listen_port != 0 && proc_probe(ai) != 0)) {
+    snprintf(service, sizeof(service), "%d", port);
+    if (getaddrinfo(host, service, &hints, &ai) != 0 || !ai || (port != 0 && proc_probe(ai) != 0)) {
         if (ai)
             freeaddrinfo(ai);
+        return NULL;
+    }
+    return ai;
+}
+
+/* THAMDO_ADMIN_LISTEN: binds every worker's admin listener (the first
+ * worker's port for the others, when it was 0); 0, or 1 with the reason. */
+static int proc_bind_admin(const struct config *cfg, struct proc_worker *w, int n)
+{
+    struct addrinfo *ai = proc_resolve(cfg->admin_listen_host, cfg->admin_listen_port);
+    int rc = ai ? 0 : -2;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const struct sockaddr *addr =
+            i == 0 ? ai->ai_addr : (const struct sockaddr *)&w[0].srv->admin_addr;
+        socklen_t len = i == 0 ? ai->ai_addrlen
+                               : (w[0].srv->admin_addr.ss_family == AF_INET6
+                                      ? (socklen_t)sizeof(struct sockaddr_in6)
+                                      : (socklen_t)sizeof(struct sockaddr_in));
+        rc = server_listen_admin(w[i].srv, addr, len);
+    }
+    if (ai)
+        freeaddrinfo(ai);
+    if (rc != 0) {
+        fprintf(stderr,
+                "thamdo: THAMDO_ADMIN_LISTEN: cannot listen on %s:%d (in use, or not an "
+                "address of this machine)\n",
+                cfg->admin_listen_host, cfg->admin_listen_port);
+        return 1;
+    }
+    char url[128];
+    proc_url(&w[0].srv->admin_addr, url, sizeof(url));
+    log_info("admin_listening",
+             "admin API and dashboard listening on %sadmin/ (not on the public listener)", url);
+    return 0;
+}
+
+/* Binds every worker; 0, or 1 with the reason printed. */
+static int proc_bind(const struct config *cfg, struct proc_worker *w, int n)
+{
+    struct addrinfo *ai = proc_resolve(cfg->listen_host, cfg->listen_port);
+    if (!ai) {
         proc_listen_error(cfg);
         return 1;
     }
@@ -162,6 +202,8 @@ static int proc_bind(const struct config *cfg, struct proc_worker *w, int n)
         log_error("start_failed", "cannot create the event loops");
         return 1;
     }
+    if (cfg->admin_listen && proc_bind_admin(cfg, w, n) != 0)
+        return 1;
     char url[128];
     proc_url(&bound, url, sizeof(url));
     log_info("listening", "thamdo %s listening on %s with %d worker%s", THAMDO_VERSION, url, n,

@@ -20,9 +20,12 @@
  * Must not parse requests: that is dispatch.c and the handlers. */
 #include "server.h"
 
+#include <arpa/inet.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -192,6 +195,9 @@ static void server_drain_cb(evutil_socket_t fd, short what, void *arg)
 static void server_listener_closed(struct server *srv)
 {
     srv->listener_closed = 1;
+    if (srv->admin_listener) /* editors are not waited for in the accept queue */
+        evhttp_del_accept_socket(srv->http, srv->admin_listener);
+    srv->admin_listener = NULL;
     conns_close_idle(srv->conns);
     srv->drain_deadline_ms = clock_mono_ms() + (uint64_t)srv->cfg->drain_ms;
     struct timeval tv = {0, SERVER_DRAIN_TICK};
@@ -261,6 +267,27 @@ static void server_log_wake(void *arg)
     }
 }
 
+/* Binds a listening socket of srv's evhttp to addr into *out: 0; -2 when
+ * the address cannot be bound, -1 when evhttp refused. Every worker's socket
+ * has SO_REUSEPORT: the kernel spreads the connections of the one port over
+ * them. */
+static int server_bind(struct server *srv, const struct sockaddr *addr, socklen_t addrlen,
+                       struct evhttp_bound_socket **out)
+{
+    struct evconnlistener *lev = evconnlistener_new_bind(
+        srv->base, NULL, NULL,
+        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        -1, addr, (int)addrlen);
+    if (!lev)
+        return -2;
+    *out = evhttp_bind_listener(srv->http, lev);
+    if (!*out) {
+        evconnlistener_free(lev);
+        return -1;
+    }
+    return 0;
+}
+
 int server_init(struct server *srv, const struct config *cfg, int id, int n, struct server *workers,
                 const struct sockaddr *addr, socklen_t addrlen)
 {
@@ -293,19 +320,9 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
                                               EVHTTP_REQ_CONNECT | EVHTTP_REQ_TRACE);
     evhttp_set_gencb(srv->http, dispatch_handle, srv);
 
-    /* Every worker's socket has SO_REUSEPORT: the kernel spreads the
-     * connections of the one port over them. */
-    struct evconnlistener *lev = evconnlistener_new_bind(
-        srv->base, NULL, NULL,
-        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        -1, addr, (int)addrlen);
-    if (!lev)
-        return -2;
-    srv->listener = evhttp_bind_listener(srv->http, lev);
-    if (!srv->listener) {
-        evconnlistener_free(lev);
-        return -1;
-    }
+    int rc = server_bind(srv, addr, addrlen, &srv->listener);
+    if (rc != 0)
+        return rc;
     /* What is read ahead of a handler: a head and the largest body. */
     srv->conns = conns_new(srv, body_cap + SERVER_HEADER_MAX + 4096);
 
@@ -332,6 +349,54 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
     return 0;
 }
 
+int server_listen_admin(struct server *srv, const struct sockaddr *addr, socklen_t addrlen)
+{
+    int rc = server_bind(srv, addr, addrlen, &srv->admin_listener);
+    if (rc != 0)
+        return rc;
+    socklen_t len = sizeof(srv->admin_addr);
+    if (getsockname(evhttp_bound_socket_get_fd(srv->admin_listener),
+                    (struct sockaddr *)&srv->admin_addr, &len) != 0)
+        return -1;
+    return 0;
+}
+
+/* The port of an IPv4 or IPv6 address (0 for any other). */
+static int server_port_of(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return 0;
+}
+
+int server_on_admin(const struct server *srv, struct evhttp_request *req)
+{
+    if (!srv->cfg->admin_listen)
+        return 0;
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    struct sockaddr_storage local;
+    socklen_t len = sizeof(local);
+    if (!bev || getsockname(bufferevent_getfd(bev), (struct sockaddr *)&local, &len) != 0)
+        return 0;
+    int port = server_port_of(&local), admin_port = server_port_of(&srv->admin_addr);
+    if (port != admin_port)
+        return 0;
+    if (port != srv->cfg->listen_port || srv->cfg->listen_port == 0)
+        return 1;
+    /* The same port on two addresses: the address tells them apart. */
+    if (local.ss_family == AF_INET && srv->admin_addr.ss_family == AF_INET)
+        return ((const struct sockaddr_in *)&local)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)&srv->admin_addr)->sin_addr.s_addr;
+    if (local.ss_family == AF_INET6 && srv->admin_addr.ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)&local)->sin6_addr,
+                      &((const struct sockaddr_in6 *)&srv->admin_addr)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    return 0;
+}
+
 int server_bound_addr(const struct server *srv, struct sockaddr_storage *ss, socklen_t *len)
 {
     *len = sizeof(*ss);
@@ -349,6 +414,9 @@ void server_discard(struct server *srv)
     if (srv->http && srv->listener)
         evhttp_del_accept_socket(srv->http, srv->listener);
     srv->listener = NULL;
+    if (srv->http && srv->admin_listener)
+        evhttp_del_accept_socket(srv->http, srv->admin_listener);
+    srv->admin_listener = NULL;
     if (srv->http)
         evhttp_free(srv->http);
     srv->http = NULL;

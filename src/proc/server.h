@@ -25,6 +25,7 @@ struct config;
 struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
+struct evhttp_request;
 struct event;
 struct store;
 struct cache;
@@ -40,6 +41,10 @@ struct server {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *listener;
+    /* THAMDO_ADMIN_LISTEN: a second socket of the same evhttp (same
+     * connections, cap and deadlines), serving /admin only */
+    struct evhttp_bound_socket *admin_listener;
+    struct sockaddr_storage admin_addr; /* where it is bound (the port is every worker's) */
     struct store *store;
     struct cache *cache;   /* this loop's copy of the polls, fed by every instance's changes */
     struct events *events; /* live results streams (events.c) */
@@ -67,6 +72,13 @@ struct server {
  * address cannot be bound (nothing logged: the caller says which setting). */
 int server_init(struct server *srv, const struct config *cfg, int id, int n, struct server *workers,
                 const struct sockaddr *addr, socklen_t addrlen);
+
+/* Binds the worker's admin listener (THAMDO_ADMIN_LISTEN) to addr, on the
+ * same evhttp as the public one. 0; -2 when the address cannot be bound. */
+int server_listen_admin(struct server *srv, const struct sockaddr *addr, socklen_t addrlen);
+
+/* 1 when req came through the admin listener. */
+int server_on_admin(const struct server *srv, struct evhttp_request *req);
 
 /* The address the listener is bound to (with the real port). 0 or -1. */
 int server_bound_addr(const struct server *srv, struct sockaddr_storage *ss, socklen_t *len);

@@ -482,8 +482,11 @@ export class Voter {
   vote(pollId, options, opts = {}) {
     return this.req('POST', `/api/v1/polls/${pollId}/votes`, { json: { options }, ...opts });
   }
+  /** A form vote, with the X-Thamdo: 1 header that such a body needs. */
   voteForm(pollId, options, opts = {}) {
-    return this.req('POST', `/api/v1/polls/${pollId}/votes`, { form: options.map((o) => ['option', o]), ...opts });
+    return this.req('POST', `/api/v1/polls/${pollId}/votes`, {
+      form: options.map((o) => ['option', o]), ...opts, headers: { 'x-thamdo': '1', ...opts.headers },
+    });
   }
 }
 
