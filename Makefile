@@ -238,7 +238,7 @@ define fuzz_run
 	    $(FUZZ_ENV) build/fuzz/fuzz_$$n $(FUZZ_ARGS) -max_total_time=$(1) -print_final_stats=1 \
 	        -artifact_prefix=build/fuzz/crashes/$$n- build/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
 	        2>build/fuzz/$$n.log || { tail -n 60 build/fuzz/$$n.log; exit 1; }; \
-	    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)|INITED' \
+	    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units|INITED' \
 	        build/fuzz/$$n.log | sed 's/^/   /'; \
 	done
 endef
