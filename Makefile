@@ -12,6 +12,8 @@
 #   make bench-instructions
 #                instructions per request (callgrind) against the same ceiling
 #   make bots    regenerate src/rules/bots_list.h (robot patterns) from node_modules
+#   make fuzz    each libFuzzer target of tests/fuzz/ for FUZZ_SECONDS (60) seconds;
+#                make fuzz-smoke (part of make test): every seed once, then a few seconds each
 
 CC       ?= cc
 PKGS     := libevent hiredis jansson libcrypto
@@ -157,7 +159,7 @@ lint-api: node_modules/.installed
 	npx --no-install redocly lint --format=summary api/openapi.yaml
 
 lint-c: $(GEN)
-	clang-format --dry-run -Werror $(SRCS) $(HDRS) tests/unit/*.c
+	clang-format --dry-run -Werror $(SRCS) $(HDRS) tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_GNU_SOURCE $(INC) \
 	    --suppress=missingIncludeSystem src/
@@ -175,12 +177,12 @@ limits: build/thamdo node_modules/.installed
 	ulimit -n $$(ulimit -Hn) 2>/dev/null; THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/limits/
 
 format:
-	clang-format -i $(SRCS) $(HDRS) tests/unit/*.c
+	clang-format -i $(SRCS) $(HDRS) tests/unit/*.c tests/fuzz/*.c tests/fuzz/*.h
 
 test: deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: lint all asan unit blackbox browser reliability limits test-deploy
+test-all: lint all asan unit blackbox browser reliability limits test-deploy fuzz-smoke
 
 clean:
 	rm -rf build
@@ -197,6 +199,58 @@ install: build/thamdo
 	install -D -m 0755 build/thamdo $(DESTDIR)$(PREFIX)/bin/thamdo
 
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+
+# libFuzzer targets (tests/fuzz/README.md): clang's -fsanitize=fuzzer with ASan and UBSan, each
+# tests/fuzz/fuzz_<name>.c linked against the product's objects (build/fuzz/libthamdo.a, built
+# with the same sanitizers), its seeds in tests/fuzz/corpus/<name>/. What a run finds lands in
+# build/fuzz/crashes/<name>-crash-<sha1> (and leak-, oom-, timeout-); new inputs in
+# build/fuzz/corpus/<name>/, never in the seeds. ASan's quarantine is kept to 64 MB: with the
+# default (256 MB) a long run's memory grows towards the RSS limit without a leak.
+FUZZ_CC      ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS) $(INC)
+FUZZ_OBJS    := $(LIB_SRCS:src/%.c=build/fuzz/obj/%.o)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_BINS    := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_ARGS    ?= -max_len=4096 -timeout=10 -rss_limit_mb=2048
+FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=64 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+build/fuzz/obj/%.o: src/%.c | $(GEN) pkgcheck
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/libthamdo.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $(FUZZ_OBJS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libthamdo.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libthamdo.a $(PKG_LIBS)
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+# One target after another; the first finding stops the run (its input in build/fuzz/crashes/).
+define fuzz_run
+	@set -e; mkdir -p build/fuzz/crashes; for n in $(FUZZ_NAMES); do \
+	    echo "== fuzz_$$n: $(1) s"; mkdir -p build/fuzz/corpus/$$n; \
+	    $(FUZZ_ENV) build/fuzz/fuzz_$$n $(FUZZ_ARGS) -max_total_time=$(1) -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/crashes/$$n- build/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+	        2>build/fuzz/$$n.log || { tail -n 60 build/fuzz/$$n.log; exit 1; }; \
+	    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units|INITED' \
+	        build/fuzz/$$n.log | sed 's/^/   /'; \
+	done
+endef
+
+fuzz: fuzz-build
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-build
+	$(call fuzz_run,$(FUZZ_SMOKE_SECONDS))
+
+-include $(FUZZ_OBJS:.o=.d)
 
 # Benchmarks (bench/README.md), never part of make test: an optimised build in build/bench/
 # (build/thamdo is left alone), the bare evhttp yardstick, and the drivers, which start a

@@ -16,9 +16,11 @@ LIMITS_PKGS="python3 util-linux"
 # make test-deploy: podman as root (runc, netavark with aardvark-dns for names between
 # containers, iptables for published ports), Debian's docker-compose, debootstrap for the base image.
 DEPLOY_PKGS="podman runc docker-compose debootstrap netavark aardvark-dns iptables"
+# make fuzz and make fuzz-smoke: clang's libFuzzer runtime (-fsanitize=fuzzer) with ASan and UBSan.
+FUZZ_PKGS="clang libclang-rt-14-dev"
 case "${1:-all}" in
 run) PKGS="$RUN_PKGS" ;;
-all) PKGS="$RUN_PKGS $TEST_PKGS $OBS_PKGS $LIMITS_PKGS $DEPLOY_PKGS" ;;
+all) PKGS="$RUN_PKGS $TEST_PKGS $OBS_PKGS $LIMITS_PKGS $DEPLOY_PKGS $FUZZ_PKGS" ;;
 deploy) PKGS="$DEPLOY_PKGS" ;;
 *)
     echo "usage: deps.sh [run|all|deploy]" >&2

@@ -52,7 +52,8 @@ void seen_from_header(struct seen *s, const struct cookie_conf *conf, const char
             for (size_t i = 0; i < SEEN_BYTES && ok; i++) {
                 int hi = seen_hex(hex[2 * i]), lo = seen_hex(hex[2 * i + 1]);
                 ok = hi >= 0 && lo >= 0;
-                mask[i] = (unsigned char)(hi << 4 | lo);
+                if (ok) /* hi is -1 for a digit that is not hex: never shifted */
+                    mask[i] = (unsigned char)(hi << 4 | lo);
             }
             if (ok && !s->known) {
                 memcpy(s->mask, mask, sizeof(mask));

@@ -412,13 +412,16 @@ json_t *poll_public_view(const json_t *def, int64_t now)
         json_array_append_new(opts, json_pack("{sO sO}", "id", json_object_get(o, "id"), "label",
                                               json_object_get(o, "label")));
     }
-    return json_pack("{sO sO so sO so so ss sO sb}", "id", json_object_get(def, "id"), "question",
+    /* An older definition may have no results_visibility: "always", as for
+     * poll_results_visible(). */
+    const char *vis = json_string_value(json_object_get(def, "results_visibility"));
+    return json_pack("{sO sO so sO so so ss ss sb}", "id", json_object_get(def, "id"), "question",
                      json_object_get(def, "question"), "options", opts, "max_choices",
                      json_object_get(def, "max_choices"), "opens_at",
                      poll_time_json(json_object_get(def, "opens_at")), "closes_at",
                      poll_time_json(json_object_get(def, "closes_at")), "status",
                      states[poll_state_at(def, now)], "results_visibility",
-                     json_object_get(def, "results_visibility"), "allow_change",
+                     vis ? vis : poll_visibilities[0], "allow_change",
                      json_is_true(json_object_get(def, "allow_change")));
 }
 

@@ -839,6 +839,28 @@ static void test_poll_stored_check_accepts_what_the_service_writes(void **state)
     json_decref(def);
 }
 
+/* An older definition that passed the check, without results_visibility (or
+ * with null), is shown as "always" rather than failing to render. */
+static void test_poll_public_view_of_an_older_definition_without_visibility(void **state)
+{
+    (void)state;
+    const char *defs[] = {
+        "{'id':'x','question':'Q','options':[{'id':'a','label':'A'}],'max_choices':1}",
+        "{'id':'x','question':'Q','options':[{'id':'a','label':'A'}],'max_choices':1,"
+        "'results_visibility':null,'status':'open'}"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *def = J(defs[i]);
+        assert_null(poll_stored_check(def));
+        json_t *view = poll_public_view(def, 1796058000);
+        assert_non_null(view);
+        assert_string_equal(json_string_value(json_object_get(view, "results_visibility")),
+                            "always");
+        assert_string_equal(json_string_value(json_object_get(view, "id")), "x");
+        json_decref(view);
+        json_decref(def);
+    }
+}
+
 /* ---- poll_meta_args: what the scripts check ---- */
 
 static void test_poll_meta_args_of_a_full_definition(void **state)
@@ -1044,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_poll_times_at_the_edges_of_1970_to_9999_are_accepted),
         cmocka_unit_test(test_poll_texts_with_bidi_controls_or_separators_are_refused),
         cmocka_unit_test(test_poll_stored_check_accepts_what_the_service_writes),
+        cmocka_unit_test(test_poll_public_view_of_an_older_definition_without_visibility),
         cmocka_unit_test(test_poll_stored_check_refuses_missing_and_mistyped_fields),
         cmocka_unit_test(test_poll_meta_args_of_a_full_definition),
         cmocka_unit_test(test_poll_meta_args_of_an_older_definition_without_optional_fields),

@@ -59,6 +59,8 @@ static void test_seen_unreadable_means_unknown(void **state)
         "thamdo_vid_voted=s1.0000",                              /* short */
         "thamdo_vid_voted=s2.00000000000000000000000000000000",  /* other version */
         "thamdo_vid_voted=s1.0000000000000000000000000000000g",  /* not hex */
+        "thamdo_vid_voted=s1.g0000000000000000000000000000000",  /* not hex, high nibble */
+        "thamdo_vid_voted=s1.A0000000000000000000000000000000",  /* upper case */
         "thamdo_vid_voted=s1.000000000000000000000000000000000", /* long */
         "other_voted=s1.00000000000000000000000000000000",       /* another name */
         "",
