@@ -366,22 +366,35 @@ static void metrics_write_requests(struct evbuffer *out, int nw, const struct me
 }
 
 /* Counters written as one family with a label: the rate limits' refusals and the proofs. */
+static const struct {
+    const char *name, *help, *label;
+    const char *value[2];
+    enum metrics_counter counter[2];
+} metrics_families[] = {
+    {"thamdo_votes_refused_total",
+     "Votes refused by the rate limits, by reason (rate_limited: past the hard limit or the "
+     "attempts; challenge_required: a proof of work was asked for).",
+     "reason",
+     {"rate_limited", "challenge_required"},
+     {METRICS_VOTES_LIMITED, METRICS_VOTES_CHALLENGED}},
+    {"thamdo_pow_proofs_total",
+     "Proofs of work sent with votes: accepted (the ballot counted) or refused (forged, expired, "
+     "for another poll or network, unsolved, used, too easy).",
+     "result",
+     {"accepted", "refused"},
+     {METRICS_POW_SOLVED, METRICS_POW_REFUSED}},
+};
+
 static void metrics_write_families(struct evbuffer *out, int nw)
 {
-    metrics_head(out, "thamdo_votes_refused_total", "counter",
-                 "Votes refused by the rate limits, by reason (rate_limited: past the hard limit "
-                 "or the attempts; challenge_required: a proof of work was asked for).");
-    evbuffer_add_printf(out, "thamdo_votes_refused_total{reason=\"rate_limited\"} %llu\n",
-                        (unsigned long long)metrics_counter_sum(nw, METRICS_VOTES_LIMITED));
-    evbuffer_add_printf(out, "thamdo_votes_refused_total{reason=\"challenge_required\"} %llu\n",
-                        (unsigned long long)metrics_counter_sum(nw, METRICS_VOTES_CHALLENGED));
-    metrics_head(out, "thamdo_pow_proofs_total", "counter",
-                 "Proofs of work sent with votes: accepted (the ballot counted) or refused "
-                 "(forged, expired, for another poll or network, unsolved, used, too easy).");
-    evbuffer_add_printf(out, "thamdo_pow_proofs_total{result=\"accepted\"} %llu\n",
-                        (unsigned long long)metrics_counter_sum(nw, METRICS_POW_SOLVED));
-    evbuffer_add_printf(out, "thamdo_pow_proofs_total{result=\"refused\"} %llu\n",
-                        (unsigned long long)metrics_counter_sum(nw, METRICS_POW_REFUSED));
+    for (size_t f = 0; f < sizeof(metrics_families) / sizeof(metrics_families[0]); f++) {
+        metrics_head(out, metrics_families[f].name, "counter", metrics_families[f].help);
+        for (size_t i = 0; i < 2; i++)
+            evbuffer_add_printf(
+                out, "%s{%s=\"%s\"} %llu\n", metrics_families[f].name, metrics_families[f].label,
+                metrics_families[f].value[i],
+                (unsigned long long)metrics_counter_sum(nw, metrics_families[f].counter[i]));
+    }
 }
 
 void metrics_write(struct evbuffer *out, const struct metrics_route *routes, size_t n,

@@ -15,7 +15,7 @@ import {
 
 const BASE_BITS = 4; // a quick test: the challenges of a real service start at 14 bits
 const polls = [
-  'robot', 'truong-hoc', 'thu-thach', 'dung-lai', 'khong-js', 'hai-may', 'tat', 'doi-phieu', 'trung-lap',
+  'robot', 'truong-hoc', 'thu-thach', 'dung-lai', 'khong-js', 'hai-may', 'tat', 'doi-phieu', 'trung-lap', 'ipv6',
 ].map((id) => makePoll(id, { options: ['mot', 'hai'], allow_change: id === 'doi-phieu' }));
 
 let redis;
@@ -273,6 +273,16 @@ test('GET /metrics counts the refusals and the proofs', async () => {
   assert.ok(value('thamdo_votes_refused_total{reason="challenge_required"}') >= 40);
   assert.ok(value('thamdo_pow_proofs_total{result="accepted"}') >= 40);
   assert.ok(value('thamdo_pow_proofs_total{result="refused"}') >= 1);
+});
+
+test('a reader on IPv6 is the bucket of its /64, read from the socket', async () => {
+  const v6 = await startThamdo({ redis, polls, env: limitsOn({ THAMDO_LISTEN: '[::1]:0', THAMDO_RATE_FREE: '2', THAMDO_RATE_MAX: '2' }) });
+  assert.match(v6.url, /\[::1\]/);
+  for (let i = 0; i < 2; i++) assert.equal((await vote(v6, 'ipv6')).status, 201);
+  const r = await vote(v6, 'ipv6');
+  assertError(r, 429, 'rate_limited');
+  assert.equal(await redisCli(redis.port, 'ZCARD', 'thamdo:{poll:ipv6}:buckets'), '1');
+  await v6.stop();
 });
 
 test('bad settings stop the start with one line naming them', async () => {
