@@ -2,10 +2,12 @@
  * service's side of the vote script (poll_vote.lua keeps the counts).
  *
  * API (api.c and embed.c):
- *   ratelimit_begin()  sets the reader's bucket (identity_bucket) when the
- *                      limits are on, then continues; off: continues at once;
+ *   ratelimit_begin()  keeps the ballot in the request and sets the reader's
+ *                      bucket (identity_bucket) when the limits are on, then
+ *                      continues; off: continues at once;
+ *   ratelimit_ballot() in the continuation: the ballot back;
  *   ratelimit_args()   the store's arguments of the vote, the proof checked;
- *   ratelimit_refusal() after the store's answer: the 429 of a refused vote
+ *   ratelimit_reply()  after the store's answer: the 429 of a refused vote
  *                      (JSON with a challenge, or rate_limited).
  * Owns: reading X-Thamdo-Proof (pow_check), minting challenges (pow_mint),
  * Retry-After, the refusal metrics. Must not log a bucket, a token or an
