@@ -26,8 +26,13 @@ let second; // another instance on the same Redis (limits on)
 let off; // THAMDO_RATE_LIMITS=off (the harness default)
 const addressesUsed = new Set(['127.0.0.1']);
 
+// Every request names the same instant (the test clock), so that a run across midnight in
+// THAMDO_TIMEZONE, when the day's salt and so every bucket changes, cannot start the limits again.
+const T0 = Math.floor(Date.now() / 1000);
+const CLOCK = { 'x-thamdo-test-now': new Date(T0 * 1000).toISOString().replace('.000Z', 'Z') };
 const limitsOn = (extra = {}) => ({
-  THAMDO_RATE_LIMITS: 'on', THAMDO_POW_DIFFICULTY: String(BASE_BITS), ...extra,
+  THAMDO_RATE_LIMITS: 'on', THAMDO_POW_DIFFICULTY: String(BASE_BITS), THAMDO_MODE: 'test', THAMDO_TEST_CLOCK: 'true',
+  ...extra,
 });
 
 before(async () => {
@@ -62,11 +67,7 @@ function solve(challenge) {
 /** The contract's difficulty for the n-th first ballot of a window. */
 const required = (n, free = 20) => Math.min(BASE_BITS + (n > free ? Math.floor(2 * Math.log2(n / free) + 1e-9) : 0), 24);
 
-const vote = (svc, poll, headers = {}, voter = new Voter(svc.url)) => voter.vote(poll, ['mot'], { headers });
-const total = async (svc, poll) => {
-  const r = await request(svc.url, 'GET', `/api/v1/polls/${poll}/results`, { headers: { 'x-thamdo-test': '1' } });
-  return r.json.total;
-};
+const vote = (svc, poll, headers = {}, voter = new Voter(svc.url), options = ['mot']) => voter.vote(poll, options, { headers: { ...CLOCK, ...headers } });
 const counts = async (poll) => Number(await redisCli(redis.port, 'HGET', `thamdo:{poll:${poll}}:meta`, 'voters'));
 
 test('a scripted voter that clears its cookie and rotates X-Forwarded-For gets at most 60 of 300 votes counted, even solving every challenge', async () => {
@@ -144,7 +145,7 @@ test('a challenge: 429 challenge_required, solved once it counts, reused / forge
   assertError(r, 429, 'challenge_required', { extraKeys: ['challenge'] });
   const { challenge } = r.json;
   assert.equal(challenge.difficulty, BASE_BITS);
-  assert.ok(challenge.expires_at > Date.now() / 1000 + 100 && challenge.expires_at <= Date.now() / 1000 + 121);
+  assert.equal(challenge.expires_at, T0 + 120); // THAMDO_POW_SECONDS after the request's time
   const proof = solve(challenge);
   const before = await counts('thu-thach');
 
@@ -198,7 +199,7 @@ test('a proof easier than the difficulty now required less 2 is refused: the rat
 
 test('the no-JS page gets the limits alone: past THAMDO_RATE_FREE a 429 page (Vietnamese, English) with Retry-After, nothing counted', async () => {
   const post = (lang = '') => request(small.url, 'POST', `/embed/polls/khong-js${lang}`, {
-    form: 'option=mot', headers: { origin: small.url },
+    form: 'option=mot', headers: { origin: small.url, ...CLOCK },
   });
   for (let i = 0; i < 2; i++) {
     const r = await post();
@@ -220,12 +221,12 @@ test('the no-JS page gets the limits alone: past THAMDO_RATE_FREE a 429 page (Vi
 
 test('a changed ballot needs no proof; the integrity counters: first ballots, challenges, duplicates', async () => {
   const first = new Voter(small.url);
-  assert.equal((await first.vote('doi-phieu', ['mot'])).status, 201);
-  assert.equal((await new Voter(small.url).vote('doi-phieu', ['mot'])).status, 201);
-  assertError(await new Voter(small.url).vote('doi-phieu', ['mot']), 429, 'challenge_required', { extraKeys: ['challenge'] });
-  const changed = await first.vote('doi-phieu', ['hai']);
+  assert.equal((await vote(small, 'doi-phieu', {}, first)).status, 201);
+  assert.equal((await vote(small, 'doi-phieu')).status, 201);
+  assertError(await vote(small, 'doi-phieu'), 429, 'challenge_required', { extraKeys: ['challenge'] });
+  const changed = await vote(small, 'doi-phieu', {}, first, ['hai']);
   assert.equal(changed.status, 200, changed.text);
-  const limited = await new Voter(small.url).vote('doi-phieu', ['mot'], { headers: { 'x-thamdo-proof': 'p1.x:1' } });
+  const limited = await vote(small, 'doi-phieu', { 'x-thamdo-proof': 'p1.x:1' });
   assertError(limited, 429, 'challenge_required', { extraKeys: ['challenge'] });
   const integrity = async (poll) => {
     const flat = (await redisCli(redis.port, 'HGETALL', `thamdo:{poll:${poll}}:integrity`)).split('\n');
@@ -239,8 +240,8 @@ test('a changed ballot needs no proof; the integrity counters: first ballots, ch
   assert.deepEqual(await integrity('doi-phieu'), { ballots: 2, challenged: 2 });
   // A duplicate is refused (409) and counted as dup.
   const again = new Voter(small.url);
-  assert.equal((await again.vote('trung-lap', ['mot'])).status, 201);
-  assertError(await again.vote('trung-lap', ['hai']), 409, 'already_voted', { extraKeys: ['choice', 'results'] });
+  assert.equal((await vote(small, 'trung-lap', {}, again)).status, 201);
+  assertError(await vote(small, 'trung-lap', {}, again, ['hai']), 409, 'already_voted', { extraKeys: ['choice', 'results'] });
   assert.deepEqual(await integrity('trung-lap'), { ballots: 1, dup: 1 });
 });
 
