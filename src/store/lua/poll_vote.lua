@@ -15,7 +15,8 @@
 -- tallies (flat), voters, version, seq}: code ok, changed, already_voted,
 -- poll_closed, poll_not_open, too_many_options, invalid_option; choice the
 -- reader's options "a,b", '' when their stored ballot is damaged, false when
--- they have none. Or {'poll_not_found'}, {'needs_upgrade', definition} (no meta
+-- they have none. Or {'poll_not_found'}, {'poll_resetting'} (an editor's reset
+-- is under way: poll_reset.lua; nothing is counted), {'needs_upgrade', definition} (no meta
 -- hash: the service checks the definition, writes the meta and calls again), or
 -- {'poll_damaged', why} when a key of the poll does not hold what the service
 -- writes there. Opening and closing times are checked here, at the moment of
@@ -73,6 +74,9 @@ for i = 1, #flat, 2 do
 end
 if m.archived == '1' then
   return {'poll_not_found'}
+end
+if m.resetting == '1' then
+  return {'poll_resetting'}
 end
 local max_choices = tonumber(m.max_choices)
 local function whole(v)
