@@ -101,6 +101,9 @@ test('every script call names keys of one hash slot, and every script is used', 
   assert.equal((await v.req('GET', '/api/v1/visits?site=tin-tuc')).status, 200);
   assert.equal((await request(svc.url, 'PUT', '/admin/v1/visits/base?site=tin-tuc', { headers: AUTH, json: { total: 5 } })).status, 200);
   assert.equal((await request(svc.url, 'GET', '/admin/v1/visits?site=tin-tuc', { headers: AUTH })).status, 200);
+  assert.equal((await request(svc.url, 'GET', '/admin/v1/polls/slot-a/integrity', { headers: AUTH })).status, 200);
+  assert.equal((await request(svc.url, 'POST', '/admin/v1/polls/slot-a/reset', { headers: AUTH, json: { confirm: 'slot-a' } })).status, 200);
+  assert.equal((await request(svc.url, 'GET', '/admin/v1/audit', { headers: AUTH })).status, 200);
   await sleep(200);
   await svc.stop();
   sock.destroy();
