@@ -132,7 +132,7 @@ blackbox: build/thamdo build/asan/thamdo node_modules/.installed
 	THAMDO_THREADS=2 THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
 
 # The widget, the no-JS embed and the dashboard in Debian's chromium; screenshots in tests/screenshots/.
-browser: build/thamdo node_modules/.installed
+browser: build/thamdo build/widget-pow-tool node_modules/.installed
 	@echo "== browser tests (chromium)"
 	THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/browser/
 
@@ -143,6 +143,11 @@ browser: build/thamdo node_modules/.installed
 reliability: build/thamdo node_modules/.installed
 	@echo "== reliability tests, release build"
 	THAMDO_BIN=build/thamdo node --test --test-concurrency=1 tests/reliability/
+
+# The service's proof-of-work code from the command line (tests/browser/widget-pow-tool.c), for
+# the widget's browser tests and make bench-pow.
+build/widget-pow-tool: tests/browser/widget-pow-tool.c $(filter-out build/obj/main.o,$(OBJS))
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(filter-out build/obj/main.o,$(OBJS)) $(PKG_LIBS)
 
 lint: lint-c lint-api bots-check lint-bench
 

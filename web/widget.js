@@ -2,7 +2,7 @@
  * [data-thamdo-visits] element in a shadow root, voting and counting through the JSON API with
  * the reader's cookie. Never trusts the host page: the reader's state comes from the API, texts
  * go in as textContent; shown results follow the poll live (EventSource). Plain ES2018, one global
- * (window.__thamdo), under 9 KiB gzipped. */
+ * (window.__thamdo), under 10.5 KiB gzipped (the proof-of-work solver is about 1.4 KiB of it). */
 (() => {
   'use strict';
 
@@ -15,6 +15,7 @@
       loading: 'Đang tải cuộc thăm dò…',
       vote: 'Bình chọn',
       sending: 'Đang gửi…',
+      verifying: 'Đang xác minh…',
       see: 'Xem kết quả',
       back: 'Quay lại bình chọn',
       max: (n) => `Chọn tối đa ${n} phương án.`,
@@ -46,6 +47,8 @@
         poll_closed: 'Cuộc thăm dò đã kết thúc trước khi phiếu của bạn được gửi; phiếu chưa được tính.',
         origin_not_allowed: 'Cuộc thăm dò không hiển thị được trên trang này.',
         busy: 'Hệ thống đang bận, vui lòng thử lại sau ít phút.',
+        rate_limited: (m) => `Có quá nhiều phiếu bình chọn từ mạng của bạn. Vui lòng thử lại sau ${m ? `${m} phút` : 'ít phút'}.`,
+        no_crypto: 'Không xác minh được phiếu vì trang không dùng HTTPS.',
         other: 'Không gửi được bình chọn. Vui lòng tải lại trang và thử lại.',
       },
     },
@@ -53,6 +56,7 @@
       loading: 'Loading the poll…',
       vote: 'Vote',
       sending: 'Sending…',
+      verifying: 'Verifying…',
       see: 'See results',
       back: 'Back to the poll',
       max: (n) => `Choose up to ${n} options.`,
@@ -84,6 +88,8 @@
         poll_closed: 'This poll closed before your vote arrived; your vote was not counted.',
         origin_not_allowed: 'This poll cannot be shown on this page.',
         busy: 'The service is busy. Please try again in a few minutes.',
+        rate_limited: (m, n) => `Too many votes came from your network. Please try again in ${m ? `${m} minute${n === 1 ? '' : 's'}` : 'a few minutes'}.`,
+        no_crypto: 'Your vote cannot be verified: this page does not use HTTPS.',
         other: 'Your vote could not be sent. Please reload the page and try again.',
       },
     },
@@ -181,16 +187,17 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     while (!shared.open && shared.first) await shared.first;
   }
 
-  /** An API request: {status, data} (status 0: no answer); mints: its answer may set the cookie. */
-  async function api(base, method, path, body, mints) {
+  /** An API request: {status, data, retry (Retry-After)} (status 0: no answer); mints: its answer
+   *  may set the cookie; proof: an X-Thamdo-Proof header. */
+  async function api(base, method, path, body, mints, proof) {
     // Inline, not gate(): with nothing to wait for, the first request claims the gate in this tick.
     while (!shared.open && shared.first) await shared.first;
-    if (shared.open || !mints) return send(base, method, path, body);
+    if (shared.open || !mints) return send(base, method, path, body, proof);
     let done;
     let r = { status: 0 };
     shared.first = new Promise((resolve) => { done = resolve; });
     try {
-      r = await send(base, method, path, body);
+      r = await send(base, method, path, body, proof);
       return r;
     } finally {
       // Any answer may have set the cookie: all may go. No answer set none: the next goes alone.
@@ -200,7 +207,7 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
     }
   }
 
-  async function send(base, method, path, body) {
+  async function send(base, method, path, body, proof) {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
     try {
@@ -208,10 +215,10 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
         method,
         credentials: 'include',
         signal: ctl.signal,
-        headers: body ? { 'Content-Type': 'application/json' } : {},
+        headers: body ? { 'Content-Type': 'application/json', ...(proof ? { 'X-Thamdo-Proof': proof } : {}) } : {},
         body: body ? JSON.stringify(body) : null,
       });
-      return { status: res.status, data: await res.json().catch(() => null) };
+      return { status: res.status, retry: res.headers.get('Retry-After'), data: await res.json().catch(() => null) };
     } catch (e) {
       return { status: 0, data: null };
     } finally {
@@ -223,9 +230,64 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
 
   /** The error code of a failed answer; 'busy' when trying again later may help. */
   function errorCode(r) {
+    const c = r.data && r.data.error && r.data.error.code;
+    if (r.status === 429 && (c === 'rate_limited' || (c === 'challenge_required' && r.data.challenge))) return c;
     if (!r.status || r.status >= 500 || r.status === 429) return 'busy';
-    return (r.data && r.data.error && r.data.error.code) || 'other';
+    return c || 'other';
   }
+
+  // Proof of work (a vote past the soft rate limit): the smallest decimal answer n, counting from
+  // 0, such that SHA-256(token ":" n) starts with `bits` zero bits. Web Crypto, 64 digests at a
+  // time; pause() between batches on the page's thread. Self-contained: it is also the Worker's
+  // source (Function.prototype.toString).
+  async function powFind(token, bits, pause) {
+    const enc = new TextEncoder();
+    for (let n = 0; ; n += 64) {
+      const batch = [];
+      for (let i = 0; i < 64; i++) batch.push(crypto.subtle.digest('SHA-256', enc.encode(`${token}:${n + i}`)));
+      const all = await Promise.all(batch);
+      for (let i = 0; i < 64; i++) {
+        const d = new Uint8Array(all[i]);
+        let j = 0;
+        while (j < 32 && !d[j]) j++;
+        if (j * 8 + (j < 32 ? Math.clz32(d[j]) - 24 : 0) >= bits) return String(n + i);
+      }
+      if (pause) await pause();
+    }
+  }
+
+  /** Solves a challenge in a Worker made from a blob URL, or on the page's thread in slices when
+   *  no Worker can be made (a CSP without blob: workers). The answer, or null without Web Crypto
+   *  (a page on plain http is not a secure context). */
+  function solve(token, bits) {
+    const onPage = () => (window.crypto && crypto.subtle
+      ? powFind(token, bits, () => new Promise((r) => setTimeout(r, 0))).catch(() => null)
+      : Promise.resolve(null));
+    let url = '';
+    let w;
+    try {
+      url = URL.createObjectURL(new Blob([`onmessage=(e)=>(${powFind})(e.data[0],e.data[1]).then(postMessage,()=>postMessage(null))`], { type: 'text/javascript' }));
+      w = new Worker(url);
+    } catch (e) {
+      URL.revokeObjectURL(url);
+      return onPage();
+    }
+    return new Promise((resolve) => {
+      const end = (answer) => {
+        w.terminate();
+        URL.revokeObjectURL(url);
+        if (answer == null) onPage().then(resolve); // the Worker could not: the page tries
+        else resolve(answer);
+      };
+      w.onmessage = (e) => end(e.data);
+      w.onerror = (e) => {
+        e.preventDefault();
+        end(null);
+      };
+      w.postMessage([token, bits]);
+    });
+  }
+  shared.pow = solve; // for the measurements (tests/browser/pow-bench.mjs)
 
   /** el's shadow root: {T texts, wrap, nf, pf (percent) formats, base URL}; null if it had one. */
   function setup(el) {
@@ -295,8 +357,9 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       if (text) sayTimer = setTimeout(() => { msg.textContent = text; }, 60);
     }
 
-    /** Says what failed; Retry (repeats action) only if the service was busy. */
-    function fail(code, action) {
+    /** Says what failed; Retry (repeats action) only if the service was busy or limited (wait:
+     *  Retry-After, seconds). */
+    function fail(code, action, wait) {
       const e = T.err;
       const calm = code === 'origin_not_allowed' || code === 'empty';
       view.textContent = '';
@@ -304,8 +367,10 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
         refused(base);
         replaceView(h('div'));
       }
-      say(code === 'too_many_options' ? e.too_many_options(nf.format(poll.max_choices)) : e[code] || e.other, calm ? 'm' : 'err');
-      again = code === 'busy' ? action : null;
+      const m = wait > 0 ? Math.ceil(wait / 60) : 0;
+      say(code === 'too_many_options' ? e.too_many_options(nf.format(poll.max_choices))
+        : code === 'rate_limited' ? e.rate_limited(m && nf.format(m), m) : e[code] || e.other, calm ? 'm' : 'err');
+      again = code === 'busy' || code === 'rate_limited' ? action : null;
       retry.hidden = !again;
     }
 
@@ -318,10 +383,10 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       retry.textContent = T.retry;
     }
 
-    async function call(method, p, body, mints) {
+    async function call(method, p, body, mints, proof) {
       busy = true;
       wrap.setAttribute('aria-busy', 'true');
-      const r = await api(base, method, p, body, mints);
+      const r = await api(base, method, p, body, mints, proof);
       busy = false;
       wrap.setAttribute('aria-busy', 'false');
       return r;
@@ -405,10 +470,26 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       say(''); // Retry stays, disabled, with its focus
       submit.setAttribute('aria-disabled', 'true');
       submit.textContent = T.sending;
-      const r = await call('POST', `${path}/votes`, { options: chosen }, true);
+      const body = { options: chosen };
+      let r = await call('POST', `${path}/votes`, body, true);
+      // Past the soft rate limit: solve the challenge, then the same vote with its proof (again
+      // with a fresh challenge when that one expired or the rate rose meanwhile, a few times).
+      for (let round = 0; round < 3 && errorCode(r) === 'challenge_required'; round++) {
+        const c = r.data.challenge;
+        submit.textContent = T.verifying;
+        say(T.verifying, 'm');
+        busy = true;
+        wrap.setAttribute('aria-busy', 'true');
+        const answer = await solve(String(c.token), Number(c.difficulty));
+        r = answer == null ? { status: 400, data: { error: { code: 'no_crypto' } } }
+          : await call('POST', `${path}/votes`, body, true, `${c.token}:${answer}`);
+      }
+      busy = false;
+      wrap.setAttribute('aria-busy', 'false');
       submit.removeAttribute('aria-disabled');
       submit.textContent = T.vote;
       let code = r.status === 200 || r.status === 201 ? (r.data ? 'ok' : 'busy') : errorCode(r);
+      if (code === 'challenge_required') code = 'busy';
       if (code === 'already_voted' && r.data && unsure && sameSet(r.data.choice, chosen)) {
         code = 'ok'; // the attempt that seemed to fail was counted
       }
@@ -418,9 +499,9 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
         poll.results = r.data.results || null;
         if (code === 'ok') showResults(false, r.data.changed ? T.changed : T.recorded, 'ok');
         else showResults(false, T.err.already_voted, 'err');
-      } else if (code === 'busy') {
-        unsure = true;
-        fail(code, sendChoice);
+      } else if (code === 'busy' || code === 'rate_limited') {
+        unsure = unsure || code === 'busy';
+        fail(code, sendChoice, Number(r.retry));
       } else if (code === 'poll_closed' || code === 'poll_not_open') {
         load(T.err[code]);
       } else {

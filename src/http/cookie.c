@@ -22,7 +22,6 @@
 
 #define COOKIE_PREFIX     "v1."
 #define COOKIE_PREFIX_LEN 3
-#define COOKIE_MAC_LEN    32
 #define COOKIE_ID_B64     22
 #define COOKIE_MAC_B64    43
 
@@ -31,8 +30,7 @@ int cookie_mint(unsigned char id[COOKIE_ID_LEN])
     return RAND_bytes(id, COOKIE_ID_LEN) == 1 ? 0 : -1;
 }
 
-/* base64url without padding; out must hold 4 * ceil(len / 3) + 1 bytes. */
-static size_t cookie_b64url(const unsigned char *in, size_t len, char *out)
+size_t cookie_b64url(const unsigned char *in, size_t len, char *out)
 {
     int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
     while (n > 0 && out[n - 1] == '=')
@@ -154,25 +152,37 @@ static EVP_MAC_CTX *cookie_ctx(size_t slot, const EVP_MAC_CTX *mac, unsigned lon
     return cookie_tl_ctx[slot];
 }
 
-/* The MAC of id under the current secret (which = 0) or previous[which - 1]. */
-static void cookie_mac(const struct cookie_conf *conf, size_t which,
-                       const unsigned char id[COOKIE_ID_LEN], unsigned char mac[COOKIE_MAC_LEN])
+/* The MAC of msg[0..len) under the current secret (which = 0) or previous[which - 1]. */
+static void cookie_mac_with(const struct cookie_conf *conf, size_t which, const void *msg,
+                            size_t len, unsigned char mac[COOKIE_MAC_LEN])
 {
-    unsigned char msg[COOKIE_PREFIX_LEN + COOKIE_ID_LEN];
-    memcpy(msg, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
-    memcpy(msg + COOKIE_PREFIX_LEN, id, COOKIE_ID_LEN);
     const struct cookie_key *k = which ? &conf->previous[which - 1] : NULL;
     EVP_MAC_CTX *ctx =
         k ? cookie_ctx(which, k->mac, k->gen) : cookie_ctx(0, conf->mac, conf->mac_gen);
     size_t outlen = 0;
     /* EVP_MAC_init without a key starts over with the key it holds. */
-    if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) == 1 &&
-        EVP_MAC_update(ctx, msg, sizeof(msg)) == 1 &&
+    if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, msg, len) == 1 &&
         EVP_MAC_final(ctx, mac, &outlen, COOKIE_MAC_LEN) == 1 && outlen == COOKIE_MAC_LEN)
         return;
     unsigned int maclen = COOKIE_MAC_LEN;
-    HMAC(EVP_sha256(), k ? k->secret : conf->secret, (int)(k ? k->len : conf->secret_len), msg,
-         sizeof(msg), mac, &maclen);
+    HMAC(EVP_sha256(), k ? k->secret : conf->secret, (int)(k ? k->len : conf->secret_len), msg, len,
+         mac, &maclen);
+}
+
+void cookie_mac(const struct cookie_conf *conf, const void *msg, size_t len,
+                unsigned char mac[COOKIE_MAC_LEN])
+{
+    cookie_mac_with(conf, 0, msg, len, mac);
+}
+
+/* The MAC of a cookie's id: over "v1." || id. */
+static void cookie_id_mac(const struct cookie_conf *conf, size_t which,
+                          const unsigned char id[COOKIE_ID_LEN], unsigned char mac[COOKIE_MAC_LEN])
+{
+    unsigned char msg[COOKIE_PREFIX_LEN + COOKIE_ID_LEN];
+    memcpy(msg, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
+    memcpy(msg + COOKIE_PREFIX_LEN, id, COOKIE_ID_LEN);
+    cookie_mac_with(conf, which, msg, sizeof(msg), mac);
 }
 
 void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],
@@ -180,7 +190,7 @@ void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_I
 {
     unsigned char mac[COOKIE_MAC_LEN];
     char b64[48];
-    cookie_mac(conf, 0, id, mac);
+    cookie_id_mac(conf, 0, id, mac);
     memcpy(out, COOKIE_PREFIX, COOKIE_PREFIX_LEN);
     size_t off = COOKIE_PREFIX_LEN;
     cookie_b64url(id, COOKIE_ID_LEN, b64);
@@ -208,7 +218,7 @@ int cookie_verify(const struct cookie_conf *conf, const char *value, size_t len,
                         COOKIE_MAC_LEN) != 0)
         return -1;
     for (size_t which = 0; which <= conf->n_previous; which++) {
-        cookie_mac(conf, which, got_id, want_mac);
+        cookie_id_mac(conf, which, got_id, want_mac);
         if (CRYPTO_memcmp(got_mac, want_mac, COOKIE_MAC_LEN) == 0) {
             memcpy(id, got_id, COOKIE_ID_LEN);
             return which ? COOKIE_PREVIOUS : 0;

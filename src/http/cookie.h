@@ -19,7 +19,8 @@
 #define COOKIE_SECRET_MAX   256 /* longest accepted secret, bytes */
 #define COOKIE_VALUE_LEN    (3 + 22 + 1 + 43)
 #define COOKIE_NAME_MAX     64
-#define COOKIE_PREVIOUS_MAX 8 /* previous secrets still accepted (THAMDO_SECRET_PREVIOUS) */
+#define COOKIE_PREVIOUS_MAX 8  /* previous secrets still accepted (THAMDO_SECRET_PREVIOUS) */
+#define COOKIE_MAC_LEN      32 /* bytes of HMAC-SHA256 */
 
 enum cookie_samesite {
     COOKIE_SAMESITE_LAX = 0,
@@ -65,6 +66,17 @@ void cookie_thread_end(void);
 
 /* Fills id with random bytes. 0 on success, -1 if the CSPRNG failed. */
 int cookie_mint(unsigned char id[COOKIE_ID_LEN]);
+
+/* HMAC-SHA256 of msg[0..len) under the current secret into mac, for other
+ * signed values (pow.c's challenges); the same keyed context as the cookie's
+ * own MAC. Cookie values are signed over "v1." || id, so a MAC made here over
+ * any other message is never a cookie's. */
+void cookie_mac(const struct cookie_conf *conf, const void *msg, size_t len,
+                unsigned char mac[COOKIE_MAC_LEN]);
+
+/* base64url of in[0..len) without padding, NUL-terminated; out must hold
+ * 4 * ceil(len / 3) + 1 bytes. Returns the length written. */
+size_t cookie_b64url(const unsigned char *in, size_t len, char *out);
 
 /* Writes the signed value (COOKIE_VALUE_LEN chars + NUL) into out. */
 void cookie_sign(const struct cookie_conf *conf, const unsigned char id[COOKIE_ID_LEN],

@@ -35,10 +35,11 @@ after(async () => {
 /**
  * Launches chromium; closed in after(). Its pages are a reader's: navigator.webdriver is false
  * (the widget reports a browser driven by a program, and the counter counts it as a robot);
- * with { webdriver: true } it stays true, as Playwright leaves it.
+ * with { webdriver: true } it stays true, as Playwright leaves it. extraArgs: more command-line
+ * switches (e.g. --host-resolver-rules, for a page that is not a secure context).
  */
-export async function launchBrowser({ webdriver = false } = {}) {
-  const args = webdriver ? LAUNCH.args : [...LAUNCH.args, '--disable-blink-features=AutomationControlled'];
+export async function launchBrowser({ webdriver = false, extraArgs = [] } = {}) {
+  const args = [...LAUNCH.args, ...(webdriver ? [] : ['--disable-blink-features=AutomationControlled']), ...extraArgs];
   const browser = await chromium.launch({ ...LAUNCH, args });
   browsers.add(browser);
   return browser;

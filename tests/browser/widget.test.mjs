@@ -90,10 +90,10 @@ function focusedInWidget(page, pollId) {
 
 const fmtVi = (n) => new Intl.NumberFormat('vi-VN').format(n);
 
-test('widget.js is served from web/ as written, gzipped, cacheable, and under 9 KiB gzipped', async () => {
+test('widget.js is served from web/ as written, gzipped, cacheable, and under 10.5 KiB gzipped', async () => {
   const size = widgetGzipSize();
   console.log(`widget.js: ${fs.statSync(WIDGET_JS).size} bytes, ${size} bytes gzipped (gzip -9)`);
-  assert.ok(size < 9216, `widget.js is ${size} bytes gzipped, over 9216`);
+  assert.ok(size < 10752, `widget.js is ${size} bytes gzipped, over 10752`);
   const res = await request(url, 'GET', '/widget.js', { headers: { 'accept-encoding': 'gzip' } });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/javascript; charset=utf-8');
