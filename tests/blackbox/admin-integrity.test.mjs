@@ -4,10 +4,11 @@
 // dup, limited, challenged and solved with the hour's local start; totals; the busiest buckets and
 // the share of first ballots from the busiest 1, 5 and 10; hours of at least 5 times the median of the
 // hours with ballots (mean of the middle two for an even number) and at least 20 flagged; fields of
-// other forms ignored; a key of another type is 500 poll_damaged; an unknown poll 404.
+// other forms ignored; a key of another type is 500 poll_damaged; an unknown poll 404; and, end to
+// end with the rate limits on behind a trusted proxy, the counters the vote step itself writes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startThamdo, makePoll, request, assertError, assertJsonHeaders } from './lib/harness.mjs';
+import { startRedis, startThamdo, makePoll, request, Voter, assertError, assertJsonHeaders } from './lib/harness.mjs';
 
 const TOKEN = 'integrity-token-5c7e1a9b3d2f4068';
 const HOUR0 = Math.floor(Date.parse('2026-11-29T08:00:00+07:00') / 3600e3);
@@ -122,4 +123,47 @@ test('a poll without counters has zeros; an unknown poll is 404; a key of anothe
   await redis.cli('SET', 'thamdo:{poll:hong}:buckets', 'x');
   assertError(await admin('GET', '/admin/v1/polls/hong/integrity'), 500, 'poll_damaged');
   assert.match(svc.stderr(), /poll hong: the buckets are not a sorted set/);
+});
+
+test('end to end: votes through a trusted proxy with the rate limits on fill the summary the vote step writes', async () => {
+  const limited = await startThamdo({
+    redis,
+    env: {
+      THAMDO_ADMIN_TOKENS: TOKEN, THAMDO_KEY_PREFIX: 'e2e:', THAMDO_RATE_LIMITS: 'on',
+      THAMDO_TRUSTED_PROXIES: '127.0.0.1/32', THAMDO_RATE_FREE: '5', THAMDO_RATE_MAX: '8',
+    },
+  });
+  try {
+    const as = (method, p, opts = {}) => request(limited.url, method, p, { ...opts, headers: { Authorization: `Bearer ${TOKEN}`, ...(opts.headers || {}) } });
+    assert.equal((await as('POST', '/admin/v1/polls', { json: makePoll('dau-cuoi') })).status, 201);
+    const vote = (addr, voter = null) => {
+      const opts = { json: { options: ['opt-a'] }, headers: { 'X-Forwarded-For': addr } };
+      return voter ? voter.vote('dau-cuoi', ['opt-a'], opts) : request(limited.url, 'POST', '/api/v1/polls/dau-cuoi/votes', opts);
+    };
+    // Four readers at four addresses, one vote each; one of them tries again.
+    const again = new Voter(limited.url);
+    assert.equal((await vote('198.51.100.1', again)).status, 201);
+    for (const k of [2, 3, 4]) assert.equal((await vote(`198.51.100.${k}`)).status, 201);
+    assert.equal((await vote('198.51.100.1', again)).status, 409);
+    // A script at one address without cookies: 5 free ballots, then challenges it does not solve.
+    const statuses = [];
+    for (let k = 0; k < 7; k++) statuses.push((await vote('203.0.113.9')).status);
+    assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429, 429]);
+
+    const r = await as('GET', '/admin/v1/polls/dau-cuoi/integrity');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.totals, { ballots: 9, dup: 1, limited: 0, challenged: 2, solved: 0 });
+    assert.equal(r.json.hours.length, 1);
+    assert.equal(r.json.buckets.count, 5);
+    assert.deepEqual(r.json.buckets.busiest.map((b) => b.ballots), [5, 1, 1, 1, 1]);
+    for (const b of r.json.buckets.busiest) assert.match(b.bucket, /^[0-9a-f]{16}$/, 'a hashed bucket, not an address');
+    assert.deepEqual(r.json.buckets.share_percent, { top1: 55.6, top5: 100, top10: 100 });
+    assert.ok(!JSON.stringify(r.json).includes('203.0.113'), 'no address in the summary');
+    // A reset clears them with the results.
+    assert.equal((await as('POST', '/admin/v1/polls/dau-cuoi/reset', { json: { confirm: 'dau-cuoi' } })).status, 200);
+    const z = (await as('GET', '/admin/v1/polls/dau-cuoi/integrity')).json;
+    assert.deepEqual([z.totals.ballots, z.totals.dup, z.totals.challenged, z.buckets.count], [0, 0, 0, 0]);
+  } finally {
+    await limited.stop();
+  }
 });
