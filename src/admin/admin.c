@@ -431,9 +431,8 @@ static void admin_reset_cb(void *arg, const char *code, const char *detail)
     struct request *r = arg;
     char at[40];
     (void)detail;
-    if (!code) {
-        request_reply_unavailable(
-            r); /* the poll may be left resetting: a reset again finishes it */
+    if (!code) { /* the poll may be left resetting: a reset again finishes it */
+        request_reply_unavailable(r);
         return;
     }
     if (strcmp(code, "poll_damaged") == 0) {
@@ -455,17 +454,14 @@ static void admin_reset_cb(void *arg, const char *code, const char *detail)
 }
 
 /* POST /admin/v1/polls/:id/reset {"confirm": "<the poll id>"}: the editor
- * typed the poll's id (the dashboard asks twice). */
+ * typed the poll's id (the dashboard asks twice). No body, or any other
+ * object: 400 confirmation_required, nothing reset. */
 void admin_poll_reset(struct request *r)
 {
-    if (evbuffer_get_length(evhttp_request_get_input_buffer(r->req)) == 0) {
-        request_reply_error(r, 400, "confirmation_required",
-                            "Send {\"confirm\": \"<poll id>\"} to reset this poll's results.");
+    int empty = evbuffer_get_length(evhttp_request_get_input_buffer(r->req)) == 0;
+    if (!empty && admin_read_body(r) != 0)
         return;
-    }
-    if (admin_read_body(r) != 0)
-        return;
-    const char *confirm = json_string_value(json_object_get(r->body, "confirm"));
+    const char *confirm = empty ? NULL : json_string_value(json_object_get(r->body, "confirm"));
     if (!confirm || strcmp(confirm, r->poll_id) != 0 || json_object_size(r->body) != 1) {
         request_reply_error(r, 400, "confirmation_required",
                             "Send {\"confirm\": \"<poll id>\"} to reset this poll's results.");

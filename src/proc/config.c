@@ -546,11 +546,7 @@ static int config_token_name_ok(const char *name, size_t len)
 {
     if (len == 0 || len > CONFIG_TOKEN_NAME)
         return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-", name[i]) ||
-            name[i] == '\0')
-            return 0;
-    return 1;
+    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") >= len;
 }
 
 /* Adds the tokens of text (separated by commas, spaces or newlines). An

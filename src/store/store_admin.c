@@ -150,7 +150,8 @@ static void store_reset_done(struct store_reset *j, const char *code, const char
     free(j);
 }
 
-/* {'ok', next or seq}, {'poll_not_found'}, {'poll_damaged', why}, {'not_resetting'} */
+/* {'ok', next or seq}, {'chunks_left', next}, {'poll_not_found'}, {'poll_damaged', why},
+ * {'not_resetting'} */
 static void store_parse_reset(struct store_call *c, const redisReply *reply)
 {
     struct store_reset *j = c->arg;
@@ -165,6 +166,10 @@ static void store_parse_reset(struct store_call *c, const redisReply *reply)
         return;
     }
     const char *code = reply->element[0]->str;
+    if (strcmp(code, "chunks_left") == 0 && reply->elements == 2) {
+        store_reset_step(j, "chunk"); /* a finish sent early: the chunks first */
+        return;
+    }
     if (strcmp(code, "ok") != 0 || reply->elements != 2) {
         const char *why = reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING
                               ? reply->element[1]->str

@@ -16,7 +16,8 @@
 -- finish: only once every bucket is gone: deletes the tallies, statistics, time
 --   series, older voters, integrity counters and buckets; voters 0; seq + 1;
 --   records reset_at; clears the mark; PUBLISHes 't <id> <seq> 0 <option>:0 ...'
---   so every worker's cache shows zeros. Returns {'ok', seq}.
+--   so every worker's cache shows zeros. Returns {'ok', seq}, or {'chunks_left', next}
+--   when buckets are left (then nothing is cleared yet).
 -- Any: {'poll_not_found'}, {'poll_damaged', why}, {'not_resetting'} (chunk or
 -- finish without a start).
 local CHUNK, BUCKETS = 4096, 65536
@@ -53,7 +54,7 @@ if mode == 'chunk' then
   return {'ok', last}
 end
 if next_bucket < BUCKETS then
-  return {'ok', next_bucket} -- not yet: the service sends the chunks first
+  return {'chunks_left', next_bucket} -- not yet: the chunks first
 end
 local options = redis.call('HGET', KEYS[1], 'options') or ''
 redis.call('UNLINK', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
