@@ -429,7 +429,6 @@ void admin_poll_reopen(struct request *r)
 static void admin_reset_cb(void *arg, const char *code, const char *detail)
 {
     struct request *r = arg;
-    char at[40];
     (void)detail;
     if (!code) { /* the poll may be left resetting: a reset again finishes it */
         request_reply_unavailable(r);
@@ -446,10 +445,7 @@ static void admin_reset_cb(void *arg, const char *code, const char *detail)
     cache_forget(r->srv->cache, r->poll_id);
     log_info("poll_reset", "poll %s: results reset by an editor", r->poll_id);
     json_t *body = json_pack("{ss}", "poll_id", r->poll_id);
-    if (clock_format_local(r->now, at, sizeof(at)) == 0)
-        json_object_set_new(body, "reset_at", json_string(at));
-    else
-        json_object_set_new(body, "reset_at", json_null());
+    admin_time(body, "reset_at", r->now);
     audit_reply(r, "poll.reset", r->poll_id, 200, body);
 }
 
