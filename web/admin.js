@@ -3,7 +3,8 @@
  * Owns every behaviour of the page: the token login (kept in sessionStorage only), the views
  * chosen by the location hash (#: poll list, #new, #poll/ID, #visits[/SITE]), the poll form
  * shared by "new" and "edit" (checks that mirror the service's, each field's error cleared as
- * soon as the field is fixed), the confirmation dialog, the embed codes and their preview, the
+ * soon as the field is fixed), the confirmation dialog, the reset of a poll's results (asked
+ * twice: a confirmation, then the poll id typed), the integrity summary, the audit log (#audit), the embed codes and their preview, the
  * SVG charts (drawn for the width of the page, with table alternatives), CSV downloads, and the
  * visitor counter with its bases. Talks to /admin/v1/ and reads the public counter
  * /api/v1/visits; must not keep the token anywhere but sessionStorage.
@@ -100,6 +101,22 @@ const TEXT = {
     ask_bases: 'Lưu số liệu chuyển sang?',
     ask_bases_text: 'Bộ đếm trên trang của bạn đọc đổi ngay sau khi lưu:',
     none: 'không có', saveBasesOk: 'Lưu', basesSaved: 'Đã lưu số liệu chuyển sang; bộ đếm trên trang đã được cập nhật.',
+    // reset, integrity, audit log
+    ask_reset: 'Đặt lại kết quả?',
+    ask_reset_text: 'Mọi phiếu của cuộc thăm dò này sẽ bị xoá vĩnh viễn: số phiếu, người đã bình chọn, số liệu theo thời gian và độ tin cậy. Bạn đọc sẽ bình chọn lại được từ đầu. Không hoàn tác được.',
+    resetNext: 'Tiếp tục', ask_reset2: 'Xác nhận lần cuối',
+    ask_reset2_text: (id) => `Để xác nhận, hãy gõ mã cuộc thăm dò “${id}” vào ô dưới đây.`,
+    typeId: 'Mã cuộc thăm dò', resetOk: 'Xoá mọi phiếu', did_reset: 'Đã đặt lại kết quả: cuộc thăm dò bắt đầu lại từ 0 phiếu.',
+    err_confirmation_required: 'Mã gõ vào không khớp với mã cuộc thăm dò; kết quả chưa bị đặt lại.',
+    ig_ballots: 'Phiếu được tính', ig_dup: 'Bình chọn lặp bị từ chối', ig_limited: 'Bị từ chối vì gửi quá nhiều',
+    ig_challenged: 'Phải giải thử thách', ig_solved: 'Giải được thử thách',
+    igShares: (n, a, b, c) => `${num(n)} nhóm địa chỉ đã bình chọn. Nhóm gửi nhiều nhất chiếm ${pct(a)} số phiếu; 5 nhóm nhiều nhất: ${pct(b)}; 10 nhóm nhiều nhất: ${pct(c)}.`,
+    igNone: 'Chưa có số liệu về độ tin cậy cho cuộc thăm dò này.',
+    igFlags: (list, m) => `Giờ có số phiếu cao bất thường (ít nhất 5 lần trung vị ${num(m)} phiếu/giờ): ${list}.`,
+    igHour: 'Giờ', igFlagged: 'Bất thường',
+    act_poll_create: 'Tạo cuộc thăm dò', act_poll_update: 'Sửa cuộc thăm dò', act_poll_close: 'Đóng bình chọn',
+    act_poll_reopen: 'Mở lại bình chọn', act_poll_archive: 'Lưu trữ', act_poll_restore: 'Khôi phục',
+    act_poll_reset: 'Đặt lại kết quả', act_visits_base: 'Chuyển số liệu bộ đếm',
   },
   en: {
     title: 'Polls – Editors’ dashboard', tools: 'Tools', logout: 'Log out', counter: 'Visitor counter',
@@ -211,6 +228,26 @@ const TEXT = {
     ask_bases: 'Save the figures taken over?',
     ask_bases_text: 'The counter on the readers’ pages changes as soon as you save:',
     none: 'none', saveBasesOk: 'Save', basesSaved: 'Figures saved; the counter on the pages is updated.',
+    reset: 'Reset the results', ask_reset: 'Reset the results?',
+    ask_reset_text: 'Every vote of this poll will be deleted for good: the tallies, who voted, the figures over time and the integrity figures. Readers can vote again from scratch. This cannot be undone.',
+    resetNext: 'Continue', ask_reset2: 'Last confirmation',
+    ask_reset2_text: (id) => `To confirm, type the poll id “${id}” in the box below.`,
+    typeId: 'Poll id', resetOk: 'Delete every vote', did_reset: 'Results reset: the poll starts again from 0 votes.',
+    err_confirmation_required: 'The id typed does not match the poll’s; the results were not reset.',
+    integrityTitle: 'Integrity of the votes',
+    integrityHelp: 'Votes refused as repeated or as too many from one network, challenges to solve and challenges solved, per hour; the share of the votes from the busiest address groups (kept hashed only, never an address).',
+    ig_ballots: 'Votes counted', ig_dup: 'Repeated votes refused', ig_limited: 'Refused: too many',
+    ig_challenged: 'Challenges issued', ig_solved: 'Challenges solved',
+    igShares: (n, a, b, c) => `${pl(n, 'address group')} voted. The busiest cast ${pct(a)} of the votes; the busiest 5: ${pct(b)}; the busiest 10: ${pct(c)}.`,
+    igNone: 'No integrity figures for this poll yet.',
+    igFlags: (list, m) => `Hours with unusually many votes (at least 5 times the median of ${num(m)} votes an hour): ${list}.`,
+    igHours: 'Per hour', igHour: 'Hour', igFlagged: 'Unusual',
+    auditNav: 'Audit log', auditHelp: 'Every change made by an editor, newest first; the actor is the name of the access token used.',
+    auditAt: 'Time', auditActor: 'Actor', auditAction: 'Action', auditTarget: 'Target', auditRequest: 'Request id',
+    auditEmpty: 'No changes yet.', auditMore: 'Show older changes',
+    act_poll_create: 'Created a poll', act_poll_update: 'Changed a poll', act_poll_close: 'Closed voting',
+    act_poll_reopen: 'Reopened voting', act_poll_archive: 'Archived', act_poll_restore: 'Restored',
+    act_poll_reset: 'Reset the results', act_visits_base: 'Counter figures taken over',
   },
 };
 // The service's field messages (English), as texts of the editor's language.
@@ -370,12 +407,12 @@ function ask(title, text, okLabel, danger) {
 }
 
 // ------------------------------------------------------------------------------- views and routing
-const cur = { view: null, polls: null, poll: null, res: null, note: '', created: null };
+const cur = { view: null, polls: null, poll: null, res: null, integrity: null, audit: null, note: '', created: null };
 function show(view, focus) {
   for (const v of document.querySelectorAll('.view')) v.hidden = v.id !== 'v-' + view;
-  $('logout').hidden = $('nav-polls').hidden = $('nav-visits').hidden = !token;
+  $('logout').hidden = $('nav-polls').hidden = $('nav-visits').hidden = $('nav-audit').hidden = !token;
   knowZone();
-  for (const [id, here] of [['nav-polls', view === 'list'], ['nav-visits', view === 'visits']]) {
+  for (const [id, here] of [['nav-polls', view === 'list'], ['nav-visits', view === 'visits'], ['nav-audit', view === 'audit']]) {
     if (here) $(id).setAttribute('aria-current', 'page'); else $(id).removeAttribute('aria-current');
   }
   if (focus && cur.view !== view) $('h-' + view).focus();
@@ -391,14 +428,16 @@ function route(focus = true) {
   if (location.hash === '#new') { show('new', focus); if (!newForm.list.children.length) newForm.reset(); return; }
   if (m) return openPoll(m[1], focus);
   if (v) return openVisits(v[1], focus);
+  if (location.hash === '#audit') return openAudit(focus);
   return openList(focus);
 }
 function logout(msg) {
   ss.removeItem(KEY);
   token = null;
-  Object.assign(cur, { polls: null, poll: null, res: null });
+  Object.assign(cur, { polls: null, poll: null, res: null, integrity: null, audit: null });
   Object.assign(vis, { hist: null, shown: null });
   $('polls').tBodies[0].replaceChildren();
+  $('audit').tBodies[0].replaceChildren();
   show('login', true);
   alertMsg(msg);
 }
@@ -802,7 +841,9 @@ async function openPoll(id, focus) {
   if (fresh) {
     cur.poll = null; cur.res = null;
     $('h-poll').textContent = id;
-    for (const x of ['meta', 'bars', 'bars-table', 'line', 'legend', 'line-table', 'stats']) $(x).replaceChildren();
+    for (const x of ['meta', 'bars', 'bars-table', 'line', 'legend', 'line-table', 'stats', 'ig-totals', 'ig-shares', 'ig-table']) $(x).replaceChildren();
+    cur.integrity = null;
+    $('ig-flags').hidden = true;
     editForm.form.reset();
     editForm.poll = null;
     editForm.list.replaceChildren();
@@ -814,10 +855,11 @@ async function openPoll(id, focus) {
   show('poll', focus && !created);
   if (created) $('h-embed').focus();
   await act(null, async () => {
-    const [p, r] = await Promise.all([api('GET', polls(id)), api('GET', polls(id, '/results?bucket=' + bucket()))]);
-    cur.poll = p; cur.res = r;
+    const [p, r, ig] = await Promise.all([api('GET', polls(id)), api('GET', polls(id, '/results?bucket=' + bucket())),
+      api('GET', polls(id, '/integrity'))]);
+    cur.poll = p; cur.res = r; cur.integrity = ig;
     learnZone(r.series && r.series.time_zone);
-    renderPoll(); renderEmbed(); renderResults();
+    renderPoll(); renderEmbed(); renderResults(); renderIntegrity();
     editForm.fill(p, resultVotes());
   });
 }
@@ -855,7 +897,73 @@ async function change(btn, verb) {
 on('b-close', 'click', (e) => change(e.currentTarget, cur.poll.status === 'closed' ? 'reopen' : 'close'));
 on('b-archive', 'click', (e) => change(e.currentTarget, cur.poll.archived ? 'restore' : 'archive'));
 on('b-reload', 'click', (e) => act(e.currentTarget, async () => {
-  cur.poll = await api('GET', polls(cur.poll.id)); renderPoll(); await loadResults(); editForm.fill(cur.poll, resultVotes()); reloadPreview();
+  cur.poll = await api('GET', polls(cur.poll.id)); renderPoll(); await loadResults(); await loadIntegrity();
+  editForm.fill(cur.poll, resultVotes()); reloadPreview();
+}));
+
+// ------------------------------------------------------------------------------- reset (asked twice)
+// First a confirmation, then the poll id typed: the OK button is enabled only once it matches.
+function askTyped(title, text, expected, okLabel) {
+  const input = h('input', { id: 'cf-typed', autocomplete: 'off', spellcheck: 'false' });
+  const label = h('label', { for: 'cf-typed', text: t('typeId') });
+  const done = ask(title, [h('p', { text }), label, input], okLabel, true);
+  const ok = $('cf-ok');
+  ok.disabled = true;
+  input.addEventListener('input', () => { ok.disabled = input.value.trim() !== expected; });
+  input.focus();
+  return done.then((yes) => { ok.disabled = false; return yes && input.value.trim() === expected; });
+}
+on('b-reset', 'click', async (e) => {
+  const btn = e.currentTarget, id = cur.poll.id;
+  if (!(await ask(t('ask_reset'), t('ask_reset_text'), t('resetNext'), true))) return;
+  if (!(await askTyped(t('ask_reset2'), t('ask_reset2_text', id), id, t('resetOk')))) return;
+  await act(btn, async () => {
+    await api('POST', polls(id, '/reset'), { confirm: id });
+    cur.poll = await api('GET', polls(id)); renderPoll(); await loadResults(); await loadIntegrity();
+    editForm.fill(cur.poll, resultVotes()); reloadPreview();
+    say(t('did_reset'));
+  });
+});
+
+// ------------------------------------------------------------------------------- integrity
+const IG_KINDS = ['ballots', 'dup', 'limited', 'challenged', 'solved'];
+async function loadIntegrity() {
+  cur.integrity = await api('GET', polls(cur.poll.id, '/integrity'));
+  renderIntegrity();
+}
+function renderIntegrity() {
+  const ig = cur.integrity;
+  if (!ig) return;
+  $('ig-totals').replaceChildren(...IG_KINDS.map((k) => h('div', { 'data-kind': k }, h('dt', { text: t('ig_' + k) }), h('dd', { text: num(ig.totals[k]) }))));
+  const sh = ig.buckets.share_percent;
+  $('ig-shares').textContent = ig.hours.length ? t('igShares', ig.buckets.count, sh.top1, sh.top5, sh.top10) : t('igNone');
+  const flagged = ig.hours.filter((x) => x.flagged);
+  $('ig-flags').textContent = flagged.length ? t('igFlags', flagged.map((x) => when(x.start)).join(', '), ig.median_hour_ballots) : '';
+  $('ig-flags').hidden = !flagged.length;
+  $('ig-table').replaceChildren(table(t('integrityTitle'), [t('igHour'), ...IG_KINDS.map((k) => t('ig_' + k)), t('igFlagged')],
+    ig.hours.map((x) => [when(x.start), ...IG_KINDS.map((k) => num(x[k])), x.flagged ? t('yes') : ''])));
+}
+
+// ------------------------------------------------------------------------------- audit log
+async function openAudit(focus) {
+  show('audit', focus);
+  await act(null, async () => { cur.audit = await api('GET', 'audit?limit=50'); renderAudit(); });
+}
+function renderAudit() {
+  const cell = (key, attrs) => h('td', { 'data-label': t(key), ...attrs });
+  const rows = (cur.audit?.entries || []).map((e) => h('tr', { 'data-seq': e.seq },
+    cell('auditAt', { text: when(e.at) }), cell('auditActor', { class: 'actor', text: e.actor }),
+    cell('auditAction', { class: 'action', 'data-action': e.action, text: t('act_' + e.action.replace('.', '_')) }),
+    cell('auditTarget', { text: e.target }), cell('auditRequest', { class: 'pid', text: e.request_id })));
+  $('audit').tBodies[0].replaceChildren(...rows);
+  $('audit-empty').hidden = rows.length > 0;
+  $('audit-more').hidden = !cur.audit || cur.audit.next_before === null;
+}
+on('audit-refresh', 'click', (e) => act(e.currentTarget, async () => { cur.audit = await api('GET', 'audit?limit=50'); renderAudit(); }));
+on('audit-more', 'click', (e) => act(e.currentTarget, async () => {
+  const more = await api('GET', `audit?limit=50&before=${cur.audit.next_before}`);
+  cur.audit = { entries: [...cur.audit.entries, ...more.entries], next_before: more.next_before };
+  renderAudit();
 }));
 for (const r of document.querySelectorAll('input[name=bucket]')) r.addEventListener('change', () => act(null, loadResults));
 for (const r of document.querySelectorAll('input[name=lines]')) r.addEventListener('change', () => cur.res && renderLine());
@@ -1163,7 +1271,8 @@ function applyLang() {
   b.lang = lang === 'vi' ? 'en' : 'vi';
   for (const f of forms) f.relabel();
   if (cur.view === 'list' && cur.polls) renderList();
-  if (cur.view === 'poll' && cur.poll) { renderPoll(); if (cur.res) renderResults(); }
+  if (cur.view === 'poll' && cur.poll) { renderPoll(); if (cur.res) renderResults(); renderIntegrity(); }
+  if (cur.view === 'audit' && cur.audit) renderAudit();
   if (cur.view === 'visits' && vis.hist) { renderVisits(); fillBases(); }
 }
 function redraw() {

@@ -27,6 +27,7 @@
 
 #include "api.h"
 #include "assets.h"
+#include "audit.h"
 #include "cache.h"
 #include "clock.h"
 #include "config.h"
@@ -220,7 +221,7 @@ static void admin_create_cb(void *arg, const char *code, const char *detail)
     cache_forget(r->srv->cache, r->poll_id);
     snprintf(location, sizeof(location), "/admin/v1/polls/%s", r->poll_id);
     request_add_header(r, "Location", location);
-    request_reply_json(r, 201, admin_view(r->body, 0, 0, r->now));
+    audit_reply(r, "poll.create", r->poll_id, 201, admin_view(r->body, 0, 0, r->now));
 }
 
 void admin_poll_create(struct request *r)
@@ -248,7 +249,8 @@ void admin_poll_create(struct request *r)
 /* -------------------------------------------------------------- change --- */
 
 /* r->body during a change: {"patch": {...}, "def": new definition,
- * "voters": n, "votes": n, "verb": "...", "if_match": the PATCH's If-Match} */
+ * "voters": n, "votes": n, "verb": "...", "action": the audit log's,
+ * "if_match": the PATCH's If-Match} */
 static void admin_change_read(struct request *r);
 
 /* 1 when the If-Match value names etag: "*", or a list of entity tags
@@ -288,11 +290,13 @@ static void admin_update_cb(void *arg, const char *code, const char *detail)
         char etag[32];
         admin_etag(json_object_get(r->body, "def"), etag, sizeof(etag));
         request_add_header(r, "ETag", etag);
-        request_reply_json(r, 200,
-                           admin_view(json_object_get(r->body, "def"),
-                                      json_integer_value(json_object_get(r->body, "voters")),
-                                      json_integer_value(json_object_get(r->body, "votes")),
-                                      r->now));
+        char action[32];
+        snprintf(action, sizeof(action), "poll.%s",
+                 json_string_value(json_object_get(r->body, "action")));
+        audit_reply(r, action, r->poll_id, 200,
+                    admin_view(json_object_get(r->body, "def"),
+                               json_integer_value(json_object_get(r->body, "voters")),
+                               json_integer_value(json_object_get(r->body, "votes")), r->now));
     } else if (strcmp(code, "version_conflict") == 0 && r->attempts < ADMIN_ATTEMPTS) {
         admin_change_read(r); /* someone else changed it meanwhile: apply ours to theirs */
     } else if (strcmp(code, "version_conflict") == 0) {
@@ -368,11 +372,12 @@ static void admin_change_read(struct request *r)
     store_poll_view(r->srv->store, r->poll_id, NULL, 1, -1, admin_change_cb, r);
 }
 
-/* Starts a change of r->poll_id by patch (stolen). */
-static void admin_change(struct request *r, json_t *patch, const char *verb)
+/* Starts a change of r->poll_id by patch (stolen); verb for the log, action
+ * for the audit log ("poll.<action>"). */
+static void admin_change(struct request *r, json_t *patch, const char *verb, const char *action)
 {
     json_decref(r->body);
-    r->body = json_pack("{so ss}", "patch", patch, "verb", verb);
+    r->body = json_pack("{so ss ss}", "patch", patch, "verb", verb, "action", action);
     admin_change_read(r);
 }
 
@@ -392,7 +397,7 @@ void admin_poll_patch(struct request *r)
         json_array_append_new(
             refused, json_pack("{ss ss}", "path", errs.e[i].path, "message", errs.e[i].message));
     }
-    admin_change(r, patch, "changed");
+    admin_change(r, patch, "changed", "update");
     json_object_set_new(r->body, "refused", refused);
     const char *if_match = request_header(r, "If-Match");
     if (if_match)
@@ -401,22 +406,64 @@ void admin_poll_patch(struct request *r)
 
 void admin_poll_archive(struct request *r)
 {
-    admin_change(r, json_pack("{sb}", "archived", 1), "archived");
+    admin_change(r, json_pack("{sb}", "archived", 1), "archived", "archive");
 }
 
 void admin_poll_restore(struct request *r)
 {
-    admin_change(r, json_pack("{sb}", "archived", 0), "restored");
+    admin_change(r, json_pack("{sb}", "archived", 0), "restored", "restore");
 }
 
 void admin_poll_close(struct request *r)
 {
-    admin_change(r, json_pack("{ss}", "status", "closed"), "closed");
+    admin_change(r, json_pack("{ss}", "status", "closed"), "closed", "close");
 }
 
 void admin_poll_reopen(struct request *r)
 {
-    admin_change(r, json_pack("{ss}", "status", "open"), "reopened");
+    admin_change(r, json_pack("{ss}", "status", "open"), "reopened", "reopen");
+}
+
+/* --------------------------------------------------------------- reset --- */
+
+static void admin_reset_cb(void *arg, const char *code, const char *detail)
+{
+    struct request *r = arg;
+    (void)detail;
+    if (!code) { /* the poll may be left resetting: a reset again finishes it */
+        request_reply_unavailable(r);
+        return;
+    }
+    if (strcmp(code, "poll_damaged") == 0) {
+        api_reply_damaged(r);
+        return;
+    }
+    if (strcmp(code, "ok") != 0) {
+        request_reply_error(r, 404, "poll_not_found", "There is no poll with this id.");
+        return;
+    }
+    cache_forget(r->srv->cache, r->poll_id);
+    log_info("poll_reset", "poll %s: results reset by an editor", r->poll_id);
+    json_t *body = json_pack("{ss}", "poll_id", r->poll_id);
+    admin_time(body, "reset_at", r->now);
+    audit_reply(r, "poll.reset", r->poll_id, 200, body);
+}
+
+/* POST /admin/v1/polls/:id/reset {"confirm": "<the poll id>"}: the editor
+ * typed the poll's id (the dashboard asks twice). No body, or any other
+ * object: 400 confirmation_required, nothing reset. */
+void admin_poll_reset(struct request *r)
+{
+    int empty = evbuffer_get_length(evhttp_request_get_input_buffer(r->req)) == 0;
+    if (!empty && admin_read_body(r) != 0)
+        return;
+    const char *confirm = empty ? NULL : json_string_value(json_object_get(r->body, "confirm"));
+    if (!confirm || strcmp(confirm, r->poll_id) != 0 || json_object_size(r->body) != 1) {
+        request_reply_error(r, 400, "confirmation_required",
+                            "Send {\"confirm\": \"<poll id>\"} to reset this poll's results.");
+        return;
+    }
+    store_poll_reset(r->srv->store, r->poll_id, r->now, admin_reset_cb, r);
 }
 
 /* ------------------------------------------------------------- results --- */

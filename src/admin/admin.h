@@ -18,5 +18,6 @@ void admin_poll_close(struct request *r);
 void admin_poll_reopen(struct request *r);
 void admin_poll_results(struct request *r);
 void admin_poll_series(struct request *r);
+void admin_poll_reset(struct request *r);
 
 #endif

@@ -12,8 +12,14 @@ struct config;
  * (cfg->admin_token_digests). 0, or -1 when OpenSSL has no SHA-256. */
 int auth_prepare(struct config *cfg);
 
-/* 1 when header (the Authorization value, may be NULL) carries one of the
- * configured tokens. */
+#define AUTH_ACTOR_MAX 32 /* a token's name, or "token-<n>" */
+
+/* The 1-based position of the configured token that header (the
+ * Authorization value, may be NULL) carries, or 0: none. */
 int auth_bearer_ok(const struct config *cfg, const char *header);
+
+/* The actor for the audit log of the token at position which (1-based):
+ * its name (THAMDO_ADMIN_TOKENS "name:token"), else "token-<which>". */
+void auth_actor(const struct config *cfg, int which, char out[AUTH_ACTOR_MAX + 1]);
 
 #endif

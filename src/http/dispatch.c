@@ -12,6 +12,7 @@
 #include "admin.h"
 #include "api.h"
 #include "assets.h"
+#include "audit.h"
 #include "auth.h"
 #include "config.h"
 #include "conn.h"
@@ -20,6 +21,7 @@
 #include "events.h"
 #include "exposition.h"
 #include "framing.h"
+#include "integrity.h"
 #include "metrics.h"
 #include "page.h"
 #include "request.h"
@@ -98,6 +100,9 @@ static const struct route dispatch_table[] = {
      admin_poll_results},
     {"/admin/v1/polls/:id/series", ROUTER_GET, 0, DISPATCH_ADMIN | DISPATCH_POLL,
      admin_poll_series},
+    {"/admin/v1/polls/:id/reset", ROUTER_POST, 0, DISPATCH_ADMIN | DISPATCH_POLL, admin_poll_reset},
+    {"/admin/v1/polls/:id/integrity", ROUTER_GET, 0, DISPATCH_ADMIN | DISPATCH_POLL, integrity_get},
+    {"/admin/v1/audit", ROUTER_GET, 0, DISPATCH_ADMIN, audit_list},
     {"/admin/v1/visits", ROUTER_GET, 0, DISPATCH_ADMIN, visits_history},
     {"/admin/v1/visits/base", ROUTER_PUT, 0, DISPATCH_ADMIN, visits_set_bases},
 };
@@ -207,8 +212,9 @@ void dispatch_handle(struct evhttp_request *req, void *arg)
     }
 
     unsigned flags = m.route->flags;
-    if ((flags & DISPATCH_ADMIN) &&
-        !auth_bearer_ok(r->srv->cfg, request_header(r, "Authorization"))) {
+    if (flags & DISPATCH_ADMIN)
+        r->admin_token = auth_bearer_ok(r->srv->cfg, request_header(r, "Authorization"));
+    if ((flags & DISPATCH_ADMIN) && !r->admin_token) {
         request_add_header(r, "WWW-Authenticate", "Bearer realm=\"thamdo admin\"");
         request_reply_error(r, 401, "unauthorized", "A valid admin token is required.");
         return;

@@ -28,6 +28,9 @@ struct evbuffer;
 #define REQUEST_CODE_MAX   40
 #define REQUEST_BUCKET_HEX 16 /* identity.h: IDENTITY_BUCKET_HEX */
 
+struct request;
+typedef void request_fn(struct request *r);
+
 struct request {
     struct server *srv;
     struct evhttp_request *req;
@@ -45,6 +48,8 @@ struct request {
     int results_only;            /* a poll route answering the results alone */
     json_t *body;                /* a parsed JSON body kept across store calls; freed with r */
     int attempts;                /* store round trips made (editors' optimistic updates) */
+    int admin_token;             /* admin routes: the token that passed (1-based; auth.h) */
+    request_fn *audit_next;      /* audit.c: what answers once the audit entry is stored */
     char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or generated */
     char error_code[REQUEST_CODE_MAX]; /* the error code of a 4xx/5xx answer, for the log */
     int route; /* the route that took it, for logs and metrics (dispatch_route(); 0: none) */

@@ -541,7 +541,17 @@ static int config_set_pow_seconds(struct config *cfg, const char *v, struct conf
     return config_set_count(&cfg->pow_seconds, v, 10, 3600, e);
 }
 
-/* Adds the tokens of text (separated by commas, spaces or newlines). */
+/* 1 when name[0..len) is a token name: 1 to CONFIG_TOKEN_NAME of [A-Za-z0-9_.-]. */
+static int config_token_name_ok(const char *name, size_t len)
+{
+    if (len == 0 || len > CONFIG_TOKEN_NAME)
+        return 0;
+    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") >= len;
+}
+
+/* Adds the tokens of text (separated by commas, spaces or newlines). An
+ * entry "name:token" names its token (the audit log's actor); the name is
+ * everything before the first ':'. Two tokens may not share a name. */
 static int config_add_tokens(struct config *cfg, const char *v, struct config_err *e)
 {
     const char *p = v;
@@ -550,7 +560,15 @@ static int config_add_tokens(struct config *cfg, const char *v, struct config_er
         size_t len = strcspn(p, ", \t\r\n");
         if (len == 0)
             break;
-        if (len < CONFIG_TOKEN_MIN || len >= CONFIG_TOKEN_LEN) {
+        const char *colon = memchr(p, ':', len);
+        size_t name_len = colon ? (size_t)(colon - p) : 0;
+        const char *token = colon ? colon + 1 : p;
+        size_t token_len = colon ? len - name_len - 1 : len;
+        if (colon && !config_token_name_ok(p, name_len)) {
+            e->why = "a token's name (before ':') must be 1 to 32 of A-Z a-z 0-9 _ . -";
+            return -1;
+        }
+        if (token_len < CONFIG_TOKEN_MIN || token_len >= CONFIG_TOKEN_LEN) {
             e->why = "every token must be 16 to 255 characters (openssl rand -hex 32 makes one)";
             return -1;
         }
@@ -558,8 +576,18 @@ static int config_add_tokens(struct config *cfg, const char *v, struct config_er
             e->why = "too many tokens (16 at most)";
             return -1;
         }
-        memcpy(cfg->admin_tokens[cfg->n_tokens], p, len);
-        cfg->admin_tokens[cfg->n_tokens][len] = '\0';
+        for (size_t i = 0; colon && i < cfg->n_tokens; i++) {
+            if (strlen(cfg->admin_token_names[i]) == name_len &&
+                memcmp(cfg->admin_token_names[i], p, name_len) == 0) {
+                snprintf(e->buf, sizeof(e->buf), "two tokens are named '%.*s'", (int)name_len, p);
+                e->why = e->buf;
+                return -1;
+            }
+        }
+        memcpy(cfg->admin_tokens[cfg->n_tokens], token, token_len);
+        cfg->admin_tokens[cfg->n_tokens][token_len] = '\0';
+        memcpy(cfg->admin_token_names[cfg->n_tokens], p, name_len);
+        cfg->admin_token_names[cfg->n_tokens][name_len] = '\0';
         cfg->n_tokens++;
         p += len;
     }
@@ -878,7 +906,9 @@ static const struct config_opt config_opts[] = {
     {"THAMDO_POW_SECONDS", "pow-seconds", "SECONDS", "lifetime of a challenge (120)",
      config_set_pow_seconds},
     {"THAMDO_ADMIN_TOKENS", "admin-tokens", "TOKENS",
-     "bearer tokens of the admin API, comma-separated; none: admin is off", config_set_tokens},
+     "bearer tokens of the admin API, comma-separated, each token or name:token; none: admin is "
+     "off",
+     config_set_tokens},
     {"THAMDO_ADMIN_TOKENS_FILE", "admin-tokens-file", "FILE",
      "file with admin tokens, one per line (adds to THAMDO_ADMIN_TOKENS)", config_set_tokens_file},
     {"THAMDO_ADMIN_LISTEN", "admin-listen", "HOST:PORT",

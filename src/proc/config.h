@@ -23,6 +23,7 @@
 #define CONFIG_TOKENS_MAX  16
 #define CONFIG_TOKEN_MIN   16
 #define CONFIG_TOKEN_LEN   256
+#define CONFIG_TOKEN_NAME  32 /* name:token: the name, 1 to 32 of [A-Za-z0-9_.-] */
 #define CONFIG_TZ_LEN      64
 #define CONFIG_SITES_MAX   256
 #define CONFIG_SITE_LEN    65
@@ -102,6 +103,8 @@ struct config {
     int pow_seconds;    /* a challenge's lifetime */
     char admin_tokens[CONFIG_TOKENS_MAX][CONFIG_TOKEN_LEN]; /* none: admin routes are off */
     size_t n_tokens;
+    /* the tokens' names ("": unnamed, the audit log says token-<n>) */
+    char admin_token_names[CONFIG_TOKENS_MAX][CONFIG_TOKEN_NAME + 1];
     unsigned char admin_token_digests[CONFIG_TOKENS_MAX][32]; /* SHA-256 of each (auth_prepare) */
     char timezone[CONFIG_TZ_LEN];                             /* IANA name, e.g. Asia/Ho_Chi_Minh */
     char sites[CONFIG_SITES_MAX][CONFIG_SITE_LEN]; /* counter sites; the first is the default */

@@ -281,6 +281,10 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
         request_reply_error(r, 400, "too_many_options", msg);
     } else if (strcmp(p->code, "invalid_option") == 0) {
         request_reply_error(r, 400, "invalid_option", "An option is not part of this poll.");
+    } else if (strcmp(p->code, "poll_resetting") == 0) {
+        request_reply_error(r, 503, "poll_resetting", /* Retry-After: 1, as every 503 */
+                            "The poll's results are being reset; your vote was not counted. Please "
+                            "try again in a moment.");
     } else if (strcmp(p->code, "poll_damaged") == 0) {
         api_reply_damaged(r);
     } else {

@@ -314,8 +314,10 @@ void cache_get(struct cache *c, const char *poll_id, cache_cb *cb, void *arg)
 void cache_update(struct cache *c, const char *poll_id, const struct store_poll_reply *reply)
 {
     /* A reader's damaged answer may be theirs alone (their voters bucket):
-     * the poll is judged by the worker's own fetches. */
-    if (!reply || !reply->code || strcmp(reply->code, "poll_damaged") == 0)
+     * the poll is judged by the worker's own fetches. A vote refused during
+     * an editor's reset says nothing of the poll. */
+    if (!reply || !reply->code || strcmp(reply->code, "poll_damaged") == 0 ||
+        strcmp(reply->code, "poll_resetting") == 0)
         return;
     struct cache_poll *p = cache_entry(c, poll_id);
     cache_confirm(p, reply);

@@ -412,6 +412,10 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
         embed_notice(r, 500, "poll_damaged", T_DAMAGED, 0);
         return;
     }
+    if (strcmp(p->code, "poll_resetting") == 0) { /* an editor's reset: nothing counted */
+        embed_notice(r, 503, "poll_resetting", T_UNAVAILABLE, 1);
+        return;
+    }
     embed_back(r, strcmp(p->code, "ok") == 0 ? "voted" : p->code); /* "changed" too */
 }
 

@@ -30,6 +30,7 @@
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 
+#include "audit.h"
 #include "bots.h"
 #include "clock.h"
 #include "config.h"
@@ -441,6 +442,14 @@ void visits_history(struct request *r)
 
 /* ---------------------------------------------------------------- bases --- */
 
+/* The editor sees the new bases at once; readers of the other workers and
+ * instances within a second. */
+static void visits_bases_audited(struct request *r)
+{
+    visits_cache_forget(r->srv->visits, visits_site_index(r));
+    visits_figures(r, 0, visits_read_cb);
+}
+
 static void visits_bases_cb(void *arg, const char *code, const char *detail)
 {
     struct request *r = arg;
@@ -449,10 +458,7 @@ static void visits_bases_cb(void *arg, const char *code, const char *detail)
         request_reply_unavailable(r);
         return;
     }
-    /* The editor sees the new bases at once; readers of the other workers
-     * and instances within a second. */
-    visits_cache_forget(r->srv->visits, visits_site_index(r));
-    visits_figures(r, 0, visits_read_cb);
+    audit_record(r, "visits.base", r->srv->cfg->sites[visits_site_index(r)], visits_bases_audited);
 }
 
 /* Answers 400 invalid_base naming the base and the site. key: the body's

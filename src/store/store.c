@@ -432,6 +432,12 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
     store_script_init(&st->scripts[STORE_SCRIPT_INDEX], "poll_index", poll_index_lua,
                       poll_index_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_SALT], "salt", salt_lua, salt_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_AUDIT], "admin_audit", admin_audit_lua,
+                      admin_audit_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_RESET], "poll_reset", poll_reset_lua,
+                      poll_reset_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_INTEGRITY], "poll_integrity", poll_integrity_lua,
+                      poll_integrity_lua_len);
     st->locate = locate_new(base, cfg);
     static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0, 1};
     st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st,

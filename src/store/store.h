@@ -124,6 +124,45 @@ void store_poll_create(struct store *st, const json_t *def, store_status_cb *cb,
 void store_poll_update(struct store *st, const char *poll_id, long long expected_version,
                        const json_t *def, store_status_cb *cb, void *arg);
 void store_poll_stats(struct store *st, const char *poll_id, store_stats_cb *cb, void *arg);
+/* ------------------------------------------------------------ editors --- */
+
+#define STORE_AUDIT_CAP 10000 /* entries the audit log keeps (the oldest go) */
+
+/* code NULL: unavailable; "ok" with the entry's number; "audit_damaged" (logged). */
+typedef void store_audit_cb(void *arg, const char *code, long long seq);
+/* entries: the parsed entries (objects with a whole "seq"), newest first;
+ * newest: the newest entry's seq (0: none). */
+typedef void store_audit_read_cb(void *arg, const char *code, long long newest,
+                                 const json_t *entries);
+/* Appends '{"seq":N,' + entry_tail to <prefix>audit, kept to STORE_AUDIT_CAP;
+ * entry_tail is a JSON object's members and closing brace. */
+void store_audit_append(struct store *st, const char *entry_tail, size_t len, store_audit_cb *cb,
+                        void *arg);
+/* Up to limit entries with seq < before (0: from the newest), newest first. */
+void store_audit_read(struct store *st, long long before, int limit, store_audit_read_cb *cb,
+                      void *arg);
+
+/* Resets a poll's results (poll_reset.lua): votes are refused (poll_resetting)
+ * from the first step until tallies, series, statistics, voters, integrity
+ * counters and buckets are gone; a reset that stopped halfway is finished by
+ * the next. "ok", "poll_not_found", "poll_damaged" (logged); NULL: unavailable
+ * (the poll may be left resetting: a reset again finishes it). */
+void store_poll_reset(struct store *st, const char *poll_id, int64_t now, store_status_cb *cb,
+                      void *arg);
+
+/* A poll's integrity counters (written by the vote script). */
+struct store_poll_integrity {
+    int found;         /* 0: no such poll */
+    int damaged;       /* a key holds another type (logged) */
+    json_t *counters;  /* "<hour>:<kind>" -> n */
+    long long buckets; /* distinct address buckets with a first ballot */
+    json_t *busiest;   /* [{"bucket": hashed id, "ballots": n}], most first */
+};
+/* NULL: unavailable. */
+typedef void store_integrity_cb(void *arg, const struct store_poll_integrity *integrity);
+void store_poll_integrity(struct store *st, const char *poll_id, int top, store_integrity_cb *cb,
+                          void *arg);
+
 /* ------------------------------------------------------------- visits --- */
 
 /* The calendar labels of "now" in the configured zone, and how long each

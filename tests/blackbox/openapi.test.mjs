@@ -537,6 +537,23 @@ test('readyz while stopping: 503 shutting_down on a kept-alive connection', asyn
   assert.ok(last.error || last.status === 503 || last.status === 200, JSON.stringify(last.status ?? last.error));
 });
 
+test('admin reset, integrity and audit log: answers and preflights', async () => {
+  const created = await admin('POST', '/admin/v1/polls', { json: { id: 'xoa-lai', question: 'Xoá lại?', options: [{ id: 'co', label: 'Có' }, { id: 'khong', label: 'Không' }] } });
+  assert.equal(created.status, 201, created.text);
+  assertError(await admin('POST', '/admin/v1/polls/xoa-lai/reset', { json: { confirm: 'khac' } }), 400, 'confirmation_required');
+  let r = await admin('POST', '/admin/v1/polls/xoa-lai/reset', { json: { confirm: 'xoa-lai' } });
+  assert.equal(r.status, 200, r.text);
+  r = await admin('GET', '/admin/v1/polls/xoa-lai/integrity');
+  assert.equal(r.status, 200, r.text);
+  r = await admin('GET', '/admin/v1/audit?limit=2');
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.entries[0].action, 'poll.reset');
+  assertError(await admin('GET', '/admin/v1/audit?limit=0'), 400, 'invalid_parameter');
+  for (const p of ['/admin/v1/polls/xoa-lai/reset', '/admin/v1/polls/xoa-lai/integrity', '/admin/v1/audit']) {
+    assert.equal((await request(url, 'OPTIONS', p)).status, 204, p);
+  }
+});
+
 test('coverage of the description by this file (diagnostics)', (t) => {
   const hits = validationHits();
   const missed = documentedResponses().filter((k) => !hits.has(k));

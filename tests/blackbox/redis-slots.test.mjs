@@ -83,6 +83,7 @@ test('every script call names keys of one hash slot, and every script is used', 
   for (let i = 0; i < 100 && !text.startsWith('+OK'); i++) await sleep(20);
 
   const poll = makePoll('slot-a', { allow_change: true });
+  // Rate limits on: the vote's limit keys and the daily salt's script are checked too.
   const svc = await startThamdo({ redis, polls: [poll], env: { THAMDO_ADMIN_TOKENS: TOKEN, THAMDO_SITES: 'tin-tuc', THAMDO_RATE_LIMITS: 'on' } });
   const v = new Voter(svc.url);
   assert.equal((await v.get('slot-a')).status, 200);
@@ -101,6 +102,9 @@ test('every script call names keys of one hash slot, and every script is used', 
   assert.equal((await v.req('GET', '/api/v1/visits?site=tin-tuc')).status, 200);
   assert.equal((await request(svc.url, 'PUT', '/admin/v1/visits/base?site=tin-tuc', { headers: AUTH, json: { total: 5 } })).status, 200);
   assert.equal((await request(svc.url, 'GET', '/admin/v1/visits?site=tin-tuc', { headers: AUTH })).status, 200);
+  assert.equal((await request(svc.url, 'GET', '/admin/v1/polls/slot-a/integrity', { headers: AUTH })).status, 200);
+  assert.equal((await request(svc.url, 'POST', '/admin/v1/polls/slot-a/reset', { headers: AUTH, json: { confirm: 'slot-a' } })).status, 200);
+  assert.equal((await request(svc.url, 'GET', '/admin/v1/audit', { headers: AUTH })).status, 200);
   await sleep(200);
   await svc.stop();
   sock.destroy();

@@ -199,8 +199,8 @@ static void test_auth_accepts_each_configured_token_only(void **state)
     snprintf(cfg.admin_tokens[1], sizeof(cfg.admin_tokens[1]), "second-token-0123456789");
     cfg.n_tokens = 2;
     assert_int_equal(auth_prepare(&cfg), 0);
-    assert_true(auth_bearer_ok(&cfg, "Bearer first-token-0123456789"));
-    assert_true(auth_bearer_ok(&cfg, "bearer second-token-0123456789"));
+    assert_int_equal(auth_bearer_ok(&cfg, "Bearer first-token-0123456789"), 1);
+    assert_int_equal(auth_bearer_ok(&cfg, "bearer second-token-0123456789"), 2);
     assert_false(auth_bearer_ok(&cfg, "Bearer first-token-012345678"));
     assert_false(auth_bearer_ok(&cfg, "Bearer first-token-0123456789x"));
     assert_false(auth_bearer_ok(&cfg, "Basic first-token-0123456789"));
@@ -209,6 +209,22 @@ static void test_auth_accepts_each_configured_token_only(void **state)
     assert_false(auth_bearer_ok(&cfg, NULL));
     cfg.n_tokens = 0;
     assert_false(auth_bearer_ok(&cfg, "Bearer first-token-0123456789"));
+}
+
+static void test_auth_actor_is_the_name_or_the_position_never_the_token(void **state)
+{
+    (void)state;
+    static struct config cfg;
+    char actor[AUTH_ACTOR_MAX + 1];
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.admin_tokens[0], sizeof(cfg.admin_tokens[0]), "first-token-0123456789");
+    snprintf(cfg.admin_token_names[1], sizeof(cfg.admin_token_names[1]), "toa-soan.1");
+    snprintf(cfg.admin_tokens[1], sizeof(cfg.admin_tokens[1]), "second-token-0123456789");
+    cfg.n_tokens = 2;
+    auth_actor(&cfg, 1, actor);
+    assert_string_equal(actor, "token-1");
+    auth_actor(&cfg, 2, actor);
+    assert_string_equal(actor, "toa-soan.1");
 }
 
 static int64_t at(const char *rfc3339)
@@ -317,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_html_escape_every_special_character),
         cmocka_unit_test(test_html_numbers_by_language),
         cmocka_unit_test(test_auth_accepts_each_configured_token_only),
+        cmocka_unit_test(test_auth_actor_is_the_name_or_the_position_never_the_token),
         cmocka_unit_test(test_clock_days_weeks_months_in_ho_chi_minh),
         cmocka_unit_test(test_clock_iso_week_across_the_year_end),
         cmocka_unit_test(test_clock_day_of_23_hours_with_daylight_saving),

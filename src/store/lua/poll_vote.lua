@@ -31,7 +31,8 @@
 -- challenge_required (difficulty: what a fresh challenge needs; retry after as
 -- for rate_limited); choice the
 -- reader's options "a,b", '' when their stored ballot is damaged, false when
--- they have none. Or {'poll_not_found'}, {'needs_upgrade', definition} (no meta
+-- they have none. Or {'poll_not_found'}, {'poll_resetting'} (an editor's reset
+-- is under way: poll_reset.lua; nothing is counted), {'needs_upgrade', definition} (no meta
 -- hash: the service checks the definition, writes the meta and calls again), or
 -- {'poll_damaged', why} when a key of the poll does not hold what the service
 -- writes there. Opening and closing times are checked here, at the moment of
@@ -98,6 +99,9 @@ for i = 1, #flat, 2 do
 end
 if m.archived == '1' then
   return {'poll_not_found'}
+end
+if m.resetting == '1' then
+  return {'poll_resetting'}
 end
 local max_choices = tonumber(m.max_choices)
 local function whole(v)
