@@ -159,6 +159,29 @@ void store_visit_history(struct store *st, const char *site, store_history_cb *c
 void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,
                            store_status_cb *cb, void *arg);
 
+/* ---------------------------------------------------------- retention --- */
+
+#define STORE_FORGET_CHUNK 4096 /* voter buckets (of 65,536) deleted by one call */
+
+/* ids: a borrowed array of the ids of the polls that have a meta hash, or NULL
+ * when Redis is unavailable (a damaged index is logged and answers []). */
+typedef void store_ids_cb(void *arg, const json_t *ids);
+void store_poll_ids(struct store *st, store_ids_cb *cb, void *arg);
+
+/* One step of forgetting a closed poll's voters (poll_forget.lua says which):
+ * code "open", "kept" (value: closed_at), "more" (value: from, for the next
+ * step), "forgotten" (value: when), "poll_not_found" or "poll_damaged"
+ * (detail: why). NULL: unavailable. */
+struct store_forget_reply {
+    const char *code;
+    long long value;
+    const char *detail;
+};
+typedef void store_forget_cb(void *arg, const struct store_forget_reply *reply);
+/* keep_seconds > 0: the retention; from: 0 for the first step of a poll. */
+void store_poll_forget(struct store *st, const char *poll_id, int64_t now, long long keep_seconds,
+                       long long from, store_forget_cb *cb, void *arg);
+
 /* --------------------------------------------------------------- feed --- */
 
 #define STORE_EVENT_OPTIONS_MAX 64

@@ -101,6 +101,12 @@ test('every script call names keys of one hash slot, and every script is used', 
   assert.equal((await v.req('GET', '/api/v1/visits?site=tin-tuc')).status, 200);
   assert.equal((await request(svc.url, 'PUT', '/admin/v1/visits/base?site=tin-tuc', { headers: AUTH, json: { total: 5 } })).status, 200);
   assert.equal((await request(svc.url, 'GET', '/admin/v1/visits?site=tin-tuc', { headers: AUTH })).status, 200);
+  // The voter retention sweep (poll_forget.lua) runs when an instance starts: a second one here,
+  // once the polls exist.
+  const forgetSha = [...scripts].find(([, f]) => f === 'poll_forget.lua')[0];
+  const second = await startThamdo({ redis });
+  for (let i = 0; i < 200 && !text.includes(forgetSha); i++) await sleep(25);
+  await second.stop();
   await sleep(200);
   await svc.stop();
   sock.destroy();
