@@ -431,6 +431,7 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       visit_base_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_INDEX], "poll_index", poll_index_lua,
                       poll_index_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_SALT], "salt", salt_lua, salt_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_FORGET], "poll_forget", poll_forget_lua,
                       poll_forget_lua_len);
     st->locate = locate_new(base, cfg);

@@ -159,6 +159,19 @@ void store_visit_history(struct store *st, const char *site, store_history_cb *c
 void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,
                            store_status_cb *cb, void *arg);
 
+/* ------------------------------------------------------------- salts --- */
+
+#define STORE_SALT_LEN     32     /* bytes of a day's salt */
+#define STORE_SALT_SECONDS 172800 /* a salt's lifetime in Redis: 48 hours */
+
+/* salt: the day's STORE_SALT_LEN bytes, borrowed for the call; NULL when
+ * Redis cannot be reached or holds something else there (logged). */
+typedef void store_salt_cb(void *arg, const unsigned char *salt);
+
+/* The salt of day ("2026-11-28") at PREFIX salt:<day>: made (random) by the
+ * first caller of any instance, kept STORE_SALT_SECONDS. */
+void store_salt_get(struct store *st, const char *day, store_salt_cb *cb, void *arg);
+
 /* ---------------------------------------------------------- retention --- */
 
 #define STORE_FORGET_CHUNK 4096 /* voter buckets (of 65,536) deleted by one call */
