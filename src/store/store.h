@@ -146,10 +146,13 @@ typedef void store_history_cb(void *arg, const json_t *history);
 typedef void store_recorded_cb(void *arg, int counted, const long long *counts);
 
 /* mode: "session", "hits", "bot" or "ping" (this minute's readers only);
- * reader: 32 hex chars. */
+ * reader: 32 hex chars. minted (session mode only, else NULL): a reader
+ * without a cookie; reader is then the cookie-less id, minted the id of the
+ * cookie this view sets, marked as the same session when the cookie-less id
+ * starts a visit (visit_record.lua). */
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
-                        const struct store_visit_period *p, int64_t now, int session_seconds,
-                        store_recorded_cb *cb, void *arg);
+                        const char *minted, const struct store_visit_period *p, int64_t now,
+                        int session_seconds, store_recorded_cb *cb, void *arg);
 /* The figures as stored; "online" is the distinct readers of the whole
  * minutes of the window before p->minute, merged once a minute per site. */
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,

@@ -4,13 +4,25 @@
 // admin API with the test clock (THAMDO_MODE=test THAMDO_TEST_CLOCK=true, X-Thamdo-Test-Now) 31
 // and 29 days in the past, or given a closes_at that long ago; a second instance started on the
 // same Redis sweeps at its start (by the real clock) and forgets the voters of the polls closed
-// longer than the retention, and only theirs. Redis is read with a small binary-safe RESP client
-// (voter bucket keys end in two raw bytes).
+// longer than the retention, and only theirs.
+//
+// Readers without cookies (visitor counter, session mode): known by a daily-salted hash of address
+// bucket, User-Agent and site; the three cases of the counter: a tool that never keeps cookies is
+// one visit per session; a first-time reader whose next page carries the new cookie is one visit;
+// 30 pupils behind one address with one browser count as 30 once their second page carries their
+// own cookie. Addresses come from X-Forwarded-For behind a trusted proxy (the test's 127.0.0.1 in
+// THAMDO_TRUSTED_PROXIES).
+//
+// No raw address stored or logged: after votes (rate limits on), visits and editors' actions from
+// many addresses, every key of Redis and everything in it (strings, hash fields and values, set,
+// zset and list members) is read: none of the addresses appears, as text or as its raw bytes, and
+// neither does the service's log. Redis is read with a small binary-safe RESP client (voter bucket
+// keys end in two raw bytes).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  startRedis, startThamdo, runThamdo, thamdoEnv, makePoll, request, Voter, rfc3339, sleep,
+  startRedis, startThamdo, runThamdo, thamdoEnv, makePoll, request, Voter, rfc3339, sleep, COOKIE_NAME,
 } from './lib/harness.mjs';
 
 const TOKEN = 'privacy-admin-token-0123456789abcdef';
@@ -243,3 +255,145 @@ test('voters of a poll closed longer than the retention are forgotten at the nex
   await sweeper.stop();
   await svc.stop();
 });
+
+// ------------------------------------------------------------------ readers without cookies
+const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const PROXY_ENV = { ...TEST_ENV, THAMDO_TRUSTED_PROXIES: '127.0.0.1/32', THAMDO_SITES: 'tool,first,school,other' };
+const DAYTIME = '2026-11-20T09:00:00+07:00';
+const t = (mm, ss = '00') => ({ 'x-thamdo-test-now': `2026-11-20T09:${mm}:${ss}+07:00` });
+
+/** A view of site at minute mm from address ip (behind the trusted proxy); voter: its cookie. */
+async function visit(svc, site, ip, mm, voter, ua = BROWSER) {
+  const opts = { headers: { 'user-agent': ua, 'x-forwarded-for': ip, ...t(mm) } };
+  const p = `/api/v1/visits?site=${site}`;
+  const r = voter ? await voter.req('POST', p, opts) : await request(svc.url, 'POST', p, opts);
+  assert.equal(r.status, 200, r.text);
+  return r;
+}
+const today = async (svc, site, mm) => (await request(svc.url, 'GET', `/api/v1/visits?site=${site}`, { headers: t(mm, '30') })).json;
+
+test('readers without cookies: a tool is one visit per session, a first-time reader one, 30 pupils behind one address 30 once each second page carries their own cookie', async () => {
+  const svc = await startThamdo({ redis, env: PROXY_ENV });
+
+  // A tool that never keeps cookies: ten views in ten minutes are one visit; each answer still
+  // sets a cookie (thrown away), and only two session markers exist (its cookie-less id's, and
+  // the first cookie's), not one per view.
+  const ids = new Set();
+  for (let m = 0; m < 10; m++) {
+    const r = await visit(svc, 'tool', '198.51.100.10', `0${m}`);
+    const c = r.setCookies.find((x) => x.name === COOKIE_NAME);
+    assert.ok(c, `view ${m}: a cookie is set`);
+    ids.add(c.value);
+    assert.equal(r.json.today, 1, `view ${m}: ${r.text}`);
+  }
+  assert.equal(ids.size, 10, 'a new cookie every time (the tool sends none back)');
+  assert.equal((await db.scan('thamdo:{site:tool}:sess:*')).length, 2, 'two session markers');
+  const tool = await today(svc, 'tool', '10');
+  assert.deepEqual([tool.today, tool.total], [1, 1], JSON.stringify(tool));
+  // Another address with the same browser is another reader.
+  assert.equal((await visit(svc, 'tool', '198.51.100.11', '11')).json.today, 2);
+  // The same address with another browser too.
+  assert.equal((await visit(svc, 'tool', '198.51.100.10', '12', null, `${BROWSER} Edg/131.0.0.0`)).json.today, 3);
+
+  // A first-time reader: the first page without a cookie, the next ones with the cookie it got.
+  const reader = new Voter(svc.url);
+  assert.equal((await visit(svc, 'first', '203.0.113.20', '00', reader)).json.today, 1);
+  assert.ok(reader.cookie, 'the first page set the cookie');
+  for (const m of ['01', '05', '20']) {
+    const r = await visit(svc, 'first', '203.0.113.20', m, reader);
+    assert.equal(r.issued, null, 'the cookie is kept');
+    assert.equal(r.json.today, 1, `page at 09:${m}: the same visit`);
+  }
+  assert.equal((await today(svc, 'first', '21')).today, 1);
+
+  // 30 pupils of one classroom: one address, one browser. Their first pages, without cookies, are
+  // one cookie-less reader: one visit; each gets a cookie of its own.
+  const pupils = Array.from({ length: 30 }, () => new Voter(svc.url));
+  for (const p of pupils) await visit(svc, 'school', '192.0.2.30', '00', p);
+  assert.equal(new Set(pupils.map((p) => p.cookie)).size, 30, 'thirty cookies');
+  assert.equal((await today(svc, 'school', '01')).today, 1, 'first pages: one visit so far');
+  // Their second pages carry their own cookies: each pupil is a visit of their own (the first
+  // pupil's cookie was marked as the same session as the cookie-less id, so it stays one).
+  for (const p of pupils) await visit(svc, 'school', '192.0.2.30', '02', p);
+  const school = await today(svc, 'school', '03');
+  assert.deepEqual([school.today, school.total], [30, 30], JSON.stringify(school));
+  for (const p of pupils) await visit(svc, 'school', '192.0.2.30', '04', p);
+  assert.equal((await today(svc, 'school', '05')).today, 30, 'third pages: the same visits');
+  const h = await request(svc.url, 'GET', '/admin/v1/visits?site=school&from=2026-11-20&to=2026-11-21',
+    { headers: { ...AUTH, ...t('06') } });
+  assert.equal(h.status, 200, h.text);
+  assert.deepEqual(h.json.days, [{ date: '2026-11-20', visits: 30, visitors: 30, bots: 0 }]);
+  await svc.stop();
+});
+
+test('no raw address in Redis or in the log after votes, visits and editors\' actions from many addresses behind a trusted proxy', async () => {
+  const svc = await startThamdo({ redis, env: { ...PROXY_ENV, THAMDO_RATE_LIMITS: 'on', THAMDO_LOG_LEVEL: 'debug' } });
+  const v4 = Array.from({ length: 60 }, (_, i) => `${[198, 203, 192][i % 3]}.${[51, 0, 0][i % 3]}.${[100, 113, 2][i % 3]}.${101 + i}`);
+  const v6 = ['2001:db8:85a3::8a2e:370:7334', '2001:db8:1234:5678:9abc:def0:1234:5678'];
+  const created = await request(svc.url, 'POST', '/admin/v1/polls', {
+    headers: { ...AUTH, 'x-forwarded-for': v4[0] }, json: makePoll('priv-scan'),
+  });
+  assert.equal(created.status, 201, created.text);
+  for (const [i, ip] of [...v4, ...v6].entries()) {
+    const v = new Voter(svc.url);
+    const headers = { 'user-agent': BROWSER, 'x-forwarded-for': `${ip}, 127.0.0.1` };
+    // a view of the poll, a vote, a visit, a second page with the cookie, a ping
+    assert.equal((await v.get('priv-scan', { headers })).status, 200);
+    const voted = await v.vote('priv-scan', [['opt-a', 'opt-b', 'opt-c'][i % 3]], { headers });
+    assert.equal(voted.status, 201, voted.text);
+    assert.equal((await v.req('POST', '/api/v1/visits?site=other', { headers })).status, 200);
+    assert.equal((await v.req('POST', '/api/v1/visits?site=other', { headers })).status, 200);
+    assert.equal((await v.req('POST', '/api/v1/visits?site=other', { headers, json: { ping: true } })).status, 200);
+    // Forwarded (RFC 7239) as well, for every fourth
+    if (i % 4 === 0) {
+      const fwd = ip.includes(':') ? `for="[${ip}]"` : `for=${ip}`;
+      assert.equal((await request(svc.url, 'POST', '/api/v1/visits?site=other',
+        { headers: { 'user-agent': BROWSER, forwarded: fwd } })).status, 200);
+    }
+  }
+  for (const [i, ip] of v4.slice(0, 5).entries()) {
+    const headers = { ...AUTH, 'x-forwarded-for': ip };
+    const r = await request(svc.url, 'PATCH', '/admin/v1/polls/priv-scan', { headers, json: { question: `Câu hỏi ${i}?` } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await request(svc.url, 'GET', '/admin/v1/polls/priv-scan/results', { headers })).status, 200);
+    assert.equal((await request(svc.url, 'PUT', '/admin/v1/visits/base?site=other', { headers, json: { total: 100 + i } })).status, 200);
+  }
+  assert.equal((await request(svc.url, 'POST', '/admin/v1/polls/priv-scan/close', { headers: { ...AUTH, 'x-forwarded-for': v4[1] } })).status, 200);
+  await sleep(100);
+
+  // Every key, and everything it holds, as bytes.
+  const blobs = [];
+  let keys = 0;
+  for (const key of await db.scan('*')) {
+    keys++;
+    blobs.push(key);
+    const type = (await db.send('TYPE', key)).toString();
+    const flat = (v) => (Array.isArray(v) ? v.flatMap(flat) : v === null || v === undefined ? [] : [Buffer.isBuffer(v) ? v : Buffer.from(String(v))]);
+    if (type === 'string') blobs.push(...flat(await db.send('GET', key)));
+    else if (type === 'hash') blobs.push(...flat(await db.send('HGETALL', key)));
+    else if (type === 'set') blobs.push(...flat(await db.send('SMEMBERS', key)));
+    else if (type === 'zset') blobs.push(...flat(await db.send('ZRANGE', key, 0, -1, 'WITHSCORES')));
+    else if (type === 'list') blobs.push(...flat(await db.send('LRANGE', key, 0, -1)));
+    else assert.fail(`a key of type ${type}: not read by this test`);
+  }
+  assert.ok(keys > 50, `${keys} keys read`);
+  const log = svc.stderr() + svc.stdout();
+  const raw = (ip) => (ip.includes(':') ? Buffer.from(expand6(ip), 'hex') : Buffer.from(ip.split('.').map(Number)));
+  for (const ip of [...v4, ...v6]) {
+    const [text, bytes] = [Buffer.from(ip), raw(ip)];
+    assert.ok(!blobs.some((b) => b.includes(text)), `${ip} as text in Redis`);
+    assert.ok(!blobs.some((b) => b.includes(bytes)), `${ip} as raw bytes in Redis`);
+    assert.ok(!log.includes(ip), `${ip} in the log`);
+  }
+  assert.ok(!log.includes(expand6(v6[0]).slice(0, 16)), 'no IPv6 prefix (hex) in the log');
+  await svc.stop();
+});
+
+/** The 32 hex digits of an IPv6 address. */
+function expand6(ip) {
+  const [head, tail = ''] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const tl = tail ? tail.split(':') : [];
+  const groups = [...h, ...Array(8 - h.length - tl.length).fill('0'), ...tl];
+  return groups.map((g) => g.padStart(4, '0')).join('');
+}
