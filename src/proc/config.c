@@ -803,6 +803,17 @@ static int config_set_online(struct config *cfg, const char *v, struct config_er
     return 0;
 }
 
+static int config_set_voter_retention(struct config *cfg, const char *v, struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, 0, 36500, &n)) {
+        e->why = "expected days from 1 to 36500, or 0 to keep the voters of closed polls";
+        return -1;
+    }
+    cfg->voter_retention_days = (int)n;
+    return 0;
+}
+
 static int config_set_threads(struct config *cfg, const char *v, struct config_err *e)
 {
     long long n;
@@ -926,6 +937,9 @@ static const struct config_opt config_opts[] = {
      "a reader seen again within this is the same visit (30)", config_set_session},
     {"THAMDO_ONLINE_MINUTES", "online-minutes", "MINUTES",
      "\"online\" counts distinct readers seen within this (5)", config_set_online},
+    {"THAMDO_VOTER_RETENTION_DAYS", "voter-retention-days", "DAYS",
+     "a closed poll's voter ids are deleted this many days after it closed (30; 0: kept)",
+     config_set_voter_retention},
     {"THAMDO_MAX_STREAMS", "max-streams", "N",
      "live results streams open at once in this process (20000; 0: off)", config_set_max_streams},
     /* Stopping and limits on slow or greedy clients */
@@ -1013,6 +1027,7 @@ static void config_defaults(struct config *cfg)
     cfg->n_sites = 1;
     cfg->session_minutes = 30;
     cfg->online_minutes = 5;
+    cfg->voter_retention_days = 30;
     cfg->max_streams = 20000;
     cfg->drain_ms = 10000;
     cfg->header_timeout_ms = 10000;

@@ -114,6 +114,9 @@ struct config {
     int online_minutes;  /* "online" = distinct readers seen within this */
     int max_streams;     /* live results streams at once in the process (0: off) */
 
+    /* how long a closed poll's voter ids are kept, in days (0: for good) */
+    int voter_retention_days;
+
     /* Stopping and limits on slow or greedy clients (server.c, conn.c) */
     int lame_duck_ms;      /* /readyz fails this long before the listener closes */
     int drain_ms;          /* longest wait for the open connections at a stop */

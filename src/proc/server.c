@@ -44,6 +44,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "dispatch.h"
+#include "retention.h"
 #include "store.h"
 #include "version.h"
 #include "visits_cache.h"
@@ -91,6 +92,7 @@ static void server_store_ready_cb(void *arg)
      * is enough: they all share the one Redis. */
     if (srv->worker_id == 0 && srv->cfg->polls != NULL)
         store_poll_import(srv->store, srv->cfg->polls, server_now(srv));
+    retention_ready(srv->retention); /* worker 0's */
 }
 
 /* A poll changed (on any instance): its live streams on this worker follow. */
@@ -135,6 +137,8 @@ static void server_free_services(struct server *srv)
 {
     store_free(srv->store);
     srv->store = NULL;
+    retention_free(srv->retention); /* after the store: a step under way is answered */
+    srv->retention = NULL;
     cache_free(srv->cache);
     srv->cache = NULL;
     events_free(srv->events);
@@ -343,6 +347,8 @@ int server_init(struct server *srv, const struct config *cfg, int id, int n, str
     }
     srv->visits = visits_cache_new(cfg);
     srv->store = store_new(srv->base, cfg);
+    if (id == 0)
+        srv->retention = retention_new(srv->base, srv->store, cfg);
     store_set_ready_cb(srv->store, server_store_ready_cb, srv);
     srv->cache = cache_new(srv->store);
     cache_listen(srv->cache, server_poll_changed_cb, srv);

@@ -31,6 +31,7 @@ struct store;
 struct cache;
 struct events;
 struct visits_cache;
+struct retention;
 struct conns;
 
 struct server {
@@ -49,6 +50,7 @@ struct server {
     struct cache *cache;   /* this loop's copy of the polls, fed by every instance's changes */
     struct events *events; /* live results streams (events.c) */
     struct visits_cache *visits; /* the counter's figures and calendar (visits_cache.c) */
+    struct retention *retention; /* worker 0: the voter retention sweep (retention.c) */
     struct conns *conns;         /* its connections, the cap, the deadlines (conn.c) */
     struct event *stop_ev, *drain_ev, *log_ev, *status_ev, *lame_ev;
     int stop_fd;                /* eventfd: proc.c adds 1 per stop signal */

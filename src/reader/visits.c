@@ -14,7 +14,12 @@
  *                                            this week, this month (stored, correctable)
  * A visit is one reader (the signed cookie) per session: seen again within
  * THAMDO_VISIT_SESSION_MINUTES it is the same visit; THAMDO_VISIT_MODE=hits
- * counts every view. Robots (bots.c, or a page driven by WebDriver) are
+ * counts every view. A view without a valid cookie is, for the session, the
+ * cookie-less reader of identity.c (a daily-salted hash of address bucket,
+ * User-Agent and site: the salt may take a store call first, identity_cb
+ * carries the request across it); it also mints the cookie, which
+ * visit_record.lua marks as the same session when the cookie-less id
+ * starts a visit. Robots (bots.c, or a page driven by WebDriver) are
  * counted apart. Days, ISO weeks and months are those of THAMDO_TIMEZONE.
  * The figures come from the worker's cache (visits_cache.c: at most one
  * fetch a second per site); the calendar labels of the minute too.
@@ -39,6 +44,7 @@
 #include "csv.h"
 #include "embed_visits.h"
 #include "http_util.h"
+#include "identity.h"
 #include "request.h"
 #include "server.h"
 #include "store.h"
@@ -143,11 +149,12 @@ static int visits_query_ok(struct request *r, struct visits_query *q)
 
 /* ------------------------------------------------------- record and read --- */
 
-/* The reader's id as 32 hex characters. */
-static void visits_reader_hex(const struct request *r, char out[2 * COOKIE_ID_LEN + 1])
+/* A reader id (the cookie's, or a cookie-less one) as 32 hex characters. */
+static void visits_reader_hex(const unsigned char id[COOKIE_ID_LEN],
+                              char out[2 * COOKIE_ID_LEN + 1])
 {
     for (size_t i = 0; i < COOKIE_ID_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", r->voter[i]);
+        snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
 /* The index of site (known: r->asset was checked) in THAMDO_SITES. */
@@ -180,27 +187,56 @@ static void visits_recorded(struct request *r, int counted, const long long *cou
     visits_figures(r, online_self, cb);
 }
 
+static void visits_store(struct request *r, const char *mode, const char *reader,
+                         const char *minted, store_recorded_cb *cb)
+{
+    store_visit_record(r->srv->store, r->asset, mode, reader, minted,
+                       visits_cache_period(r->srv->visits, r->now), r->now,
+                       r->srv->cfg->session_minutes * 60, cb, r);
+}
+
+/* The salt is there (ok): the view of a reader without a cookie, in
+ * session mode, under its cookie-less id for the site (r->asset), with the
+ * id just minted for its cookie. Else the answer is 503 (through cb). */
+static void visits_store_cookieless(struct request *r, int ok, store_recorded_cb *cb)
+{
+    if (!ok) {
+        cb(r, -1, NULL);
+        return;
+    }
+    unsigned char id[COOKIE_ID_LEN];
+    char reader[2 * COOKIE_ID_LEN + 1], minted[2 * COOKIE_ID_LEN + 1];
+    identity_reader(r, r->asset, id);
+    visits_reader_hex(id, reader);
+    visits_reader_hex(r->voter, minted);
+    visits_store(r, "session", reader, minted, cb);
+}
+
 /* Records one page view of site (kept in r->asset for the answer): a
  * robot's (counted apart, no cookie), or a reader's, who gets a cookie now
  * when there is none, so that the next page of the same session is the same
- * visit (without cookies every view is a visit). With ping, the reader (who
- * has a cookie) is only marked online. cb answers r. */
+ * visit; a reader without one is, for this view's session, its cookie-less
+ * id (cookieless continues once the salt is there, and ends in
+ * visits_store_cookieless() with cb). With ping, the reader (who has a
+ * cookie) is only marked online. cb answers r. */
 static void visits_store_view(struct request *r, const char *site, int robot, int ping,
-                              store_recorded_cb *cb)
+                              identity_cb *cookieless, store_recorded_cb *cb)
 {
     char reader[2 * COOKIE_ID_LEN + 1] = "-";
     const char *mode = "bot";
+    if (site != r->asset)
+        snprintf(r->asset, sizeof(r->asset), "%s", site);
     if (!robot) {
         if (!ping)
             request_voter(r, 1);
-        visits_reader_hex(r, reader);
         mode = ping ? "ping" : r->srv->cfg->visit_hits ? "hits" : "session";
+        if (r->minted && strcmp(mode, "session") == 0) {
+            identity_bucket(r, cookieless);
+            return;
+        }
+        visits_reader_hex(r->voter, reader);
     }
-    if (site != r->asset)
-        snprintf(r->asset, sizeof(r->asset), "%s", site);
-    store_visit_record(r->srv->store, site, mode, reader,
-                       visits_cache_period(r->srv->visits, r->now), r->now,
-                       r->srv->cfg->session_minutes * 60, cb, r);
+    visits_store(r, mode, reader, NULL, cb);
 }
 
 static json_t *visits_counts_json(const char *site, const struct store_visit_counts *c)
@@ -235,6 +271,11 @@ static void visits_record_cb(void *arg, int counted, const long long *counts)
 static void visits_ping_cb(void *arg, int counted, const long long *counts)
 {
     visits_recorded(arg, counted, counts, 1, visits_posted_cb);
+}
+
+static void visits_cookieless_cb(struct request *r, int ok)
+{
+    visits_store_cookieless(r, ok, visits_record_cb);
 }
 
 /* The optional JSON body of a POST: {"webdriver": true, "ping": true}. */
@@ -288,10 +329,10 @@ void visits_record(struct request *r)
         if (robot || !r->has_voter)
             visits_figures(r, 0, visits_posted_cb);
         else
-            visits_store_view(r, q.site, 0, 1, visits_ping_cb);
+            visits_store_view(r, q.site, 0, 1, NULL, visits_ping_cb);
         return;
     }
-    visits_store_view(r, q.site, robot, 0, visits_record_cb);
+    visits_store_view(r, q.site, robot, 0, visits_cookieless_cb, visits_record_cb);
 }
 
 void visits_read(struct request *r)
@@ -317,6 +358,11 @@ static void visits_embed_read_cb(struct request *r, const struct store_visit_cou
 static void visits_embed_recorded_cb(void *arg, int counted, const long long *counts)
 {
     visits_recorded(arg, counted, counts, counts != NULL, visits_embed_read_cb);
+}
+
+static void visits_embed_cookieless_cb(struct request *r, int ok)
+{
+    visits_store_cookieless(r, ok, visits_embed_recorded_cb);
 }
 
 void visits_embed(struct request *r)
@@ -346,7 +392,7 @@ void visits_embed(struct request *r)
         return;
     }
     visits_store_view(r, q.site, bots_is_robot(request_header(r, "User-Agent")), 0,
-                      visits_embed_recorded_cb);
+                      visits_embed_cookieless_cb, visits_embed_recorded_cb);
 }
 
 /* -------------------------------------------------------------- history --- */

@@ -673,6 +673,7 @@ void poll_meta_args(const json_t *def, struct poll_meta *m)
     m->allow_change = json_is_true(json_object_get(def, "allow_change")) ? "1" : "0";
     snprintf(m->version, sizeof(m->version), "%lld",
              (long long)json_integer_value(json_object_get(def, "version")));
+    poll_meta_number(json_object_get(def, "updated_at"), m->written_at, sizeof(m->written_at));
     size_t used = 0, i;
     const json_t *o;
     m->options[0] = '\0';

@@ -129,6 +129,7 @@ struct poll_meta {
     const char *allow_change;            /* "1" or "0" */
     char version[24];                    /* 0 when the definition has none */
     char options[POLL_OPTIONS_MAX * 65]; /* the option ids "a,b,c", in order */
+    char written_at[24]; /* updated_at (the write's time): a poll closed by it closed then */
 };
 
 void poll_meta_args(const json_t *def, struct poll_meta *m);

@@ -438,6 +438,8 @@ struct store *store_new(struct event_base *base, const struct config *cfg)
                       poll_reset_lua_len);
     store_script_init(&st->scripts[STORE_SCRIPT_INTEGRITY], "poll_integrity", poll_integrity_lua,
                       poll_integrity_lua_len);
+    store_script_init(&st->scripts[STORE_SCRIPT_FORGET], "poll_forget", poll_forget_lua,
+                      poll_forget_lua_len);
     st->locate = locate_new(base, cfg);
     static const struct link_ops ops = {store_link_setup, store_link_ready, NULL, 0, 1};
     st->link = link_new(base, &cfg->redis, cfg->redis_timeout_ms, "command", &ops, st,

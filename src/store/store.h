@@ -211,10 +211,13 @@ typedef void store_history_cb(void *arg, const json_t *history);
 typedef void store_recorded_cb(void *arg, int counted, const long long *counts);
 
 /* mode: "session", "hits", "bot" or "ping" (this minute's readers only);
- * reader: 32 hex chars. */
+ * reader: 32 hex chars. minted (session mode only, else NULL): a reader
+ * without a cookie; reader is then the cookie-less id, minted the id of the
+ * cookie this view sets, marked as the same session when the cookie-less id
+ * starts a visit (visit_record.lua). */
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
-                        const struct store_visit_period *p, int64_t now, int session_seconds,
-                        store_recorded_cb *cb, void *arg);
+                        const char *minted, const struct store_visit_period *p, int64_t now,
+                        int session_seconds, store_recorded_cb *cb, void *arg);
 /* The figures as stored; "online" is the distinct readers of the whole
  * minutes of the window before p->minute, merged once a minute per site. */
 void store_visit_read(struct store *st, const char *site, const struct store_visit_period *p,
@@ -236,6 +239,29 @@ typedef void store_salt_cb(void *arg, const unsigned char *salt);
 /* The salt of day ("2026-11-28") at PREFIX salt:<day>: made (random) by the
  * first caller of any instance, kept STORE_SALT_SECONDS. */
 void store_salt_get(struct store *st, const char *day, store_salt_cb *cb, void *arg);
+
+/* ---------------------------------------------------------- retention --- */
+
+#define STORE_FORGET_CHUNK 4096 /* voter buckets (of 65,536) deleted by one call */
+
+/* ids: a borrowed array of the ids of the polls that have a meta hash, or NULL
+ * when Redis is unavailable (a damaged index is logged and answers []). */
+typedef void store_ids_cb(void *arg, const json_t *ids);
+void store_poll_ids(struct store *st, store_ids_cb *cb, void *arg);
+
+/* One step of forgetting a closed poll's voters (poll_forget.lua says which):
+ * code "open", "kept" (value: closed_at), "more" (value: from, for the next
+ * step), "forgotten" (value: when), "poll_not_found" or "poll_damaged"
+ * (detail: why). NULL: unavailable. */
+struct store_forget_reply {
+    const char *code;
+    long long value;
+    const char *detail;
+};
+typedef void store_forget_cb(void *arg, const struct store_forget_reply *reply);
+/* keep_seconds > 0: the retention; from: 0 for the first step of a poll. */
+void store_poll_forget(struct store *st, const char *poll_id, int64_t now, long long keep_seconds,
+                       long long from, store_forget_cb *cb, void *arg);
 
 /* --------------------------------------------------------------- feed --- */
 

@@ -252,8 +252,8 @@ static struct store_call *store_poll_write(struct store *st, const char *mode, c
         store_call_argf(c, "%lld", expected_version);
     else
         store_call_arg(c, "", 0);
-    const char *fields[] = {m.status,      m.opens_at,     m.closes_at, m.archived,
-                            m.max_choices, m.allow_change, m.version,   m.options};
+    const char *fields[] = {m.status,       m.opens_at, m.closes_at, m.archived,  m.max_choices,
+                            m.allow_change, m.version,  m.options,   m.written_at};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         store_call_arg(c, fields[i], strlen(fields[i]));
     return c;

@@ -56,12 +56,12 @@ static void store_parse_recorded(struct store_call *c, const redisReply *reply)
 }
 
 void store_visit_record(struct store *st, const char *site, const char *mode, const char *reader,
-                        const struct store_visit_period *p, int64_t now, int session_seconds,
-                        store_recorded_cb *cb, void *arg)
+                        const char *minted, const struct store_visit_period *p, int64_t now,
+                        int session_seconds, store_recorded_cb *cb, void *arg)
 {
     struct store_call *c = store_call_new(st, STORE_SCRIPT_VISIT_RECORD, "visit record",
                                           store_parse_recorded, (store_fn *)cb, arg);
-    store_call_arg(c, "11", 2);
+    store_call_arg(c, minted ? "12" : "11", 2);
     store_site_key(c, site, "sess:%s", reader);
     store_site_key(c, site, "day:%s", p->day);
     store_site_key(c, site, "week:%s", p->week);
@@ -73,6 +73,8 @@ void store_visit_record(struct store *st, const char *site, const char *mode, co
     store_site_key(c, site, "online:%lld", p->minute);
     store_site_key(c, site, "hist:bots");
     store_site_key(c, site, "visitors:at");
+    if (minted)
+        store_site_key(c, site, "sess:%s", minted);
     store_call_arg(c, mode, strlen(mode));
     store_call_arg(c, reader, strlen(reader));
     store_call_arg(c, p->day, strlen(p->day));
@@ -83,6 +85,8 @@ void store_visit_record(struct store *st, const char *site, const char *mode, co
     store_call_argf(c, "%d", (p->online_minutes + 1) * 60);
     store_call_argf(c, "%lld", (long long)now);
     store_call_argf(c, "%lld", p->minute);
+    if (minted)
+        store_call_arg(c, minted, strlen(minted));
     store_call_send(c);
 }
 

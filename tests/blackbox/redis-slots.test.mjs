@@ -100,11 +100,20 @@ test('every script call names keys of one hash slot, and every script is used', 
   assert.equal((await request(svc.url, 'GET', '/admin/v1/polls/slot-a/results', { headers: AUTH })).status, 200);
   assert.equal((await v.req('POST', '/api/v1/visits', { json: { site: 'tin-tuc' } })).status, 200);
   assert.equal((await v.req('GET', '/api/v1/visits?site=tin-tuc')).status, 200);
+  // A reader without a cookie: the counter knows it by a hash under the day's salt (salt.lua).
+  assert.equal((await request(svc.url, 'POST', '/api/v1/visits?site=tin-tuc',
+    { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } })).status, 200);
   assert.equal((await request(svc.url, 'PUT', '/admin/v1/visits/base?site=tin-tuc', { headers: AUTH, json: { total: 5 } })).status, 200);
   assert.equal((await request(svc.url, 'GET', '/admin/v1/visits?site=tin-tuc', { headers: AUTH })).status, 200);
   assert.equal((await request(svc.url, 'GET', '/admin/v1/polls/slot-a/integrity', { headers: AUTH })).status, 200);
   assert.equal((await request(svc.url, 'POST', '/admin/v1/polls/slot-a/reset', { headers: AUTH, json: { confirm: 'slot-a' } })).status, 200);
   assert.equal((await request(svc.url, 'GET', '/admin/v1/audit', { headers: AUTH })).status, 200);
+  // The voter retention sweep (poll_forget.lua) runs when an instance starts: a second one here,
+  // once the polls exist.
+  const forgetSha = [...scripts].find(([, f]) => f === 'poll_forget.lua')[0];
+  const second = await startThamdo({ redis });
+  for (let i = 0; i < 200 && !text.includes(forgetSha); i++) await sleep(25);
+  await second.stop();
   await sleep(200);
   await svc.stop();
   sock.destroy();

@@ -29,7 +29,15 @@ before(async () => {
 
 const T = (hms) => ({ 'x-thamdo-test-now': `2026-10-20T${hms}+07:00`, 'user-agent': BROWSER });
 
-async function view(svc, site, headers, voter) {
+// A reader without a cookie is known by a daily-salted hash of address, User-Agent and site (one
+// visit per session): every reader here comes from 127.0.0.1, so each has a browser of its own
+// (a Voter keeps its User-Agent), and each cookie-less view is a new reader's.
+let browsers = 0;
+const newBrowser = () => `${BROWSER} reader/${++browsers}`;
+
+async function view(svc, site, given, voter) {
+  if (voter) voter.ua ??= newBrowser();
+  const headers = { ...given, 'user-agent': voter ? voter.ua : newBrowser() };
   const p = `/api/v1/visits?site=${site}`;
   const r = voter ? await voter.req('POST', p, { headers, base: svc.url }) : await request(svc.url, 'POST', p, { headers });
   assert.equal(r.status, 200, r.text);

@@ -39,8 +39,16 @@ before(async () => {
 const at = (when) => ({ 'x-thamdo-test-now': when });
 const T = (hms) => `2026-10-05T${hms}+07:00`; // a Monday
 
+// A reader without a cookie is known by a daily-salted hash of address, User-Agent and site (one
+// visit per session): every reader here comes from 127.0.0.1, so each has a browser of its own
+// (a Voter keeps its User-Agent), and each cookie-less view without a `ua` is a new reader's.
+let browsers = 0;
+const newBrowser = () => `${BROWSER} reader/${++browsers}`;
+
 /** GET (or HEAD) /embed/visits; asserts the headers every answer of the page carries. */
-async function page(query, when, { voter, ua = BROWSER, headers = {}, method = 'GET' } = {}) {
+async function page(query, when, { voter, ua, headers = {}, method = 'GET' } = {}) {
+  if (voter) voter.ua ??= newBrowser();
+  ua ??= voter ? voter.ua : newBrowser();
   const p = `/embed/visits${query}`;
   const opts = { headers: { 'user-agent': ua, ...at(when), ...headers } };
   const r = voter ? await voter.req(method, p, opts) : await request(svc.url, method, p, opts);

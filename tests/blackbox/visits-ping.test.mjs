@@ -45,7 +45,15 @@ const plus = (minutes) => {
   return T(`${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`);
 };
 
-async function post(site, when, { voter, ua = BROWSER, json, body, headers = {} } = {}) {
+// A reader without a cookie is known by a daily-salted hash of address, User-Agent and site (one
+// visit per session): every reader here comes from 127.0.0.1, so each has a browser of its own
+// (a Voter keeps its User-Agent), and each cookie-less view without a `ua` is a new reader's.
+let browsers = 0;
+const newBrowser = () => `${BROWSER} reader/${++browsers}`;
+
+async function post(site, when, { voter, ua, json, body, headers = {} } = {}) {
+  if (voter) voter.ua ??= newBrowser();
+  ua ??= voter ? voter.ua : newBrowser();
   const p = `/api/v1/visits?site=${site}`;
   const opts = { headers: { 'user-agent': ua, ...at(when), ...headers }, json, body };
   return voter ? voter.req('POST', p, opts) : request(svc.url, 'POST', p, opts);

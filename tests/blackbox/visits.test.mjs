@@ -60,11 +60,20 @@ before(async () => {
 const at = (when) => ({ 'x-thamdo-test-now': when });
 const q = (site) => (site === undefined ? '' : `?site=${encodeURIComponent(site)}`);
 
+// A reader without a cookie is known by a daily-salted hash of address, User-Agent and site (one
+// visit per session): every reader of these cases comes from 127.0.0.1, so each has a browser
+// of its own (a Voter keeps its User-Agent), and each cookie-less view without a `ua` is a new
+// reader's.
+let browsers = 0;
+const newBrowser = () => `${BROWSER} reader/${++browsers}`;
+
 /**
  * One page view. voter: a Voter (its cookie is sent and kept); without one, no cookie is sent
  * (a new reader). Asserts 200 with the figures; returns the response.
  */
-async function view(svc, site, when, { voter, ua = BROWSER, headers = {} } = {}) {
+async function view(svc, site, when, { voter, ua, headers = {} } = {}) {
+  if (voter) voter.ua ??= newBrowser();
+  ua ??= voter ? voter.ua : newBrowser();
   const p = `/api/v1/visits${q(site)}`;
   const opts = { headers: { 'user-agent': ua, ...at(when), ...headers } };
   const r = voter ? await voter.req('POST', p, { ...opts, base: svc.url }) : await request(svc.url, 'POST', p, opts);
@@ -289,11 +298,12 @@ test('hits mode: every view counts, the same cookie too; visitors stay distinct 
   assert.deepEqual(h.days, [day('2026-06-03', 4, 2, 0)]);
 });
 
-test('a reader without cookie: each POST is a visit with its own Set-Cookie; with that cookie, the same visit', async () => {
+test('a reader without cookie: one visit per session (its cookie-less id), a Set-Cookie on every view; the first cookie is the same visit', async () => {
   const site = 'nc';
+  const ua = newBrowser();
   const issued = [];
   for (let i = 0; i < 3; i++) {
-    const r = await view(main, site, `2026-06-05T10:00:0${i}+07:00`);
+    const r = await view(main, site, `2026-06-05T10:00:0${i}+07:00`, { ua });
     const c = r.setCookies.filter((x) => x.name === COOKIE_NAME);
     assert.equal(c.length, 1, `view ${i}: one ${COOKIE_NAME} Set-Cookie: ${JSON.stringify(r.setCookies)}`);
     assert.match(c[0].value, COOKIE_RE);
@@ -301,16 +311,19 @@ test('a reader without cookie: each POST is a visit with its own Set-Cookie; wit
   }
   assert.equal(new Set(issued).size, 3, 'three different voter ids');
   await expectCounter(main, site, '2026-06-05T10:01:00+07:00',
-    { today: 3, yesterday: 0, this_week: 3, this_month: 3, total: 3, online: 3 }, 'three cookie-less views');
-  const v = new Voter(main.url, { cookie: issued[2] });
-  const again = await view(main, site, '2026-06-05T10:05:00+07:00', { voter: v });
-  assert.equal(again.issued, null, 'a valid cookie is not replaced');
+    { today: 1, yesterday: 0, this_week: 1, this_month: 1, total: 1, online: 1 }, 'three cookie-less views');
   const v0 = new Voter(main.url, { cookie: issued[0] });
-  await view(main, site, '2026-06-05T10:20:00+07:00', { voter: v0 });
-  await expectCounter(main, site, '2026-06-05T10:20:30+07:00',
-    { today: 3, yesterday: 0, this_week: 3, this_month: 3, total: 3, online: 0 }, 'the cookies came back');
-  const h = await history(main, `?site=${site}&from=2026-06-05&to=2026-06-06`, '2026-06-05T10:21:00+07:00');
-  assert.deepEqual(h.days, [day('2026-06-05', 3, 3, 0)]);
+  v0.ua = ua;
+  const again = await view(main, site, '2026-06-05T10:05:00+07:00', { voter: v0 });
+  assert.equal(again.issued, null, 'a valid cookie is not replaced');
+  await expectCounter(main, site, '2026-06-05T10:05:30+07:00',
+    { today: 1, yesterday: 0, this_week: 1, this_month: 1, total: 1, online: 1 }, 'the first cookie came back');
+  // 30 minutes after its last view, the cookie-less reader starts a new visit.
+  await view(main, site, '2026-06-05T10:40:00+07:00', { ua });
+  await expectCounter(main, site, '2026-06-05T10:40:30+07:00',
+    { today: 2, yesterday: 0, this_week: 2, this_month: 2, total: 2, online: 0 }, 'a new session');
+  const h = await history(main, `?site=${site}&from=2026-06-05&to=2026-06-06`, '2026-06-05T10:41:00+07:00');
+  assert.deepEqual(h.days, [day('2026-06-05', 2, 2, 0)]);
 });
 
 // ---------------------------------------------------------------- online
@@ -538,14 +551,14 @@ test('history: dense days with visits, visitors and bots; default range; CSV (BO
 });
 
 // ---------------------------------------------------------------- load
-test('1,000 concurrent cookie-less visits (100 at a time) are counted exactly', async () => {
+test('1,000 concurrent cookie-less visits (100 at a time, each its own browser) are counted exactly', async () => {
   const site = 'load';
   const T = '2026-08-20T10:00:00+07:00';
   const t0 = Date.now();
   const cookies = new Set();
   for (let batch = 0; batch < 10; batch++) {
     const rs = await Promise.all(Array.from({ length: 100 }, () => request(main.url, 'POST', `/api/v1/visits?site=${site}`,
-      { headers: { 'user-agent': BROWSER, ...at(T) }, timeout: 20000 })));
+      { headers: { 'user-agent': newBrowser(), ...at(T) }, timeout: 20000 })));
     for (const r of rs) {
       assert.equal(r.status, 200, r.text);
       // Every answer includes its own view and all the views answered before its batch.

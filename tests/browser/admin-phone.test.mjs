@@ -33,7 +33,9 @@ before(async () => {
     for (let i = 0; i < n; i++) assert.equal((await new Voter(svc.url).vote(LONG_ID, [option])).status, 201);
   }
   for (let i = 0; i < 3; i++) {
-    const r = await request(svc.url, 'POST', '/api/v1/visits', { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+    // three readers, each its own browser (without a cookie, a reader is known by address and
+    // User-Agent, and all three come from 127.0.0.1)
+    const r = await request(svc.url, 'POST', '/api/v1/visits', { headers: { 'user-agent': `Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0 reader/${i}` } });
     assert.equal(r.status, 200); // the view, answered with the figures
   }
   const browser = await launchBrowser();

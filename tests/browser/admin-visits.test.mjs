@@ -26,12 +26,17 @@ const admin = async (method, p, json) => {
 const until = (fn, arg) => page.waitForFunction(fn, arg, { timeout: 5000 });
 const dmy = (date) => date.split('-').reverse().join('/');
 
+let browsers = 0;
+
 /** Visits (distinct new readers) and robot requests `daysAgo` days before now. */
 async function record(site, daysAgo, visits, bots) {
   const when = { 'x-thamdo-test-now': rfc3339(Date.now() - daysAgo * DAY) };
   for (const [n, ua] of [[visits, BROWSER], [bots, ROBOT]]) {
     for (let i = 0; i < n; i++) {
-      const r = await request(svc.url, 'POST', `/api/v1/visits?site=${site}`, { headers: { 'user-agent': ua, ...when } });
+      // Each new reader its own browser: without a cookie, a reader is known by address and
+      // User-Agent, and all of them come from 127.0.0.1.
+      const agent = ua === BROWSER ? `${ua} reader/${++browsers}` : ua;
+      const r = await request(svc.url, 'POST', `/api/v1/visits?site=${site}`, { headers: { 'user-agent': agent, ...when } });
       assert.equal(r.status, 200, r.text);
     }
   }

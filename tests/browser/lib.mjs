@@ -50,8 +50,12 @@ export async function launchBrowser({ webdriver = false, extraArgs = [] } = {}) 
  * the same Chrome with a window: headless Chromium says "HeadlessChrome", which the counter
  * rightly counts as a robot.
  */
+// Each context is a reader of its own, with a browser of its own: the visitor counter knows a
+// reader without a cookie by a hash of address and User-Agent, and every context comes from
+// 127.0.0.1.
+let contexts = 0;
 export async function newPage(browser, options = {}) {
-  const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`;
+  const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36 reader/${++contexts}`;
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, userAgent, ...options });
   context.setDefaultTimeout(WAIT_MS);
   context.setDefaultNavigationTimeout(WAIT_MS);

@@ -868,7 +868,8 @@ static void test_poll_meta_args_of_a_full_definition(void **state)
     (void)state;
     json_t *def = J("{'id':'x','question':'Q','options':[{'id':'a','label':'A'},{'id':'b-2',"
                     "'label':'B'}],'max_choices':2,'opens_at':1796058000,'closes_at':1796144400,"
-                    "'status':'open','allow_change':true,'archived':true,'version':7}");
+                    "'status':'open','allow_change':true,'archived':true,'version':7,"
+                    "'updated_at':1796050000}");
     struct poll_meta m;
     poll_meta_args(def, &m);
     assert_string_equal(m.status, "open");
@@ -879,6 +880,7 @@ static void test_poll_meta_args_of_a_full_definition(void **state)
     assert_string_equal(m.allow_change, "1");
     assert_string_equal(m.version, "7");
     assert_string_equal(m.options, "a,b-2");
+    assert_string_equal(m.written_at, "1796050000");
     json_decref(def);
 }
 
@@ -896,6 +898,7 @@ static void test_poll_meta_args_of_an_older_definition_without_optional_fields(v
     assert_string_equal(m.allow_change, "0");
     assert_string_equal(m.version, "0");
     assert_string_equal(m.options, "a");
+    assert_string_equal(m.written_at, "");
     json_decref(def);
     /* 50 options of 64 characters fit. */
     def = poll_with_options(50);

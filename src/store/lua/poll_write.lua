@@ -15,6 +15,7 @@
 -- ARGV[6..12] status ('open', or '' for closed), opens_at, closes_at (Unix seconds, ''
 --   when unset), archived ('1'/'0'), max_choices, allow_change ('1'/'0'), version
 -- ARGV[13] the option ids 'a,b,c', in order
+-- ARGV[14] the write's time (the definition's updated_at, Unix seconds; '' when unknown)
 -- Returns {'ok'}; create: {'poll_exists'} when a definition of that id is there;
 -- update: {'poll_not_found'}, {'version_conflict'}, {'option_has_votes', option id}
 -- (an option the new definition no longer has keeps it while it has votes),
@@ -27,7 +28,11 @@
 -- The meta hash: status, opens_at, closes_at, archived, max_choices, allow_change,
 -- version, seq (+1 with every counted or changed ballot), voters (readers who
 -- voted), options ('a,b,c'), legacy ('1': the older voters hash may hold ballots),
--- nc (codes handed out), and 'o:<option id>' -> the option's code, one character
+-- nc (codes handed out), closed_at (when the poll stopped taking votes: the write
+-- that closed it, or its closes_at when that came first; kept while it stays closed,
+-- gone when it opens again; the retention sweep, poll_forget.lua, records it for a
+-- poll whose closes_at passed after its last write), voters_forgotten_at (set by
+-- poll_forget.lua, kept for good), and 'o:<option id>' -> the option's code, one character
 -- that stands for it in a stored ballot. A code stays with its option across
 -- updates; a new option gets a code never handed out before, or once all are, one
 -- that no option of the poll has (only an option without votes is ever removed,
@@ -150,6 +155,24 @@ for i, option in ipairs(options) do
 end
 for _, f in ipairs({'seq', seq, 'voters', voters, 'legacy', legacy, 'nc', handed}) do
   meta[#meta + 1] = f
+end
+-- closed_at: a poll closed before and still closed keeps its moment; one closed
+-- by this write closed now; a closes_at already passed may be earlier.
+local at, closes = tonumber(ARGV[14]), tonumber(ARGV[8])
+local closed_at
+if ARGV[6] ~= 'open' then
+  closed_at = (old.status and old.status ~= 'open' and tonumber(old.closed_at)) or at
+end
+if closes and at and closes <= at then
+  closed_at = math.min(closed_at or closes, closes)
+end
+if closed_at then
+  meta[#meta + 1] = 'closed_at'
+  meta[#meta + 1] = string.format('%d', closed_at)
+end
+if old.voters_forgotten_at then
+  meta[#meta + 1] = 'voters_forgotten_at'
+  meta[#meta + 1] = old.voters_forgotten_at
 end
 
 -- ---------------------------------------------------------------- the writes

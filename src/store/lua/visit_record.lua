@@ -13,6 +13,14 @@
 -- ARGV[5] day TTL   ARGV[6] week TTL   ARGV[7] month TTL   ARGV[8] minute TTL (seconds)
 -- ARGV[9] now, Unix seconds by the service's clock (the session marker holds the last view)
 -- ARGV[10] now, Unix minutes
+-- KEYS[12], ARGV[11] (session mode, optional): a reader without a cookie. ARGV[2] is then the
+-- cookie-less id (a daily-salted hash of address bucket, User-Agent and site) and ARGV[11] the id
+-- of the cookie this view sets, KEYS[12] its session marker. The session is the cookie-less id's;
+-- when that id starts a visit, the minted id is marked as the same session (the reader's next
+-- page, carrying the cookie, is the same visit) and counted as the distinct reader; when it does
+-- not (a tool that never keeps cookies, or another reader with the same address and browser),
+-- the minted id is left unmarked, so a second page with that cookie starts its own visit, and
+-- nothing is added to the distinct readers (the visit's reader is already there).
 -- Returns {counted, today, this week, this month, all-time} for 'session' and 'hits' (counted: 1
 -- when a new visit was counted, 0 otherwise; the four counters as they stand after this view,
 -- bases not added), {0} for 'bot' and 'ping'. Every argument and every key is checked before the
@@ -21,10 +29,11 @@
 -- Cost: no PFCOUNT on most views. The distinct readers of the day (KEYS[8]) are brought to
 -- the HyperLogLog's estimate by the first new reader of each minute (one PFCOUNT a minute per
 -- site at most); a new reader later in the same minute adds 1 (PFADD reports a new reader).
-if #KEYS ~= 11 or #ARGV ~= 10 then
+if not ((#KEYS == 11 and #ARGV == 10) or (#KEYS == 12 and #ARGV == 11 and ARGV[1] == 'session'
+    and ARGV[11] ~= '')) then
   return redis.error_reply('ERR visit_record: wrong number of keys or arguments')
 end
-local mode, reader, day = ARGV[1], ARGV[2], ARGV[3]
+local mode, reader, day, minted = ARGV[1], ARGV[2], ARGV[3], ARGV[11]
 if mode ~= 'session' and mode ~= 'hits' and mode ~= 'bot' and mode ~= 'ping' then
   return redis.error_reply('ERR visit_record: mode must be session, hits, bot or ping')
 end
@@ -88,34 +97,47 @@ local t11 = kind(KEYS[11])
 if t11 ~= 'none' and t11 ~= 'hash' then
   return redis.error_reply('ERR visit_record: damaged hash ' .. KEYS[11])
 end
-local marker = kind(KEYS[1])
-if marker ~= 'none' and marker ~= 'string' then
-  return redis.error_reply('ERR visit_record: damaged session marker') -- its key names the reader: never in a log
-end
-
-redis.call('PFADD', KEYS[9], reader)
-redis.call('EXPIRE', KEYS[9], ARGV[8])
-if redis.call('PFADD', KEYS[7], reader) == 1 then
-  local at = redis.call('HMGET', KEYS[11], 'day', 'minute')
-  if at[1] == day and at[2] == ARGV[10] then
-    redis.call('HINCRBY', KEYS[8], day, 1)
-  else
-    redis.call('HSET', KEYS[8], day, redis.call('PFCOUNT', KEYS[7]))
-    redis.call('HSET', KEYS[11], 'day', day, 'minute', ARGV[10])
-    redis.call('EXPIRE', KEYS[11], ARGV[5])
+for i = 1, #KEYS, 11 do
+  local marker = kind(KEYS[i])
+  if marker ~= 'none' and marker ~= 'string' then
+    return redis.error_reply('ERR visit_record: damaged session marker') -- its key names the reader: never in a log
   end
 end
-redis.call('EXPIRE', KEYS[7], ARGV[5])
 
+-- Seen within the session window (by the service's clock): the same visit,
+-- and the window slides. The key's own expiry only tidies up.
+local new_visit, distinct = true, reader
 if mode == 'session' then
-  -- Seen within the session window (by the service's clock): the same visit,
-  -- and the window slides. The key's own expiry only tidies up.
   local now, window = tonumber(ARGV[9]), tonumber(ARGV[4])
   local last = tonumber(redis.call('GET', KEYS[1]))
   redis.call('SET', KEYS[1], now, 'EX', window)
-  if last and now - last < window then
-    return {0, counts[1], counts[2], counts[3], counts[4]}
+  new_visit = not (last and now - last < window)
+  if minted then
+    distinct = false
+    if new_visit then
+      redis.call('SET', KEYS[12], now, 'EX', window)
+      distinct = minted
+    end
   end
+end
+
+if distinct then
+  redis.call('PFADD', KEYS[9], distinct)
+  if redis.call('PFADD', KEYS[7], distinct) == 1 then
+    local at = redis.call('HMGET', KEYS[11], 'day', 'minute')
+    if at[1] == day and at[2] == ARGV[10] then
+      redis.call('HINCRBY', KEYS[8], day, 1)
+    else
+      redis.call('HSET', KEYS[8], day, redis.call('PFCOUNT', KEYS[7]))
+      redis.call('HSET', KEYS[11], 'day', day, 'minute', ARGV[10])
+      redis.call('EXPIRE', KEYS[11], ARGV[5])
+    end
+  end
+end
+redis.call('EXPIRE', KEYS[9], ARGV[8])
+redis.call('EXPIRE', KEYS[7], ARGV[5])
+if not new_visit then
+  return {0, counts[1], counts[2], counts[3], counts[4]}
 end
 
 local today = redis.call('INCR', KEYS[2])
