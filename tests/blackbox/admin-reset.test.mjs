@@ -122,6 +122,11 @@ test('while the poll is marked resetting a vote is 503 poll_resetting and not co
   assertError(refused, 503, 'poll_resetting');
   assert.equal(refused.headers.get('retry-after'), '1');
   assert.equal((await results(id)).total, 1, 'not counted');
+  // An editor's change of the definition meanwhile keeps the mark: votes stay refused.
+  const edited = await admin('PATCH', `/admin/v1/polls/${id}`, { json: { question: 'Câu hỏi đã sửa trong lúc đặt lại?' } });
+  assert.equal(edited.status, 200, edited.text);
+  assertError(await new Voter(svc.url).vote(id, [a]), 503, 'poll_resetting');
+  assert.equal((await results(id)).total, 1, 'not counted after the edit either');
   // The poll still reads (the refusal says nothing of the poll to the cache).
   assert.equal((await request(svc.url, 'GET', `/api/v1/polls/${id}`)).status, 200);
   // The no-JavaScript page refuses too.

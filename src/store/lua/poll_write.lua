@@ -32,7 +32,8 @@
 -- that closed it, or its closes_at when that came first; kept while it stays closed,
 -- gone when it opens again; the retention sweep, poll_forget.lua, records it for a
 -- poll whose closes_at passed after its last write), voters_forgotten_at (set by
--- poll_forget.lua, kept for good), and 'o:<option id>' -> the option's code, one character
+-- poll_forget.lua, kept for good), resetting, reset_next and reset_at (poll_reset.lua:
+-- kept as they are, so an edit during a reset cannot open it to votes), and 'o:<option id>' -> the option's code, one character
 -- that stands for it in a stored ballot. A code stays with its option across
 -- updates; a new option gets a code never handed out before, or once all are, one
 -- that no option of the poll has (only an option without votes is ever removed,
@@ -170,9 +171,13 @@ if closed_at then
   meta[#meta + 1] = 'closed_at'
   meta[#meta + 1] = string.format('%d', closed_at)
 end
-if old.voters_forgotten_at then
-  meta[#meta + 1] = 'voters_forgotten_at'
-  meta[#meta + 1] = old.voters_forgotten_at
+-- Fields other steps own, carried as they are: the retention's mark, and a
+-- reset under way (dropping 'resetting' would let votes count between its chunks).
+for _, f in ipairs({'voters_forgotten_at', 'resetting', 'reset_next', 'reset_at'}) do
+  if old[f] then
+    meta[#meta + 1] = f
+    meta[#meta + 1] = old[f]
+  end
 end
 
 -- ---------------------------------------------------------------- the writes
