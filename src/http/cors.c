@@ -89,13 +89,16 @@ void cors_add_headers(struct request *r)
     if (origin && cors_origin_listed(r->srv->cfg, origin)) {
         request_add_header(r, "Access-Control-Allow-Origin", origin);
         request_add_header(r, "Access-Control-Allow-Credentials", "true");
+        /* the widget says when to try again after a 429 */
+        request_add_header(r, "Access-Control-Expose-Headers", "Retry-After");
     }
 }
 
 static void cors_add_method_headers(struct request *r)
 {
     request_add_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    request_add_header(r, "Access-Control-Allow-Headers", "Content-Type, " CORS_CUSTOM_HEADER);
+    request_add_header(r, "Access-Control-Allow-Headers",
+                       "Content-Type, " CORS_CUSTOM_HEADER ", " CORS_PROOF_HEADER);
     request_add_header(r, "Access-Control-Max-Age", "600");
 }
 

@@ -56,6 +56,8 @@ int cors_source_allowed(const struct request *r);
  * without a preflight (CORS_CUSTOM_HEADER: 1): a vote with a form body must
  * carry it (a JSON body needs a preflight by itself). */
 #define CORS_CUSTOM_HEADER "X-Thamdo"
+/* A vote's solved proof of work (ratelimit.c). */
+#define CORS_PROOF_HEADER "X-Thamdo-Proof"
 int cors_custom_header(const struct request *r);
 
 /* 1 when the request carries an Origin that is neither listed nor this

@@ -24,8 +24,9 @@ struct server;
 struct evhttp_request;
 struct evbuffer;
 
-#define REQUEST_ID_MAX   64 /* X-Request-Id longer than this is replaced by one of ours */
-#define REQUEST_CODE_MAX 40
+#define REQUEST_ID_MAX     64 /* X-Request-Id longer than this is replaced by one of ours */
+#define REQUEST_CODE_MAX   40
+#define REQUEST_BUCKET_HEX 16 /* identity.h: IDENTITY_BUCKET_HEX */
 
 struct request {
     struct server *srv;
@@ -47,6 +48,10 @@ struct request {
     char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or generated */
     char error_code[REQUEST_CODE_MAX]; /* the error code of a 4xx/5xx answer, for the log */
     int route; /* the route that took it, for logs and metrics (dispatch_route(); 0: none) */
+    /* identity_bucket(): the hashed address bucket (empty until set), and
+     * what runs once it is (across the salt's store call) */
+    char bucket[REQUEST_BUCKET_HEX + 1];
+    void (*bucket_then)(struct request *r, int ok);
 };
 
 struct request *request_new(struct server *srv, struct evhttp_request *req);

@@ -482,6 +482,65 @@ static int config_set_origins(struct config *cfg, const char *v, struct config_e
     return 0;
 }
 
+/* Rate limits and proof of work */
+static int config_set_rate_limits(struct config *cfg, const char *v, struct config_err *e)
+{
+    if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+        cfg->rate_limits = strcmp(v, "on") == 0;
+        return 0;
+    }
+    e->why = "expected on or off";
+    return -1;
+}
+
+static int config_set_trusted_proxies(struct config *cfg, const char *v, struct config_err *e)
+{
+    return client_trust_parse(&cfg->trusted_proxies, v, &e->why);
+}
+
+static int config_set_count(int *out, const char *v, long long min, long long max,
+                            struct config_err *e)
+{
+    long long n;
+    if (text_parse_int(v, min, max, &n)) {
+        snprintf(e->buf, sizeof(e->buf), "expected a whole number from %lld to %lld", min, max);
+        e->why = e->buf;
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int config_set_rate_window(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_count(&cfg->rate_window, v, 10, 86400, e);
+}
+
+static int config_set_rate_free(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_count(&cfg->rate_free, v, 1, 1000000, e);
+}
+
+static int config_set_rate_max(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_count(&cfg->rate_max, v, 1, 1000000, e);
+}
+
+static int config_set_rate_attempts(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_count(&cfg->rate_attempts, v, 1, 10000000, e);
+}
+
+static int config_set_pow_difficulty(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_count(&cfg->pow_difficulty, v, 1, 24, e);
+}
+
+static int config_set_pow_seconds(struct config *cfg, const char *v, struct config_err *e)
+{
+    return config_set_count(&cfg->pow_seconds, v, 10, 3600, e);
+}
+
 /* Adds the tokens of text (separated by commas, spaces or newlines). */
 static int config_add_tokens(struct config *cfg, const char *v, struct config_err *e)
 {
@@ -797,6 +856,27 @@ static const struct config_opt config_opts[] = {
     {"THAMDO_ALLOWED_ORIGINS", "allowed-origins", "ORIGINS",
      "web origins whose pages may use the API with the reader's cookie (comma-separated)",
      config_set_origins},
+    /* Rate limits and proof of work */
+    {"THAMDO_RATE_LIMITS", "rate-limits", "on|off",
+     "limit votes per address bucket and poll, with proof of work past the free ones (on)",
+     config_set_rate_limits},
+    {"THAMDO_TRUSTED_PROXIES", "trusted-proxies", "CIDRS",
+     "proxies whose Forwarded / X-Forwarded-For name the reader (CIDR list; none)",
+     config_set_trusted_proxies},
+    {"THAMDO_RATE_WINDOW_SECONDS", "rate-window-seconds", "SECONDS",
+     "length of a rate-limit window (600)", config_set_rate_window},
+    {"THAMDO_RATE_FREE", "rate-free", "N",
+     "first ballots per bucket, poll and window without a challenge (20)", config_set_rate_free},
+    {"THAMDO_RATE_MAX", "rate-max", "N",
+     "first ballots per bucket, poll and window at most, challenges solved or not (60)",
+     config_set_rate_max},
+    {"THAMDO_RATE_ATTEMPTS", "rate-attempts", "N",
+     "vote requests of any kind per bucket, poll and window (300)", config_set_rate_attempts},
+    {"THAMDO_POW_DIFFICULTY", "pow-difficulty", "BITS",
+     "leading zero bits of the first challenge; rises with the bucket's rate, up to 24 (14)",
+     config_set_pow_difficulty},
+    {"THAMDO_POW_SECONDS", "pow-seconds", "SECONDS", "lifetime of a challenge (120)",
+     config_set_pow_seconds},
     {"THAMDO_ADMIN_TOKENS", "admin-tokens", "TOKENS",
      "bearer tokens of the admin API, comma-separated; none: admin is off", config_set_tokens},
     {"THAMDO_ADMIN_TOKENS_FILE", "admin-tokens-file", "FILE",
@@ -888,6 +968,13 @@ static void config_defaults(struct config *cfg)
     cfg->redis_timeout_ms = 2000;
     snprintf(cfg->sentinel_master, sizeof(cfg->sentinel_master), "mymaster");
     cfg->max_body = 4096;
+    cfg->rate_limits = 1;
+    cfg->rate_window = 600;
+    cfg->rate_free = 20;
+    cfg->rate_max = 60;
+    cfg->rate_attempts = 300;
+    cfg->pow_difficulty = 14;
+    cfg->pow_seconds = 120;
     cfg->log_level = LOG_INFO;
     cfg->log_format = LOG_FORMAT_TEXT;
     snprintf(cfg->cookie.name, sizeof(cfg->cookie.name), "thamdo_vid");
@@ -1025,6 +1112,11 @@ enum config_result config_load(struct config *cfg, int argc, char **argv)
     if (cfg->test_clock && !cfg->test_mode) {
         fprintf(stderr, "thamdo: THAMDO_TEST_CLOCK: a test-only setting, refused in production "
                         "mode (it needs THAMDO_MODE=test)\n");
+        goto usage;
+    }
+    if (cfg->rate_max < cfg->rate_free) {
+        fprintf(stderr, "thamdo: THAMDO_RATE_MAX: must be at least THAMDO_RATE_FREE (%d)\n",
+                cfg->rate_free);
         goto usage;
     }
     if (cfg->cookie.partitioned && !cfg->cookie.secure) {

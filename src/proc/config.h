@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "client.h"
 #include "cookie.h"
 #include "log.h"
 
@@ -90,6 +91,15 @@ struct config {
     enum log_format log_format; /* text, or one JSON object a line */
     char allowed_origins[CONFIG_ORIGINS_MAX][CONFIG_ORIGIN_LEN]; /* normalised */
     size_t n_origins;
+    /* Rate limits and proof of work (client.c, identity.c, the vote) */
+    int rate_limits;                     /* THAMDO_RATE_LIMITS: on */
+    struct client_trust trusted_proxies; /* peers whose forwarded headers are read */
+    int rate_window;                     /* seconds of a bucket's window */
+    int rate_free;      /* first ballots per bucket, poll and window, no challenge */
+    int rate_max;       /* hard limit of first ballots */
+    int rate_attempts;  /* vote requests of any kind */
+    int pow_difficulty; /* base bits of a challenge */
+    int pow_seconds;    /* a challenge's lifetime */
     char admin_tokens[CONFIG_TOKENS_MAX][CONFIG_TOKEN_LEN]; /* none: admin routes are off */
     size_t n_tokens;
     unsigned char admin_token_digests[CONFIG_TOKENS_MAX][32]; /* SHA-256 of each (auth_prepare) */

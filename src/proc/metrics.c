@@ -308,6 +308,8 @@ static const char *const metrics_gauge_names[METRICS_NGAUGES][2] = {
 static void metrics_write_counter(struct evbuffer *out, int nw, enum metrics_counter c)
 {
     const char *name = metrics_counter_names[c][0];
+    if (!name) /* one of a labelled family (metrics_write_families) */
+        return;
     metrics_head(out, name, "counter", metrics_counter_names[c][1]);
     evbuffer_add_printf(out, "%s %llu\n", name, (unsigned long long)metrics_counter_sum(nw, c));
 }
@@ -363,6 +365,25 @@ static void metrics_write_requests(struct evbuffer *out, int nw, const struct me
     }
 }
 
+/* Counters written as one family with a label: the rate limits' refusals and the proofs. */
+static void metrics_write_families(struct evbuffer *out, int nw)
+{
+    metrics_head(out, "thamdo_votes_refused_total", "counter",
+                 "Votes refused by the rate limits, by reason (rate_limited: past the hard limit "
+                 "or the attempts; challenge_required: a proof of work was asked for).");
+    evbuffer_add_printf(out, "thamdo_votes_refused_total{reason=\"rate_limited\"} %llu\n",
+                        (unsigned long long)metrics_counter_sum(nw, METRICS_VOTES_LIMITED));
+    evbuffer_add_printf(out, "thamdo_votes_refused_total{reason=\"challenge_required\"} %llu\n",
+                        (unsigned long long)metrics_counter_sum(nw, METRICS_VOTES_CHALLENGED));
+    metrics_head(out, "thamdo_pow_proofs_total", "counter",
+                 "Proofs of work sent with votes: accepted (the ballot counted) or refused "
+                 "(forged, expired, for another poll or network, unsolved, used, too easy).");
+    evbuffer_add_printf(out, "thamdo_pow_proofs_total{result=\"accepted\"} %llu\n",
+                        (unsigned long long)metrics_counter_sum(nw, METRICS_POW_SOLVED));
+    evbuffer_add_printf(out, "thamdo_pow_proofs_total{result=\"refused\"} %llu\n",
+                        (unsigned long long)metrics_counter_sum(nw, METRICS_POW_REFUSED));
+}
+
 void metrics_write(struct evbuffer *out, const struct metrics_route *routes, size_t n,
                    const char *version)
 {
@@ -382,6 +403,7 @@ void metrics_write(struct evbuffer *out, const struct metrics_route *routes, siz
     metrics_write_requests(out, nw, routes, n);
     for (int c = 0; c < METRICS_NCOUNTERS; c++)
         metrics_write_counter(out, nw, (enum metrics_counter)c);
+    metrics_write_families(out, nw);
     for (int g = 0; g < METRICS_NGAUGES; g++)
         metrics_write_gauge(out, nw, (enum metrics_gauge)g);
 

@@ -33,6 +33,11 @@ enum metrics_counter {
     METRICS_REDIS_FAILOVERS,   /* primary changes followed (Sentinel) */
     METRICS_REDIS_TIMEOUTS,    /* commands unanswered within THAMDO_REDIS_TIMEOUT_MS */
     METRICS_REDIS_ERRORS,      /* commands answered with a Redis error */
+    /* rate limits and proof of work (ratelimit.c), written as labelled families */
+    METRICS_VOTES_LIMITED,    /* refused: 429 rate_limited */
+    METRICS_VOTES_CHALLENGED, /* refused: 429 challenge_required */
+    METRICS_POW_SOLVED,       /* ballots counted with a proof of work */
+    METRICS_POW_REFUSED,      /* proofs refused: forged, expired, reused, too easy, ... */
     METRICS_NCOUNTERS,
 };
 

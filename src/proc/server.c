@@ -40,6 +40,7 @@
 #include "conn.h"
 #include "cookie.h"
 #include "events.h"
+#include "identity.h"
 #include "log.h"
 #include "metrics.h"
 #include "dispatch.h"
@@ -450,5 +451,6 @@ void server_serve(struct server *srv)
     atomic_store_explicit(&srv->busy_pub, 0, memory_order_relaxed);
     bots_thread_end();
     cookie_thread_end();
+    identity_thread_end();
     log_thread_end();
 }

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "poll.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "server.h"
 #include "store.h"
@@ -253,10 +254,13 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
     }
     cache_update(r->srv->cache, r->poll_id, p);
     metrics_vote(p->code);
+    ratelimit_counted(r, p);
     if (p->choice)
         seen_mark(&r->seen, r->poll_id);
     if (strcmp(p->code, "ok") == 0 || strcmp(p->code, "changed") == 0) {
         api_reply_counted(r, p);
+    } else if (ratelimit_refused(p->code)) {
+        ratelimit_reply(r, p);
     } else if (strcmp(p->code, "already_voted") == 0) {
         json_t *body = http_error_body("already_voted", "You have already voted in this poll.");
         json_object_set_new(body, "choice", api_choice(p));
@@ -285,7 +289,9 @@ static void api_vote_cb(void *arg, const struct store_poll_reply *reply)
     }
 }
 
-void api_poll_vote(struct request *r)
+/* Reads the ballot of a vote request into b; answers 413, 415 or 400 (and
+ * returns -1) when there is none. */
+static int api_vote_ballot(struct request *r, struct ballot *b)
 {
     static const char *const messages[][2] = {
         {"invalid_json", "The body must be JSON like {\"options\":[\"option-id\"]}."},
@@ -297,7 +303,7 @@ void api_poll_vote(struct request *r)
     size_t len;
     if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0) {
         request_reply_error(r, 413, "body_too_large", "The request body is too large.");
-        return;
+        return -1;
     }
     enum http_media media = http_media_type(r->req);
     /* A page of another site can send a form body without asking first: such
@@ -305,27 +311,49 @@ void api_poll_vote(struct request *r)
     if (media != HTTP_MEDIA_JSON && !(media == HTTP_MEDIA_FORM && cors_custom_header(r))) {
         request_reply_error(r, 415, "unsupported_media_type",
                             "Send application/json (a form body needs the header X-Thamdo: 1).");
-        return;
+        return -1;
     }
     const char *code = "invalid_json";
-    struct ballot ballot; /* the store copies the options: it need not outlive this call */
-    if (ballot_parse(&ballot, media == HTTP_MEDIA_JSON ? BALLOT_JSON : BALLOT_FORM, data, len,
-                     &code) != 0) {
+    if (ballot_parse(b, media == HTTP_MEDIA_JSON ? BALLOT_JSON : BALLOT_FORM, data, len, &code) !=
+        0) {
         const char *message = "The request is not valid.";
         for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
             if (strcmp(messages[i][0], code) == 0)
                 message = messages[i][1];
         }
         request_reply_error(r, 400, code, message);
+        return -1;
+    }
+    return 0;
+}
+
+/* The reader's bucket is known (or the limits are off): the vote goes to the
+ * store. */
+static void api_vote_identified(struct request *r, int ok)
+{
+    if (!ok) {
+        request_reply_unavailable(r);
         return;
     }
+    struct ballot ballot; /* the store copies the options: it need not outlive this call */
+    ratelimit_ballot(r, &ballot);
+    long long known = api_known_version(r); /* r->body: the definition from here on */
+    struct ratelimit_args limits;
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, known,
+                    ratelimit_args(r, 1, &limits), api_vote_cb, r);
+}
+
+void api_poll_vote(struct request *r)
+{
+    struct ballot ballot;
+    if (api_vote_ballot(r, &ballot) != 0)
+        return;
     request_voter(r, 1);
     if (!r->has_voter) {
         request_reply_error(r, 500, "internal_error", "Could not create a voter id.");
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n,
-                    api_known_version(r), api_vote_cb, r);
+    ratelimit_begin(r, &ballot, api_vote_identified);
 }
 
 static void api_health(struct request *r, int ready_check)

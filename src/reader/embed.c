@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "page.h"
 #include "poll.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "server.h"
 #include "store.h"
@@ -63,6 +64,7 @@ enum embed_text {
     T_FORBIDDEN,
     T_DAMAGED,
     T_NO_VOTER,
+    T_RATE_LIMITED,
     T_COUNT,
 };
 
@@ -103,6 +105,11 @@ static const char *const embed_texts[T_COUNT][2] = {
                    "This poll cannot be shown right now: its stored data is damaged."},
     [T_NO_VOTER] = {"Chưa ghi nhận được bình chọn của bạn. Vui lòng thử lại.",
                     "Your vote could not be recorded. Please try again."},
+    [T_RATE_LIMITED] = {"Có quá nhiều phiếu bình chọn gửi từ mạng của bạn. Phiếu của bạn chưa "
+                        "được tính. Vui lòng thử lại sau, hoặc bình chọn trên trang có bật "
+                        "JavaScript.",
+                        "Too many votes came from your network. Your vote was not counted. "
+                        "Please try again later, or vote on the page with JavaScript enabled."},
 };
 
 /* The message of each ?msg= code; a message that tells the poll's state
@@ -388,6 +395,15 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
     metrics_vote(p->code);
     if (p->choice)
         seen_mark(&r->seen, r->poll_id);
+    if (ratelimit_refused(p->code)) {
+        /* No proof of work without JavaScript: past the free ballots, a page that says to come
+         * back later or use the page with JavaScript. */
+        metrics_inc(strcmp(p->code, "rate_limited") == 0 ? METRICS_VOTES_LIMITED
+                                                         : METRICS_VOTES_CHALLENGED);
+        ratelimit_retry_after(r, p->retry_after);
+        embed_notice(r, 429, "rate_limited", T_RATE_LIMITED, 1);
+        return;
+    }
     if (strcmp(p->code, "poll_not_found") == 0) {
         embed_notice(r, 404, "poll_not_found", T_NOT_FOUND, 0);
         return;
@@ -399,32 +415,54 @@ static void embed_vote_cb(void *arg, const struct store_poll_reply *p)
     embed_back(r, strcmp(p->code, "ok") == 0 ? "voted" : p->code); /* "changed" too */
 }
 
-void embed_vote(struct request *r)
+/* Reads the ballot of the form post into b; answers (303 back with the code,
+ * or 403) and returns -1 when there is none. */
+static int embed_vote_ballot(struct request *r, struct ballot *b)
 {
-    struct embed_query q;
     const char *data;
     size_t len;
     const char *code = "invalid_option";
-    struct ballot ballot; /* the store copies the options: it need not outlive this call */
-    embed_read_query(r, &q);
     if (!cors_source_allowed(r)) {
         log_info("embed_vote_refused",
                  "embed vote refused: posted from a page that is not allowed");
         embed_notice(r, 403, "origin_not_allowed", T_FORBIDDEN, 0);
-        return;
+        return -1;
     }
     if (http_body(r->req, r->srv->cfg->max_body, &data, &len) != 0 ||
         http_media_type(r->req) != HTTP_MEDIA_FORM ||
-        ballot_parse(&ballot, BALLOT_FORM, data, len, &code) != 0) {
+        ballot_parse(b, BALLOT_FORM, data, len, &code) != 0) {
         embed_back(r, code);
+        return -1;
+    }
+    return 0;
+}
+
+/* The bucket is known (or the limits are off): the ballot goes to the store. */
+static void embed_vote_identified(struct request *r, int ok)
+{
+    if (!ok) {
+        embed_notice(r, 503, "store_unavailable", T_UNAVAILABLE, 1);
         return;
     }
+    struct ballot ballot; /* the store copies the options: it need not outlive this call */
+    ratelimit_ballot(r, &ballot);
+    struct ratelimit_args limits;
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, -1,
+                    ratelimit_args(r, 0, &limits), embed_vote_cb, r);
+}
+
+void embed_vote(struct request *r)
+{
+    struct embed_query q;
+    struct ballot ballot;
+    embed_read_query(r, &q);
+    if (embed_vote_ballot(r, &ballot) != 0)
+        return;
     request_voter(r, 1);
     if (!r->has_voter) {
         log_error("voter_id_failed", "embed vote: could not create a voter id");
         embed_notice(r, 500, "internal_error", T_NO_VOTER, 1);
         return;
     }
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, -1,
-                    embed_vote_cb, r);
+    ratelimit_begin(r, &ballot, embed_vote_identified);
 }

@@ -42,6 +42,30 @@ struct store_poll_reply {
     long long version; /* the stored definition's version */
     long long seq;     /* the poll's change sequence: +1 with every counted or changed ballot */
     int def_current;   /* 1: def is NULL because known_version is the stored version */
+    /* votes refused by the rate limits ("rate_limited", "challenge_required") */
+    long long retry_after; /* seconds left in the bucket's window */
+    int difficulty;        /* challenge_required: the bits a fresh challenge needs */
+};
+
+/* The rate limits of one vote (store_poll_vote). */
+enum store_proof {
+    STORE_PROOF_NONE = 0, /* no X-Thamdo-Proof */
+    STORE_PROOF_BAD,      /* one the service refused: forged, expired, other poll or bucket */
+    STORE_PROOF_VALID,    /* signed, current, ours, solved: the script checks it is unused and
+                             hard enough */
+};
+
+struct store_vote_limits {
+    const char *bucket; /* the hashed address bucket (16 hex); NULL: the limits are off */
+    int window;         /* seconds */
+    int free_ballots;   /* first ballots per window without a challenge */
+    int max_ballots;    /* first ballots per window at most */
+    int attempts;       /* vote requests per window at most */
+    int difficulty;     /* base bits of a challenge */
+    enum store_proof proof;
+    int proof_difficulty;  /* STORE_PROOF_VALID: the token's */
+    const char *proof_id;  /* STORE_PROOF_VALID: its single-use id (hex) */
+    long long proof_left;  /* STORE_PROOF_VALID: seconds until the token expires */
 };
 
 /* What an editor's results page needs (store_poll_stats). */
@@ -81,11 +105,13 @@ int store_is_ready(const struct store *st);
 void store_poll_view(struct store *st, const char *poll_id, const unsigned char *voter,
                      int archived_too, long long known_version, store_poll_cb *cb, void *arg);
 /* options: n distinct slugs, copied before the call returns. A counted or
- * changed ballot is published on <key_prefix>events (t ...). */
+ * changed ballot is published on <key_prefix>events (t ...). limits (copied;
+ * NULL: off) are kept in the same script: "rate_limited" or
+ * "challenge_required" with retry_after (and difficulty) when they refuse. */
 void store_poll_vote(struct store *st, const char *poll_id,
                      const unsigned char voter[COOKIE_ID_LEN], int64_t now,
                      const char *const *options, size_t n, long long known_version,
-                     store_poll_cb *cb, void *arg);
+                     const struct store_vote_limits *limits, store_poll_cb *cb, void *arg);
 /* archived_too 0: the public list's polls (those not archived, read from their
  * index; totals 0); 1: every poll with its totals (editors). */
 void store_poll_list(struct store *st, int archived_too, store_list_cb *cb, void *arg);
@@ -158,6 +184,19 @@ void store_visit_history(struct store *st, const char *site, store_history_cb *c
 /* bases: object field -> integer 0..STORE_VISIT_BASE_MAX (set) or null (clear). */
 void store_visit_set_bases(struct store *st, const char *site, const json_t *bases,
                            store_status_cb *cb, void *arg);
+
+/* ------------------------------------------------------------- salts --- */
+
+#define STORE_SALT_LEN     32     /* bytes of a day's salt */
+#define STORE_SALT_SECONDS 172800 /* a salt's lifetime in Redis: 48 hours */
+
+/* salt: the day's STORE_SALT_LEN bytes, borrowed for the call; NULL when
+ * Redis cannot be reached or holds something else there (logged). */
+typedef void store_salt_cb(void *arg, const unsigned char *salt);
+
+/* The salt of day ("2026-11-28") at PREFIX salt:<day>: made (random) by the
+ * first caller of any instance, kept STORE_SALT_SECONDS. */
+void store_salt_get(struct store *st, const char *day, store_salt_cb *cb, void *arg);
 
 /* --------------------------------------------------------------- feed --- */
 

@@ -15,7 +15,7 @@
 
 struct link;
 
-#define STORE_MAX_ARGS (8 + 64)
+#define STORE_MAX_ARGS (32 + 64)
 
 /* Every Lua script of src/store/lua, loaded at each connection. */
 enum store_script_id {
@@ -29,6 +29,7 @@ enum store_script_id {
     STORE_SCRIPT_VISIT_HISTORY,
     STORE_SCRIPT_VISIT_BASE,
     STORE_SCRIPT_INDEX,
+    STORE_SCRIPT_SALT,
     STORE_NSCRIPTS,
 };
 

@@ -392,8 +392,13 @@ static void store_parse_poll_reply(struct store_call *c, const redisReply *reply
         ((store_poll_cb *)c->cb)(c->arg, &out);
         return;
     }
-    if (reply->elements != 7 || reply->element[3]->type != REDIS_REPLY_ARRAY)
+    if ((reply->elements != 7 && reply->elements != 9) ||
+        reply->element[3]->type != REDIS_REPLY_ARRAY)
         goto bad;
+    if (reply->elements == 9) { /* the vote: what the rate limits said */
+        out.retry_after = store_reply_int(reply->element[7]);
+        out.difficulty = (int)store_reply_int(reply->element[8]);
+    }
     if (reply->element[2]->type == REDIS_REPLY_NIL) {
         out.def_current = 1;
     } else {
@@ -461,7 +466,8 @@ static struct store_call *store_poll_call(struct store *st, enum store_script_id
 {
     struct store_call *c = store_call_new(st, script, what, store_parse_poll, (store_fn *)cb, arg);
     int vote = script == STORE_SCRIPT_VOTE; /* the vote also writes statistics */
-    store_call_arg(c, vote ? "7" : "5", 1);
+    const char *nkeys = vote ? "11" : "5";
+    store_call_arg(c, nkeys, strlen(nkeys));
     store_call_key(c, poll_id, "meta");
     store_call_key(c, poll_id, "def");
     store_call_key(c, poll_id, "counts");
@@ -488,14 +494,40 @@ void store_poll_view(struct store *st, const char *poll_id, const unsigned char 
 void store_poll_vote(struct store *st, const char *poll_id,
                      const unsigned char voter[COOKIE_ID_LEN], int64_t now,
                      const char *const *options, size_t n, long long known_version,
-                     store_poll_cb *cb, void *arg)
+                     const struct store_vote_limits *limits, store_poll_cb *cb, void *arg)
 {
     struct store_call *c = store_poll_call(st, STORE_SCRIPT_VOTE, "vote", poll_id, voter, cb, arg);
+    const char *bucket = limits && limits->bucket ? limits->bucket : "";
+    int proof = limits && limits->bucket ? (int)limits->proof : STORE_PROOF_NONE;
+    char suffix[64];
+    snprintf(suffix, sizeof(suffix), "rl:%s", bucket);
+    store_call_key(c, poll_id, suffix);
+    store_call_key(c, poll_id, "integrity");
+    store_call_key(c, poll_id, "buckets");
+    snprintf(suffix, sizeof(suffix), "pow:%.40s",
+             proof == STORE_PROOF_VALID && limits->proof_id ? limits->proof_id : "");
+    store_call_key(c, poll_id, suffix);
     store_call_arg(c, voter, COOKIE_ID_LEN);
     store_call_argf(c, "%lld", (long long)now);
     store_call_argf(c, "%lld", known_version);
     store_call_arg(c, poll_id, strlen(poll_id));
     store_poll_global(c, "events");
+    store_call_arg(c, bucket, strlen(bucket));
+    if (limits && limits->bucket) {
+        store_call_argf(c, "%d", limits->window);
+        store_call_argf(c, "%d", limits->free_ballots);
+        store_call_argf(c, "%d", limits->max_ballots);
+        store_call_argf(c, "%d", limits->attempts);
+        store_call_argf(c, "%d", limits->difficulty);
+    } else {
+        for (int i = 0; i < 5; i++)
+            store_call_arg(c, "0", 1);
+    }
+    if (proof == STORE_PROOF_VALID)
+        store_call_argf(c, "%d", limits->proof_difficulty);
+    else
+        store_call_arg(c, proof == STORE_PROOF_BAD ? "bad" : "", proof == STORE_PROOF_BAD ? 3 : 0);
+    store_call_argf(c, "%lld", proof == STORE_PROOF_VALID ? limits->proof_left : 0LL);
     for (size_t i = 0; i < n && c->argc < STORE_MAX_ARGS; i++)
         store_call_arg(c, options[i], strlen(options[i]));
     store_call_send_acked(c);

@@ -55,12 +55,12 @@ test('a vote with a body that needs no preflight is 415 unsupported_media_type, 
   assert.equal(await total('kieu-noi-dung'), 2);
 });
 
-test('the preflight of an allowed origin allows the X-Thamdo header', async () => {
+test('the preflight of an allowed origin allows the X-Thamdo and X-Thamdo-Proof headers', async () => {
   const r = await request(svc.url, 'OPTIONS', votePath('kieu-noi-dung'), {
     headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-thamdo' },
   });
   assert.equal(r.status, 204);
-  assert.deepEqual(tokens(r.headers.get('access-control-allow-headers')), ['content-type', 'x-thamdo']);
+  assert.deepEqual(tokens(r.headers.get('access-control-allow-headers')), ['content-type', 'x-thamdo', 'x-thamdo-proof']);
 });
 
 test('Sec-Fetch-Site: cross-site or same-site without an allowed Origin or Referer → 403 origin_not_allowed; same-origin, none, an allowed Origin pass', async () => {

@@ -7,13 +7,29 @@
 --   <the id's next 10 bytes> -> <hour of the ballot, base 36><the options' codes>
 -- KEYS[7] voters of the older layout (hash voter id -> "unix|a,b"), read while the
 --   meta says legacy: such a ballot still counts as cast, and moves on a change
+-- KEYS[8] the rate limit of the reader's address bucket in this poll:
+--   PREFIX{poll:ID}:rl:<bucket>, a hash a (vote requests) and b (first ballots
+--   counted) that expires ARGV[7] seconds after its first request (a window)
+-- KEYS[9] integrity counters (hash "hour:kind" -> n; kinds ballots, dup, limited,
+--   challenged, solved)   KEYS[10] buckets (zset bucket -> first ballots counted)
+-- KEYS[11] the single-use mark of the proof of work sent: PREFIX{poll:ID}:pow:<id>
 -- ARGV[1] voter id (16 raw bytes)   ARGV[2] now, Unix seconds, by the service's clock
 -- ARGV[3] the version of the definition the caller has (-1: none)
 -- ARGV[4] poll id   ARGV[5] the events channel
--- ARGV[6..] the chosen option ids: distinct slugs, checked by the service
+-- ARGV[6] the reader's hashed address bucket ('': the rate limits are off)
+-- ARGV[7] window seconds   ARGV[8] first ballots free of a challenge per window
+-- ARGV[9] first ballots at most per window   ARGV[10] vote requests at most per window
+-- ARGV[11] base difficulty of a challenge (bits)
+-- ARGV[12] the proof of work sent: '' none, 'bad' one the service refused (forged,
+--   expired, other poll or bucket, unsolved), else its difficulty (checked by the
+--   service: signature, expiry, poll, bucket, answer)   ARGV[13] its seconds left
+-- ARGV[14..] the chosen option ids: distinct slugs, checked by the service
 -- Returns {code, choice, definition or false (the caller has this version),
--- tallies (flat), voters, version, seq}: code ok, changed, already_voted,
--- poll_closed, poll_not_open, too_many_options, invalid_option; choice the
+-- tallies (flat), voters, version, seq, retry after, difficulty}: code ok,
+-- changed, already_voted, poll_closed, poll_not_open, too_many_options,
+-- invalid_option, rate_limited (retry after: seconds left in the window) or
+-- challenge_required (difficulty: what a fresh challenge needs; retry after as
+-- for rate_limited); choice the
 -- reader's options "a,b", '' when their stored ballot is damaged, false when
 -- they have none. Or {'poll_not_found'}, {'needs_upgrade', definition} (no meta
 -- hash: the service checks the definition, writes the meta and calls again), or
@@ -29,9 +45,18 @@
 -- negligible. ~15 voters per bucket at a million voters keeps each bucket a
 -- listpack (hash-max-listpack-entries 128) up to about 8 million voters.
 --
+-- Rate limits (ARGV[6] set), per address bucket, poll and window: past ARGV[10]
+-- vote requests of any kind, rate_limited; a first ballot past ARGV[9], rate_limited;
+-- past ARGV[8], it needs a proof of work whose difficulty is at least the
+-- required one less 2, required = base + floor(2 * log2(n / free)) for the n-th
+-- first ballot of the window, at most 24; a proof is single use (its mark lives
+-- until the challenge expires), and a proof refused, reused or too easy gets a
+-- fresh challenge, never a count. Changed ballots need no proof.
+--
 -- Everything is checked before the first write: Redis keeps the writes a script
 -- made before a command failed, so a failure halfway would leave a reader marked
--- as voted but not counted.
+-- as voted but not counted. (The request count of the rate limit and the
+-- integrity counters are written before: they count requests, not ballots.)
 local function damaged(why)
   return {'poll_damaged', why}
 end
@@ -96,15 +121,60 @@ if legacy and not key_holds(KEYS[7], 'hash') then
   return damaged('the voters are not a hash')
 end
 
-local function answer(code, choice)
+local function answer(code, choice, retry, difficulty)
   return {code, choice or false, ARGV[3] ~= m.version and redis.call('GET', KEYS[2]) or false,
-    redis.call('HGETALL', KEYS[3]), tonumber(m.voters), tonumber(m.version), tonumber(m.seq)}
+    redis.call('HGETALL', KEYS[3]), tonumber(m.voters), tonumber(m.version), tonumber(m.seq),
+    retry or 0, difficulty or 0}
 end
 
 -- Every hash field this script increments must hold a whole number (or nothing).
 local function counter_ok(key, field)
   local v = redis.call('HGET', KEYS[key], field)
   return not v or (#v <= 18 and string.find(v, '^%-?%d+$') ~= nil)
+end
+
+-- ------------------------------------------------- integrity, rate limits
+local now = tonumber(ARGV[2])
+local hour = math.floor(now / 3600)
+local integrity_ok = key_holds(KEYS[9], 'hash')
+-- Counts one outcome for the editors' integrity summary (never fails a vote).
+local function note(kind)
+  if integrity_ok and counter_ok(9, hour .. ':' .. kind) then
+    redis.call('HINCRBY', KEYS[9], hour .. ':' .. kind, 1)
+  end
+end
+
+local limits = ARGV[6] ~= ''
+local window, free, most, attempts, base = tonumber(ARGV[7]), tonumber(ARGV[8]),
+  tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local first_ballots, left = 0, 0
+if limits then
+  if not key_holds(KEYS[8], 'hash') or not counter_ok(8, 'a') or not counter_ok(8, 'b') then
+    redis.call('DEL', KEYS[8]) -- a rate limit is no ballot: start the window again
+  end
+  local tries = redis.call('HINCRBY', KEYS[8], 'a', 1)
+  left = redis.call('TTL', KEYS[8])
+  if left < 0 then
+    redis.call('EXPIRE', KEYS[8], window)
+    left = window
+  end
+  left = math.max(left, 1)
+  first_ballots = tonumber(redis.call('HGET', KEYS[8], 'b') or '0')
+  if tries > attempts then
+    note('limited')
+    return answer('rate_limited', nil, left)
+  end
+end
+
+-- The difficulty a challenge needs for the n-th first ballot of the window.
+local function required(n)
+  local k = 0
+  if n > free then -- floor(2 * log2(n / free)): the largest k with n^2 >= free^2 * 2^k
+    while k < 48 and n * n >= free * free * 2 ^ (k + 1) do
+      k = k + 1
+    end
+  end
+  return math.min(base + k, 24)
 end
 
 -- The earlier ballot: its hour and options, or nil when it is not in a form
@@ -142,7 +212,6 @@ local function read_ballot(v, old_layout)
 end
 
 -- ---------------------------------------------------------------- the vote
-local now = tonumber(ARGV[2])
 local field = string.sub(ARGV[1], 3, 12)
 local earlier = redis.call('HGET', KEYS[6], field)
 local old_layout = false
@@ -163,6 +232,7 @@ if earlier and not (old_options and m.allow_change == '1' and not closed and not
     return damaged('the statistics hold a field that is not a number')
   end
   redis.call('HINCRBY', KEYS[4], 'duplicates', 1)
+  note('dup')
   return answer('already_voted', shown)
 end
 if closed then
@@ -171,17 +241,17 @@ end
 if upcoming then
   return answer('poll_not_open', shown)
 end
-if #ARGV - 5 > max_choices then
+local first_option = 14
+if #ARGV - first_option + 1 > max_choices then
   return answer('too_many_options', shown)
 end
-for i = 6, #ARGV do
+for i = first_option, #ARGV do
   if not known[ARGV[i]] then
     return answer('invalid_option', shown)
   end
 end
 
-local hour = math.floor(now / 3600)
-for i = 6, #ARGV do
+for i = first_option, #ARGV do
   if not counter_ok(3, ARGV[i]) or not counter_ok(5, hour .. ':' .. ARGV[i]) then
     return damaged('the tallies or the time series hold a field that is not a number')
   end
@@ -193,6 +263,29 @@ for _, option in ipairs(old_options or {}) do
 end
 if earlier and not counter_ok(4, 'changes') then
   return damaged('the statistics hold a field that is not a number')
+end
+
+-- A first ballot within the rate limit, with the proof of work it needs.
+local solved = false
+if limits and not earlier then
+  local n = first_ballots + 1
+  if n > most then
+    note('limited')
+    return answer('rate_limited', shown, left)
+  end
+  local need = required(n)
+  local proof = ARGV[12]
+  if proof == 'bad' or (proof ~= '' and tonumber(proof) < need - 2) or (proof == '' and n > free) then
+    note('challenged')
+    return answer('challenge_required', shown, left, need)
+  end
+  if proof ~= '' then
+    if not redis.call('SET', KEYS[11], '1', 'NX', 'EX', math.max(tonumber(ARGV[13]), 1)) then
+      note('challenged') -- used already
+      return answer('challenge_required', shown, left, need)
+    end
+    solved = true
+  end
 end
 
 -- -------------------------------------------------------------- the writes
@@ -215,7 +308,7 @@ repeat
   rest = (rest - d) / 36
 until rest == 0
 local codes = {}
-for i = 6, #ARGV do
+for i = first_option, #ARGV do
   codes[#codes + 1] = known[ARGV[i]]
   redis.call('HINCRBY', KEYS[3], ARGV[i], 1)
   redis.call('HINCRBY', KEYS[5], hour .. ':' .. ARGV[i], 1)
@@ -232,6 +325,16 @@ end
 m.seq = tostring(redis.call('HINCRBY', KEYS[1], 'seq', 1))
 if not earlier then
   m.voters = tostring(redis.call('HINCRBY', KEYS[1], 'voters', 1))
+  note('ballots')
+  if solved then
+    note('solved')
+  end
+  if limits then
+    redis.call('HINCRBY', KEYS[8], 'b', 1)
+    if key_holds(KEYS[10], 'zset') then
+      redis.call('ZINCRBY', KEYS[10], 1, ARGV[6])
+    end
+  end
 end
 
 local tallies = redis.call('HMGET', KEYS[3], unpack(order))
@@ -241,4 +344,4 @@ for i, option in ipairs(order) do
   message[#message + 1] = option .. ':' .. (v and string.find(v, '^%-?%d+$') and v or '0')
 end
 redis.call('PUBLISH', ARGV[5], table.concat(message, ' '))
-return answer(earlier and 'changed' or 'ok', table.concat(ARGV, ',', 6))
+return answer(earlier and 'changed' or 'ok', table.concat(ARGV, ',', first_option))

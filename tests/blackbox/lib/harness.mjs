@@ -229,6 +229,9 @@ function childEnv(env) {
     LANG: 'C.UTF-8',
     ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1',
     UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
+    // The suites vote hundreds of times from 127.0.0.1: the rate limits are off unless a test
+    // sets THAMDO_RATE_LIMITS=on (tests/blackbox/rate-limits.test.mjs).
+    THAMDO_RATE_LIMITS: 'off',
   };
   // The suite runs with THAMDO_THREADS=1 and =2 (make blackbox): passed on unless a test sets it.
   if (process.env.THAMDO_THREADS !== undefined) out.THAMDO_THREADS = process.env.THAMDO_THREADS;
