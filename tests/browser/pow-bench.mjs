@@ -5,7 +5,7 @@
 //   - a scripted voter: OpenSSL's SHA-256 on one core (build/widget-pow-tool rate), the votes per
 //     second it can still get at each difficulty, solving one challenge after another.
 // The page is served from 127.0.0.1 (a secure context) by a tiny host server; no service needed.
-// Bounds: POW_BENCH_RUNS (20) runs and POW_BENCH_SECONDS (15) s per difficulty, at least 3 runs;
+// Bounds: POW_BENCH_RUNS (20) runs and POW_BENCH_SECONDS (10) s per difficulty, at least 3 runs;
 // POW_BENCH_VOTER_SECONDS (3) s of scripted voting per difficulty.
 import fs from 'node:fs';
 import { launchBrowser, newPage, startHostServer, WIDGET_JS } from './lib.mjs';
@@ -14,7 +14,7 @@ import { powMint, powCheck, powRate } from './widget-pow-tool.mjs';
 const MIN_D = 10;
 const MAX_D = 22;
 const RUNS = Number(process.env.POW_BENCH_RUNS || 20);
-const SECONDS = Number(process.env.POW_BENCH_SECONDS || 15);
+const SECONDS = Number(process.env.POW_BENCH_SECONDS || 10);
 const VOTER_SECONDS = Number(process.env.POW_BENCH_VOTER_SECONDS || 3);
 const SECRET = 'a-secret-of-the-proof-of-work-bench-32-bytes';
 const BUCKET = '0123456789abcdef';
@@ -44,7 +44,7 @@ for (let d = MIN_D; d <= MAX_D; d++) {
     const token = powMint(SECRET, 'bench', BUCKET, d, now + 3600);
     const { answer, took } = await page.evaluate(async ([t, bits]) => {
       const t0 = performance.now();
-      const a = await window.__thamdo.pow(t, bits);
+      const a = await window.__thamdo.pow(t, bits, Date.now() + 600000);
       return { answer: a, took: performance.now() - t0 };
     }, [token, d]);
     const verdict = powCheck(SECRET, `${token}:${answer}`, 'bench', BUCKET, now);

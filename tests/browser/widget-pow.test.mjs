@@ -62,7 +62,8 @@ async function widgetPage(b, pageUrl) {
   return { context, page };
 }
 
-const solveIn = (page, token, bits) => page.evaluate(([t, b]) => window.__thamdo.pow(t, b), [token, bits]);
+/** The widget's solver in page, given a minute at most. */
+const solveIn = (page, token, bits, ms = 60000) => page.evaluate(([t, b, m]) => window.__thamdo.pow(t, b, Date.now() + m), [token, bits, ms]);
 
 test('the solver finds the smallest answer, and the service\'s pow_check accepts it', async () => {
   const { context, page } = await widgetPage(browser, `${host.origin}/`);
@@ -101,6 +102,15 @@ test('when the page forbids blob: Workers, the solver runs on the page\'s thread
   assert.equal(answer, powSolve(token, 12));
   assert.equal(powCheck(SECRET, `${token}:${answer}`, 'bao-chi', BUCKET, NOW).result, 'ok');
   assert.deepEqual(workers, [], 'no Worker ran');
+  await context.close();
+});
+
+test('the solver gives up once its deadline (the challenge\'s expiry) has passed: it answers an empty string', async () => {
+  const { context, page } = await widgetPage(browser, `${host.origin}/`);
+  const token = powMint(SECRET, 'bao-chi', BUCKET, 32, EXPIRES); // 2^32 hashes: never in 300 ms
+  const started = Date.now();
+  assert.equal(await solveIn(page, token, 32, 300), '');
+  assert.ok(Date.now() - started < 5000, 'it stopped soon after its deadline');
   await context.close();
 });
 
