@@ -63,9 +63,9 @@ struct store_vote_limits {
     int attempts;       /* vote requests per window at most */
     int difficulty;     /* base bits of a challenge */
     enum store_proof proof;
-    int proof_difficulty;  /* STORE_PROOF_VALID: the token's */
-    const char *proof_id;  /* STORE_PROOF_VALID: its single-use id (hex) */
-    long long proof_left;  /* STORE_PROOF_VALID: seconds until the token expires */
+    int proof_difficulty; /* STORE_PROOF_VALID: the token's */
+    const char *proof_id; /* STORE_PROOF_VALID: its single-use id (hex) */
+    long long proof_left; /* STORE_PROOF_VALID: seconds until the token expires */
 };
 
 /* What an editor's results page needs (store_poll_stats). */

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
 import {
-  startRedis, startThamdo, makePoll, Voter, request, assertError, redisCli, REDIS_CLI,
+  startRedis, startThamdo, runThamdo, makePoll, Voter, request, assertError, redisCli, REDIS_CLI,
 } from './lib/harness.mjs';
 
 const BASE_BITS = 4; // a quick test: the challenges of a real service start at 14 bits
@@ -273,6 +273,21 @@ test('GET /metrics counts the refusals and the proofs', async () => {
   assert.ok(value('thamdo_votes_refused_total{reason="challenge_required"}') >= 40);
   assert.ok(value('thamdo_pow_proofs_total{result="accepted"}') >= 40);
   assert.ok(value('thamdo_pow_proofs_total{result="refused"}') >= 1);
+});
+
+test('bad settings stop the start with one line naming them', async () => {
+  for (const [env, expect] of [
+    [{ THAMDO_TRUSTED_PROXIES: '10.0.0.0/33' }, /^thamdo: THAMDO_TRUSTED_PROXIES: a prefix length must be 0 to 32/m],
+    [{ THAMDO_TRUSTED_PROXIES: 'proxy.example.vn' }, /^thamdo: THAMDO_TRUSTED_PROXIES: expected addresses or CIDR ranges/m],
+    [{ THAMDO_RATE_LIMITS: 'yes' }, /^thamdo: THAMDO_RATE_LIMITS: expected on or off$/m],
+    [{ THAMDO_RATE_FREE: '30', THAMDO_RATE_MAX: '20' }, /^thamdo: THAMDO_RATE_MAX: must be at least THAMDO_RATE_FREE \(30\)$/m],
+    [{ THAMDO_POW_DIFFICULTY: '25' }, /^thamdo: THAMDO_POW_DIFFICULTY: expected a whole number from 1 to 24$/m],
+    [{ THAMDO_RATE_WINDOW_SECONDS: '5' }, /^thamdo: THAMDO_RATE_WINDOW_SECONDS: expected a whole number from 10 to 86400$/m],
+  ]) {
+    const r = await runThamdo({ env: { THAMDO_DATA_DIR: '/nonexistent', ...env } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, expect);
+  }
 });
 
 /** Every key of Redis and everything in it (strings, hash fields and values, set, zset and list

@@ -83,7 +83,7 @@ test('every script call names keys of one hash slot, and every script is used', 
   for (let i = 0; i < 100 && !text.startsWith('+OK'); i++) await sleep(20);
 
   const poll = makePoll('slot-a', { allow_change: true });
-  const svc = await startThamdo({ redis, polls: [poll], env: { THAMDO_ADMIN_TOKENS: TOKEN, THAMDO_SITES: 'tin-tuc' } });
+  const svc = await startThamdo({ redis, polls: [poll], env: { THAMDO_ADMIN_TOKENS: TOKEN, THAMDO_SITES: 'tin-tuc', THAMDO_RATE_LIMITS: 'on' } });
   const v = new Voter(svc.url);
   assert.equal((await v.get('slot-a')).status, 200);
   assert.equal((await v.vote('slot-a', ['opt-a'])).status, 201);

@@ -76,7 +76,12 @@ before(async () => {
 async function project(file, tag) {
   const name = `thamdo${tag}${process.pid}`;
   const port = await freePort();
-  const env = { ...IMAGES, THAMDO_SECRETS_DIR: secretsDir, THAMDO_PORT: String(port), THAMDO_PUBLISH_HOST: '127.0.0.1' };
+  // The votes of these tests all come from this host: the rate limits are off (the compose files'
+  // THAMDO_RATE_LIMITS, on by default).
+  const env = {
+    ...IMAGES, THAMDO_SECRETS_DIR: secretsDir, THAMDO_PORT: String(port), THAMDO_PUBLISH_HOST: '127.0.0.1',
+    THAMDO_RATE_LIMITS: 'off',
+  };
   const compose = (args, timeout = 120000) => run('docker-compose', ['-p', name, '-f', file, ...args], { timeout, env });
   return {
     name,

@@ -136,6 +136,7 @@ end
 -- ------------------------------------------------- integrity, rate limits
 local now = tonumber(ARGV[2])
 local hour = math.floor(now / 3600)
+local first_option = 14 -- ARGV[first_option..]: the chosen options
 local integrity_ok = key_holds(KEYS[9], 'hash')
 -- Counts one outcome for the editors' integrity summary (never fails a vote).
 local function note(kind)
@@ -241,7 +242,6 @@ end
 if upcoming then
   return answer('poll_not_open', shown)
 end
-local first_option = 14
 if #ARGV - first_option + 1 > max_choices then
   return answer('too_many_options', shown)
 end
