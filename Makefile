@@ -8,7 +8,8 @@
 #   make deps    install the Debian packages the build, run and tests need
 #                (make run installs only those of the build and run)
 #   make bench   throughput benchmark (wrk) against the bare evhttp ceiling,
-#                with the performance targets marked met or missed (bench/README.md)
+#                with the performance targets marked met or missed (bench/README.md),
+#                then make bench-pow (proof-of-work solve times in Chromium, a scripted voter's rate)
 #   make bench-instructions
 #                instructions per request (callgrind) against the same ceiling
 #   make bots    regenerate src/rules/bots_list.h (robot patterns) from node_modules
@@ -281,6 +282,13 @@ bench:
 	@THAMDO_DEPS_EXTRA="wrk nodejs" scripts/deps.sh run
 	@$(MAKE) --no-print-directory $(BENCH_BINS)
 	ulimit -n $$(ulimit -Hn) 2>/dev/null; node bench/bench.mjs
+	@$(MAKE) --no-print-directory bench-pow
+
+# What the proof of work costs a reader (the widget's solver in Chromium) and a scripted voter
+# (tests/browser/pow-bench.mjs).
+.PHONY: bench-pow
+bench-pow: build/widget-pow-tool node_modules/.installed
+	node tests/browser/pow-bench.mjs
 
 bench-instructions:
 	@THAMDO_DEPS_EXTRA="valgrind nodejs" scripts/deps.sh run

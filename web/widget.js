@@ -2,7 +2,7 @@
  * [data-thamdo-visits] element in a shadow root, voting and counting through the JSON API with
  * the reader's cookie. Never trusts the host page: the reader's state comes from the API, texts
  * go in as textContent; shown results follow the poll live (EventSource). Plain ES2018, one global
- * (window.__thamdo), under 10.5 KiB gzipped (the proof-of-work solver is about 1.4 KiB of it). */
+ * (window.__thamdo), under 10.5 KiB gzipped (the proof-of-work solver is about 1.5 KiB of it). */
 (() => {
   'use strict';
 
@@ -237,12 +237,12 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
   }
 
   // Proof of work (a vote past the soft rate limit): the smallest decimal answer n, counting from
-  // 0, such that SHA-256(token ":" n) starts with `bits` zero bits. Web Crypto, 64 digests at a
-  // time; pause() between batches on the page's thread. Self-contained: it is also the Worker's
-  // source (Function.prototype.toString).
-  async function powFind(token, bits, pause) {
+  // 0, such that SHA-256(token ":" n) starts with `bits` zero bits; '' once Date.now() passes
+  // until. Web Crypto, 64 digests at a time; pause() between batches on the page's thread.
+  // Self-contained: it is also the Worker's source (Function.prototype.toString).
+  async function powFind(token, bits, until, pause) {
     const enc = new TextEncoder();
-    for (let n = 0; ; n += 64) {
+    for (let n = 0; Date.now() < until; n += 64) {
       const batch = [];
       for (let i = 0; i < 64; i++) batch.push(crypto.subtle.digest('SHA-256', enc.encode(`${token}:${n + i}`)));
       const all = await Promise.all(batch);
@@ -254,19 +254,20 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
       }
       if (pause) await pause();
     }
+    return '';
   }
 
   /** Solves a challenge in a Worker made from a blob URL, or on the page's thread in slices when
-   *  no Worker can be made (a CSP without blob: workers). The answer, or null without Web Crypto
-   *  (a page on plain http is not a secure context). */
-  function solve(token, bits) {
+   *  no Worker can be made (a CSP without blob: workers). The answer; '' when until (ms) came
+   *  first; null without Web Crypto (a page on plain http is not a secure context). */
+  function solve(token, bits, until) {
     const onPage = () => (window.crypto && crypto.subtle
-      ? powFind(token, bits, () => new Promise((r) => setTimeout(r, 0))).catch(() => null)
+      ? powFind(token, bits, until, () => new Promise((r) => setTimeout(r, 0))).catch(() => null)
       : Promise.resolve(null));
     let url = '';
     let w;
     try {
-      url = URL.createObjectURL(new Blob([`onmessage=(e)=>(${powFind})(e.data[0],e.data[1]).then(postMessage,()=>postMessage(null))`], { type: 'text/javascript' }));
+      url = URL.createObjectURL(new Blob([`onmessage=(e)=>(${powFind})(...e.data).then(postMessage,()=>postMessage(null))`], { type: 'text/javascript' }));
       w = new Worker(url);
     } catch (e) {
       URL.revokeObjectURL(url);
@@ -284,7 +285,7 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
         e.preventDefault();
         end(null);
       };
-      w.postMessage([token, bits]);
+      w.postMessage([token, bits, until]);
     });
   }
   shared.pow = solve; // for the measurements (tests/browser/pow-bench.mjs)
@@ -480,9 +481,11 @@ dd{margin:0;text-align:right;font-weight:700;font-variant-numeric:tabular-nums}
         say(T.verifying, 'm');
         busy = true;
         wrap.setAttribute('aria-busy', 'true');
-        const answer = await solve(String(c.token), Number(c.difficulty));
+        // Until the challenge expires (10 s at least, whatever this computer's clock says).
+        const left = Math.min(600, Math.max(10, c.expires_at - Date.now() / 1000 || 120));
+        const answer = await solve(String(c.token), Number(c.difficulty), Date.now() + 1000 * left);
         r = answer == null ? { status: 400, data: { error: { code: 'no_crypto' } } }
-          : await call('POST', `${path}/votes`, body, true, `${c.token}:${answer}`);
+          : answer ? await call('POST', `${path}/votes`, body, true, `${c.token}:${answer}`) : { status: 0 };
       }
       busy = false;
       wrap.setAttribute('aria-busy', 'false');

@@ -1,18 +1,26 @@
-// The widget's proof of work (429 challenge_required). Its solver, in Chromium, against the
-// service's own pow.c (build/widget-pow-tool): the answer is the smallest one, as pow_check wants
-// it, in a Worker made from a blob URL and, when the page's CSP forbids such Workers, on the
-// page's thread; a page that is not a secure context has no Web Crypto, and the solver says so.
+// The widget's proof of work (429 challenge_required) and the hard limit (429 rate_limited).
+// Its solver, in Chromium, against the service's own pow.c (build/widget-pow-tool): the answer is
+// the smallest one, as pow_check wants it, in a Worker made from a blob URL and, when the page's
+// CSP forbids such Workers, on the page's thread; a page that is not a secure context has no Web
+// Crypto, and the solver says so. Then readers voting through the real service with the limits on
+// (THAMDO_RATE_FREE 1, THAMDO_RATE_MAX 3, base difficulty 8), all from 127.0.0.1: one bucket.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedis, startThamdo, SECRET } from '../blackbox/lib/harness.mjs';
-import { launchBrowser, newPage, startHostServer, hostPage, seedPolls } from './lib.mjs';
+import { startRedis, startThamdo, makePoll, request, SECRET } from '../blackbox/lib/harness.mjs';
+import { launchBrowser, newPage, startHostServer, hostPage, seedPolls, poll, liveRegion, voteRecorded } from './lib.mjs';
 import { powMint, powCheck, powSolve } from './widget-pow-tool.mjs';
 
 const BUCKET = '0123456789abcdef';
 const EXPIRES = 4000000000;
 const NOW = Math.floor(Date.now() / 1000);
 
+const POLLS = ['xac-minh', 'gioi-han', 'khong-https'].map((id) => makePoll(id, {
+  question: 'Bạn muốn thư viện mở cửa vào giờ nào?', options: [{ id: 'sang', label: 'Sáng' }, { id: 'chieu', label: 'Chiều' }],
+}));
+const LABEL = 'Sáng'; // the first option's label
+
 let url;
+let limited; // the service with the limits on
 let browser;
 let insecureBrowser; // resolves thamdo-pow.test to 127.0.0.1: a page there is not a secure context
 let host;
@@ -24,6 +32,22 @@ before(async () => {
   const svc = await startThamdo({ redis, polls: seedPolls(), env: { THAMDO_ALLOWED_ORIGINS: host.origin } });
   url = svc.url;
   pages['/'] = hostPage(url, []);
+  const svc2 = await startThamdo({
+    redis,
+    polls: POLLS,
+    env: {
+      THAMDO_ALLOWED_ORIGINS: `${host.origin} http://thamdo-pow.test:${host.port}`,
+      THAMDO_RATE_LIMITS: 'on',
+      THAMDO_RATE_FREE: '1',
+      THAMDO_RATE_MAX: '3',
+      THAMDO_POW_DIFFICULTY: '8',
+    },
+  });
+  limited = svc2.url;
+  for (const p of POLLS) {
+    pages[`/${p.id}`] = hostPage(limited, [{ id: p.id }]);
+    pages[`/${p.id}/en`] = hostPage(limited, [{ id: p.id, lang: 'en' }]);
+  }
   pages['/no-workers'] = hostPage(url, []).replace('<head>',
     `<head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'">`);
   browser = await launchBrowser();
@@ -38,7 +62,8 @@ async function widgetPage(b, pageUrl) {
   return { context, page };
 }
 
-const solveIn = (page, token, bits) => page.evaluate(([t, b]) => window.__thamdo.pow(t, b), [token, bits]);
+/** The widget's solver in page, given a minute at most. */
+const solveIn = (page, token, bits, ms = 60000) => page.evaluate(([t, b, m]) => window.__thamdo.pow(t, b, Date.now() + m), [token, bits, ms]);
 
 test('the solver finds the smallest answer, and the service\'s pow_check accepts it', async () => {
   const { context, page } = await widgetPage(browser, `${host.origin}/`);
@@ -80,10 +105,134 @@ test('when the page forbids blob: Workers, the solver runs on the page\'s thread
   await context.close();
 });
 
+test('the solver gives up once its deadline (the challenge\'s expiry) has passed: it answers an empty string', async () => {
+  const { context, page } = await widgetPage(browser, `${host.origin}/`);
+  const token = powMint(SECRET, 'bao-chi', BUCKET, 32, EXPIRES); // 2^32 hashes: never in 300 ms
+  const started = Date.now();
+  assert.equal(await solveIn(page, token, 32, 300), '');
+  assert.ok(Date.now() - started < 5000, 'it stopped soon after its deadline');
+  await context.close();
+});
+
 test('on a page that is not a secure context (no Web Crypto) the solver answers null', async () => {
   const { context, page } = await widgetPage(insecureBrowser, `http://thamdo-pow.test:${host.port}/`);
   assert.equal(await page.evaluate(() => window.isSecureContext), false);
   const token = powMint(SECRET, 'bao-chi', BUCKET, 4, EXPIRES);
   assert.equal(await solveIn(page, token, 4), null);
   await context.close();
+});
+
+/** The votes of a poll as every reader sees them. */
+async function total(pollId) {
+  const r = await request(limited, 'GET', `/api/v1/polls/${pollId}/results`, { headers: { 'x-thamdo-test': '1' } });
+  assert.equal(r.status, 200, r.text);
+  return r.json.total;
+}
+
+/**
+ * A new reader (no cookie) votes for the first option on the host page pagePath. Records the vote
+ * answers; onProof(widget, request) runs while the request with X-Thamdo-Proof is held (so the
+ * widget is seen as it is while that request is on its way), then the request goes on.
+ */
+async function readerVotes(b, pagePath, pollId, { lang, onProof } = {}) {
+  const { context, page } = await newPage(b);
+  const answers = [];
+  page.on('response', async (res) => {
+    if (res.url().endsWith(`/api/v1/polls/${pollId}/votes`) && res.request().method() === 'POST') {
+      answers.push({ status: res.status(), retryAfter: res.headers()['retry-after'], body: await res.json().catch(() => null) });
+    }
+  });
+  const proofs = [];
+  await page.route((u) => u.pathname === `/api/v1/polls/${pollId}/votes`, async (route) => {
+    const proof = route.request().headers()['x-thamdo-proof'];
+    if (proof && route.request().method() === 'POST') {
+      proofs.push(proof);
+      if (onProof) await onProof(poll(page, pollId), route.request());
+    }
+    await route.continue();
+  });
+  await page.goto(pagePath);
+  const w = poll(page, pollId, lang);
+  await w.getByLabel(LABEL).click();
+  await w.getByRole('button', { name: lang === 'en' ? 'Vote' : 'Bình chọn' }).click();
+  return { context, page, widget: w, answers, proofs };
+}
+
+test('a challenged vote: the widget shows "Đang xác minh…", solves the challenge, sends the vote again with its proof, and it counts', async () => {
+  const first = await readerVotes(browser, `${host.origin}/xac-minh`, 'xac-minh');
+  await voteRecorded(first.widget);
+  assert.deepEqual(first.answers.map((a) => a.status), [201], 'the first ballot of the bucket is free');
+  await first.context.close();
+
+  const seen = [];
+  const second = await readerVotes(browser, `${host.origin}/xac-minh`, 'xac-minh', {
+    onProof: async (w) => {
+      await liveRegion(w).filter({ hasText: 'Đang xác minh…' }).waitFor();
+      seen.push(await w.getByRole('button', { name: 'Đang xác minh…' }).count());
+    },
+  });
+  await voteRecorded(second.widget);
+  assert.deepEqual(seen, [1], 'while the proof is on its way the button says "Đang xác minh…"');
+  assert.deepEqual(second.answers.map((a) => a.status), [429, 201]);
+  const { challenge } = second.answers[0].body;
+  assert.equal(second.answers[0].body.error.code, 'challenge_required');
+  assert.equal(challenge.difficulty, 10, 'base 8 + floor(2 log2(2/1))');
+  // The proof is the challenge's token with the smallest answer, which the service's pow.c accepts.
+  assert.equal(second.proofs.length, 1);
+  assert.equal(second.proofs[0], `${challenge.token}:${powSolve(challenge.token, challenge.difficulty)}`);
+  assert.equal(await total('xac-minh'), 2);
+  await second.context.close();
+
+  // In English, the same (and the third reader's challenge is harder).
+  const third = await readerVotes(browser, `${host.origin}/xac-minh/en`, 'xac-minh', {
+    lang: 'en',
+    onProof: (w) => liveRegion(w).filter({ hasText: 'Verifying…' }).waitFor(),
+  });
+  await voteRecorded(third.widget, 'en');
+  assert.deepEqual(third.answers.map((a) => a.status), [429, 201]);
+  assert.equal(third.answers[0].body.challenge.difficulty, 11);
+  assert.equal(await total('xac-minh'), 3);
+  await third.context.close();
+});
+
+test('past the hard limit: "Có quá nhiều phiếu bình chọn từ mạng của bạn. Vui lòng thử lại sau N phút." (Retry-After), nothing counted', async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await readerVotes(browser, `${host.origin}/gioi-han`, 'gioi-han');
+    await voteRecorded(r.widget);
+    await r.context.close();
+  }
+  assert.equal(await total('gioi-han'), 3);
+  for (const lang of ['vi', 'en']) {
+    const r = await readerVotes(browser, `${host.origin}/gioi-han${lang === 'en' ? '/en' : ''}`, 'gioi-han', { lang: lang === 'en' ? 'en' : undefined });
+    const text = lang === 'en' ? 'Too many votes came from your network.' : 'Có quá nhiều phiếu bình chọn từ mạng của bạn.';
+    await liveRegion(r.widget).filter({ hasText: text }).waitFor();
+    assert.equal(r.answers.length, 1);
+    assert.equal(r.answers[0].status, 429);
+    assert.equal(r.answers[0].body.error.code, 'rate_limited');
+    const wait = Number(r.answers[0].retryAfter);
+    assert.ok(wait >= 1 && wait <= 600, `Retry-After ${r.answers[0].retryAfter}`);
+    const n = Math.ceil(wait / 60);
+    const expected = lang === 'en'
+      ? `Too many votes came from your network. Please try again in ${n} minute${n === 1 ? '' : 's'}.`
+      : `Có quá nhiều phiếu bình chọn từ mạng của bạn. Vui lòng thử lại sau ${n} phút.`;
+    assert.equal(await liveRegion(r.widget).innerText(), expected);
+    await r.widget.getByRole('button', { name: lang === 'en' ? 'Try again' : 'Thử lại' }).waitFor();
+    assert.deepEqual(r.proofs, []);
+    await r.context.close();
+  }
+  assert.equal(await total('gioi-han'), 3);
+});
+
+test('a challenged vote on a page without HTTPS (no Web Crypto): the widget says it cannot verify the vote, nothing counted', async () => {
+  const first = await readerVotes(browser, `${host.origin}/khong-https`, 'khong-https');
+  await voteRecorded(first.widget);
+  await first.context.close();
+  const r = await readerVotes(insecureBrowser, `http://thamdo-pow.test:${host.port}/khong-https`, 'khong-https');
+  await liveRegion(r.widget).filter({ hasText: 'Không xác minh được phiếu vì trang không dùng HTTPS.' }).waitFor();
+  assert.equal(await r.page.evaluate(() => window.isSecureContext), false);
+  assert.deepEqual(r.answers.map((a) => a.status), [429]);
+  assert.deepEqual(r.proofs, []);
+  assert.equal(await r.widget.getByRole('button', { name: 'Thử lại' }).count(), 0);
+  assert.equal(await total('khong-https'), 1);
+  await r.context.close();
 });

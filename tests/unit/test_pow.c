@@ -72,6 +72,21 @@ static enum pow_result check(const struct cookie_conf *conf, const char *header)
     return pow_check(conf, header, TEST_POLL, TEST_BUCKET, TEST_NOW, &proof);
 }
 
+/* A challenge of the default conf, minted at difficulty and answered with the first answer
+ * that has at least that many zero bits. */
+struct challenge {
+    struct cookie_conf conf;
+    char token[POW_TOKEN_MAX + 1];
+    char header[256];
+};
+
+static void solved(struct challenge *c, int difficulty)
+{
+    default_conf(&c->conf);
+    mint(&c->conf, difficulty, c->token);
+    solve(c->token, difficulty, 0, c->header, sizeof(c->header));
+}
+
 /* ---- wire shape ---- */
 
 static void test_pow_token_has_the_exact_wire_shape(void **state)
@@ -144,17 +159,15 @@ static void test_pow_hand_written_token_verifies(void **state)
 static void test_pow_solved_challenge_is_accepted_with_its_proof(void **state)
 {
     (void)state;
-    struct cookie_conf conf;
-    char token[POW_TOKEN_MAX + 1], header[256];
-    default_conf(&conf);
-    mint(&conf, 8, token);
-    solve(token, 8, 0, header, sizeof(header));
+    struct challenge c;
+    solved(&c, 8);
     struct pow_proof proof;
-    assert_int_equal(pow_check(&conf, header, TEST_POLL, TEST_BUCKET, TEST_NOW, &proof), POW_OK);
+    assert_int_equal(pow_check(&c.conf, c.header, TEST_POLL, TEST_BUCKET, TEST_NOW, &proof),
+                     POW_OK);
     assert_int_equal(proof.difficulty, 8);
     assert_int_equal(proof.expires, TEST_EXPIRES);
     unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)token, strlen(token), d);
+    SHA256((const unsigned char *)c.token, strlen(c.token), d);
     char want[33];
     for (int i = 0; i < 16; i++)
         snprintf(want + 2 * i, 3, "%02x", d[i]);
@@ -218,15 +231,12 @@ static void test_pow_keyed_conf_checks_as_the_one_shot(void **state)
 static void test_pow_expires_at_its_second(void **state)
 {
     (void)state;
-    struct cookie_conf conf;
-    char token[POW_TOKEN_MAX + 1], header[256];
+    struct challenge c;
     struct pow_proof proof;
-    default_conf(&conf);
-    mint(&conf, 2, token);
-    solve(token, 2, 0, header, sizeof(header));
-    assert_int_equal(pow_check(&conf, header, TEST_POLL, TEST_BUCKET, TEST_EXPIRES - 1, &proof),
+    solved(&c, 2);
+    assert_int_equal(pow_check(&c.conf, c.header, TEST_POLL, TEST_BUCKET, TEST_EXPIRES - 1, &proof),
                      POW_OK);
-    assert_int_equal(pow_check(&conf, header, TEST_POLL, TEST_BUCKET, TEST_EXPIRES, &proof),
+    assert_int_equal(pow_check(&c.conf, c.header, TEST_POLL, TEST_BUCKET, TEST_EXPIRES, &proof),
                      POW_EXPIRED);
     /* The token is authentic: the proof is filled. */
     assert_int_equal(proof.difficulty, 2);
@@ -237,20 +247,17 @@ static void test_pow_expires_at_its_second(void **state)
 static void test_pow_other_poll_or_bucket_is_a_mismatch(void **state)
 {
     (void)state;
-    struct cookie_conf conf;
-    char token[POW_TOKEN_MAX + 1], header[256];
+    struct challenge c;
     struct pow_proof proof;
-    default_conf(&conf);
-    mint(&conf, 2, token);
-    solve(token, 2, 0, header, sizeof(header));
-    assert_int_equal(pow_check(&conf, header, "other", TEST_BUCKET, TEST_NOW, &proof),
+    solved(&c, 2);
+    assert_int_equal(pow_check(&c.conf, c.header, "other", TEST_BUCKET, TEST_NOW, &proof),
                      POW_MISMATCH);
-    assert_int_equal(pow_check(&conf, header, "lunch-202", TEST_BUCKET, TEST_NOW, &proof),
+    assert_int_equal(pow_check(&c.conf, c.header, "lunch-202", TEST_BUCKET, TEST_NOW, &proof),
                      POW_MISMATCH);
-    assert_int_equal(pow_check(&conf, header, TEST_POLL, "0123456789abcdee", TEST_NOW, &proof),
+    assert_int_equal(pow_check(&c.conf, c.header, TEST_POLL, "0123456789abcdee", TEST_NOW, &proof),
                      POW_MISMATCH);
-    assert_int_equal(pow_check(&conf, header, TEST_POLL, "", TEST_NOW, &proof), POW_MISMATCH);
-    assert_int_equal(pow_check(&conf, header, NULL, NULL, TEST_NOW, &proof), POW_MISMATCH);
+    assert_int_equal(pow_check(&c.conf, c.header, TEST_POLL, "", TEST_NOW, &proof), POW_MISMATCH);
+    assert_int_equal(pow_check(&c.conf, c.header, NULL, NULL, TEST_NOW, &proof), POW_MISMATCH);
     assert_int_equal(proof.difficulty, 2);
 }
 
@@ -307,16 +314,13 @@ static void test_pow_every_altered_character_is_forged_or_malformed(void **state
 static void test_pow_raised_difficulty_is_forged(void **state)
 {
     (void)state;
-    struct cookie_conf conf;
-    char token[POW_TOKEN_MAX + 1], header[256];
-    default_conf(&conf);
-    mint(&conf, 3, token);
-    solve(token, 3, 0, header, sizeof(header));
+    struct challenge c;
+    solved(&c, 3);
     /* "p1.1900000000.3." -> ".2.": the same length, a lower difficulty. */
-    char *d = strstr(header, ".3.");
+    char *d = strstr(c.header, ".3.");
     assert_non_null(d);
     d[1] = '2';
-    assert_int_equal(check(&conf, header), POW_FORGED);
+    assert_int_equal(check(&c.conf, c.header), POW_FORGED);
 }
 
 static void test_pow_malformed_headers_are_refused(void **state)
