@@ -131,6 +131,35 @@ blackbox: build/thamdo build/asan/thamdo node_modules/.installed
 	@echo "== black-box tests, sanitizer build, THAMDO_THREADS=2"
 	THAMDO_THREADS=2 THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
 
+# The black-box suite under valgrind's memcheck (make valgrind): the release sources at -O1 -g
+# (build/valgrind/thamdo), each thamdo the harness starts run under $(VALGRIND) (THAMDO_WRAPPER;
+# the harness's waits for a thamdo scaled by 10), two workers. Any memory error or definite,
+# indirect or possible leak makes thamdo exit 99 (a failed stop()); scripts/valgrind-check.sh
+# then reads every log, also those of instances the tests killed or left to the cleanup, and
+# fails on any error. Suppressions (tests/valgrind.supp) only for libraries' one-time allocations.
+VALGRIND_OBJS := $(SRCS:src/%.c=build/valgrind/obj/%.o)
+VALGRIND_LOGS := build/valgrind/log
+VALGRIND      := valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
+                 --show-leak-kinds=definite,indirect,possible \
+                 --errors-for-leak-kinds=definite,indirect,possible --num-callers=30 \
+                 --child-silent-after-fork=yes --suppressions=$(CURDIR)/tests/valgrind.supp \
+                 --log-file=$(CURDIR)/$(VALGRIND_LOGS)/%p.log
+
+build/valgrind/obj/%.o: src/%.c | $(GEN) pkgcheck
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(PKG_CFLAGS) $(INC) -MMD -MP -c -o $@ $<
+
+build/valgrind/thamdo: $(VALGRIND_OBJS)
+	$(CC) -O1 -g -o $@ $(VALGRIND_OBJS) $(PKG_LIBS)
+
+.PHONY: valgrind
+valgrind: build/valgrind/thamdo node_modules/.installed
+	@echo "== black-box tests under valgrind memcheck, THAMDO_THREADS=2"
+	@rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
+	THAMDO_THREADS=2 THAMDO_BIN=build/valgrind/thamdo THAMDO_WRAPPER="$(VALGRIND)" \
+	    node --test --test-concurrency=2 $(or $(VALGRIND_TESTS),tests/blackbox/); \
+	    rc=$$?; scripts/valgrind-check.sh $(VALGRIND_LOGS) && exit $$rc
+
 # The widget, the no-JS embed and the dashboard in Debian's chromium; screenshots in tests/screenshots/.
 browser: build/thamdo node_modules/.installed
 	@echo "== browser tests (chromium)"
@@ -198,7 +227,7 @@ test-deploy: node_modules/.installed
 install: build/thamdo
 	install -D -m 0755 build/thamdo $(DESTDIR)$(PREFIX)/bin/thamdo
 
--include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(VALGRIND_OBJS:.o=.d)
 
 # libFuzzer targets (tests/fuzz/README.md): clang's -fsanitize=fuzzer with ASan and UBSan, each
 # tests/fuzz/fuzz_<name>.c linked against the product's objects (build/fuzz/libthamdo.a, built
