@@ -229,6 +229,9 @@ export function redisCli(port, ...args) {
 export const WRAPPER = (process.env.THAMDO_WRAPPER || '').split(/\s+/).filter(Boolean);
 export const TIMEOUT_SCALE = Number(process.env.THAMDO_TIMEOUT_SCALE) || (WRAPPER.length ? 10 : 1);
 const scaled = (ms) => ms * TIMEOUT_SCALE;
+// Under a wrapper a Redis answer can wait seconds for its thread: the default Redis timeout (2 s)
+// is scaled too (a test that sets THAMDO_REDIS_TIMEOUT_MS keeps its own).
+const WRAPPER_ENV = WRAPPER.length ? { THAMDO_REDIS_TIMEOUT_MS: String(scaled(2000)) } : {};
 /** [file, argv] of thamdo run as `...wrap THAMDO_WRAPPER... thamdo args...`. */
 function thamdoCommand(wrap, args) {
   const cmd = [...wrap, ...WRAPPER, THAMDO_BIN, ...args];
@@ -243,6 +246,7 @@ function childEnv(env) {
     LANG: 'C.UTF-8',
     ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1',
     UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
+    ...WRAPPER_ENV,
   };
   // The suite runs with THAMDO_THREADS=1 and =2 (make blackbox): passed on unless a test sets it.
   if (process.env.THAMDO_THREADS !== undefined) out.THAMDO_THREADS = process.env.THAMDO_THREADS;
