@@ -144,6 +144,7 @@ blackbox: build/thamdo build/asan/thamdo node_modules/.installed
 # (none needed so far: what the libraries keep until exit is "still reachable", not counted).
 VALGRIND_OBJS := $(SRCS:src/%.c=build/valgrind/obj/%.o)
 VALGRIND_LOGS := build/valgrind/log
+VALGRIND_CONCURRENCY ?= 3
 VALGRIND      := valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
                  --show-leak-kinds=definite,indirect,possible \
                  --errors-for-leak-kinds=definite,indirect,possible --num-callers=30 \
@@ -163,7 +164,7 @@ valgrind: build/valgrind/thamdo node_modules/.installed
 	@echo "== black-box tests under valgrind memcheck, THAMDO_THREADS=2"
 	@rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
 	THAMDO_THREADS=2 THAMDO_BIN=build/valgrind/thamdo THAMDO_WRAPPER="$(VALGRIND)" \
-	    node --test --test-concurrency=2 $(or $(VALGRIND_TESTS),tests/blackbox/); \
+	    node --test --test-concurrency=$(VALGRIND_CONCURRENCY) $(or $(VALGRIND_TESTS),tests/blackbox/); \
 	    rc=$$?; scripts/valgrind-check.sh $(VALGRIND_LOGS) && exit $$rc
 
 # The widget, the no-JS embed and the dashboard in Debian's chromium; screenshots in tests/screenshots/.
