@@ -246,7 +246,6 @@ function childEnv(env) {
     LANG: 'C.UTF-8',
     ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:halt_on_error=1',
     UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
-    ...WRAPPER_ENV,
   };
   // The suite runs with THAMDO_THREADS=1 and =2 (make blackbox): passed on unless a test sets it.
   if (process.env.THAMDO_THREADS !== undefined) out.THAMDO_THREADS = process.env.THAMDO_THREADS;
@@ -281,7 +280,7 @@ export async function startThamdo(opts = {}) {
   assert.ok(fs.existsSync(THAMDO_BIN), `thamdo binary not found at ${THAMDO_BIN}`);
   const [file, argv] = thamdoCommand(opts.wrap || [], opts.args || []);
   const proc = spawn(file, argv, {
-    env: childEnv(env),
+    env: childEnv({ ...WRAPPER_ENV, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: a last-resort kill -9 also reaches its children
   });
@@ -356,7 +355,7 @@ export async function startThamdo(opts = {}) {
 export async function runThamdo({ env = {}, args = [], timeout = 10000 } = {}) {
   timeout = scaled(timeout);
   const [file, argv] = thamdoCommand([], args);
-  const proc = spawn(file, argv, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(file, argv, { env: childEnv({ ...WRAPPER_ENV, ...env }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const entry = track(proc, true);
   const buf = capture(proc);
   const exited = exitPromise(proc);
