@@ -18,9 +18,11 @@ LIMITS_PKGS="python3 util-linux"
 DEPLOY_PKGS="podman runc docker-compose debootstrap netavark aardvark-dns iptables"
 # make fuzz and make fuzz-smoke: clang's libFuzzer runtime (-fsanitize=fuzzer) with ASan and UBSan.
 FUZZ_PKGS="clang libclang-rt-14-dev"
+# make valgrind (part of make test): the black-box suite under valgrind's memcheck.
+VALGRIND_PKGS="valgrind"
 case "${1:-all}" in
 run) PKGS="$RUN_PKGS" ;;
-all) PKGS="$RUN_PKGS $TEST_PKGS $OBS_PKGS $LIMITS_PKGS $DEPLOY_PKGS $FUZZ_PKGS" ;;
+all) PKGS="$RUN_PKGS $TEST_PKGS $OBS_PKGS $LIMITS_PKGS $DEPLOY_PKGS $FUZZ_PKGS $VALGRIND_PKGS" ;;
 deploy) PKGS="$DEPLOY_PKGS" ;;
 *)
     echo "usage: deps.sh [run|all|deploy]" >&2

@@ -79,13 +79,18 @@ test('the figures of one second are fetched once per worker: 200 concurrent read
   await view(a, site, T('10:00:00'));
   const at = T('10:00:07');
   const gets0 = await calls('get');
+  const t0 = Date.now();
   const reads = await Promise.all(Array.from({ length: 200 }, () => read(a, site, at)));
   for (const r of reads) assert.equal(r.today, 1, JSON.stringify(r));
   await Promise.all(Array.from({ length: 50 }, () => read(a, site, at))); // later in the same second
   const fetched = (await calls('get')) - gets0;
   // The read script GETs 4 counters: 250 reads of one second are one fetch per worker (the test
-  // suite runs 1 or 2 workers), not 250 fetches (1,000 GETs).
-  assert.ok(fetched >= 4 && fetched <= 8 && fetched % 4 === 0, `${fetched} GETs for 250 reads of one second`);
+  // suite runs 1 or 2 workers), not 250 fetches (1,000 GETs). A worker keeps the figures for a
+  // second of real time too: on a loaded machine (or under valgrind) the reads may take longer,
+  // and each worker then fetches once more per real second they took.
+  const realSeconds = Math.floor((Date.now() - t0) / 1000) + 1;
+  const most = 4 * a.workers * realSeconds;
+  assert.ok(fetched >= 4 && fetched <= most && fetched % 4 === 0, `${fetched} GETs for 250 reads of one second (at most ${most} in ${Date.now() - t0} ms)`);
   await read(a, site, T('10:00:08'));
   assert.equal((await calls('get')) - gets0, fetched + 4, 'the next second fetches again');
 });

@@ -55,7 +55,7 @@ async function cleanupAll() {
       try { e.proc.kill(e.proc.__stopped ? 'SIGKILL' : 'SIGTERM'); } catch { /* gone */ }
     }
   }
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + scaled(3000); // a thamdo under THAMDO_WRAPPER ends slowly
   for (const e of entries) {
     while (e.proc.exitCode === null && e.proc.signalCode === null && Date.now() < deadline) await sleep(50);
   }
@@ -221,6 +221,23 @@ export function redisCli(port, ...args) {
   });
 }
 
+// ---------------------------------------------------------------- wrapper (make valgrind)
+// THAMDO_WRAPPER: a command line (split at white space) that every thamdo started here runs under,
+// e.g. valgrind with its options (make valgrind); the pid stays thamdo's. Such a run is slow, so the
+// harness's own waits for a thamdo (start, ready, stop, runThamdo) are multiplied by
+// THAMDO_TIMEOUT_SCALE (default 1, or 10 under a wrapper). A test's own deadlines are left alone.
+export const WRAPPER = (process.env.THAMDO_WRAPPER || '').split(/\s+/).filter(Boolean);
+export const TIMEOUT_SCALE = Number(process.env.THAMDO_TIMEOUT_SCALE) || (WRAPPER.length ? 10 : 1);
+const scaled = (ms) => ms * TIMEOUT_SCALE;
+// Under a wrapper a Redis answer can wait seconds for its thread: the default Redis timeout (2 s)
+// is scaled too (a test that sets THAMDO_REDIS_TIMEOUT_MS keeps its own).
+const WRAPPER_ENV = WRAPPER.length ? { THAMDO_REDIS_TIMEOUT_MS: String(scaled(2000)) } : {};
+/** [file, argv] of thamdo run as `...wrap THAMDO_WRAPPER... thamdo args...`. */
+function thamdoCommand(wrap, args) {
+  const cmd = [...wrap, ...WRAPPER, THAMDO_BIN, ...args];
+  return [cmd[0], cmd.slice(1)];
+}
+
 // ---------------------------------------------------------------- thamdo
 function childEnv(env) {
   const out = {
@@ -264,10 +281,9 @@ const LISTEN_RE = /listening on http:\/\/(\[[^\]]+\]|[^/:\s]+):(\d+)\/ with (\d+
 export async function startThamdo(opts = {}) {
   const env = opts.rawEnv ?? thamdoEnv(opts);
   assert.ok(fs.existsSync(THAMDO_BIN), `thamdo binary not found at ${THAMDO_BIN}`);
-  const wrap = opts.wrap || [];
-  const argv = [...wrap.slice(1), ...(wrap.length ? [THAMDO_BIN] : []), ...(opts.args || [])];
-  const proc = spawn(wrap.length ? wrap[0] : THAMDO_BIN, argv, {
-    env: childEnv(env),
+  const [file, argv] = thamdoCommand(opts.wrap || [], opts.args || []);
+  const proc = spawn(file, argv, {
+    env: childEnv({ ...WRAPPER_ENV, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: a last-resort kill -9 also reaches its children
   });
@@ -277,7 +293,7 @@ export async function startThamdo(opts = {}) {
   let m;
   try {
     m = await waitUntil(() => buf.err.match(LISTEN_RE), {
-      timeout: opts.startTimeout || 10000, exited, what: 'thamdo start',
+      timeout: scaled(opts.startTimeout || 10000), exited, what: 'thamdo start',
     });
   } catch (e) {
     await sleep(50);
@@ -293,10 +309,10 @@ export async function startThamdo(opts = {}) {
   // service says it is ready, so that a first request does not race the connection. A test that
   // starts it without a reachable Redis on purpose passes waitReady: false.
   if (opts.waitReady !== false) {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + scaled(5000);
     while (Date.now() < deadline) {
       try {
-        const r = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
+        const r = await fetch(`http://${host}:${port}/readyz`, { signal: AbortSignal.timeout(scaled(1000)) });
         await r.arrayBuffer();
         if (r.status === 200) break;
       } catch { /* not yet */ }
@@ -318,6 +334,7 @@ export async function startThamdo(opts = {}) {
     alive: () => proc.exitCode === null && proc.signalCode === null,
     /** SIGTERM; asserts exit status 0 and no sanitizer output. */
     async stop({ timeout = 10000 } = {}) {
+      timeout = scaled(timeout);
       assert.ok(!stopped, 'stop() called twice');
       stopped = true;
       assert.ok(t.alive(), `thamdo died before stop (code=${proc.exitCode}, signal=${proc.signalCode}):\n${buf.err}`);
@@ -339,7 +356,9 @@ export async function startThamdo(opts = {}) {
 
 /** Runs thamdo to completion (for config errors, --help, --version). Bounded: kills after timeout. */
 export async function runThamdo({ env = {}, args = [], timeout = 10000 } = {}) {
-  const proc = spawn(THAMDO_BIN, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  timeout = scaled(timeout);
+  const [file, argv] = thamdoCommand([], args);
+  const proc = spawn(file, argv, { env: childEnv({ ...WRAPPER_ENV, ...env }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const entry = track(proc, true);
   const buf = capture(proc);
   const exited = exitPromise(proc);
