@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startRedis, startThamdo, runThamdo, thamdoEnv, makePoll, request, assertError, assertJsonHeaders,
+  startRedis, startThamdo, runThamdo, thamdoEnv, makePoll, request, assertError, assertJsonHeaders, sleep,
 } from './lib/harness.mjs';
 
 const NAMED = 'toa-soan:named-token-4d1e8b27c9f3a605';
@@ -76,7 +76,11 @@ test('every change is one entry naming the token, the action, the target and the
     if (k > 0) assert.equal(e.seq, mine[k - 1].seq + 1, 'numbered one by one');
   });
 
-  // The log has one "audit" line per change, with the actor's name; no token anywhere.
+  // The log has one "audit" line per change, with the actor's name; no token anywhere. The
+  // service writes each line before it answers, but its stderr pipe may reach this process after
+  // the answer's socket: wait (bounded) for the last step's line.
+  const last = steps[steps.length - 1];
+  for (let k = 0; k < 100 && !svc.stderr().includes(`editor ${last[5]}: ${last[6]} ${last[7]}`); k++) await sleep(50);
   const lines = svc.stderr().split('\n').filter((l) => / audit /.test(l) || /"event":"audit"/.test(l) || /editor (toa-soan|token-2): /.test(l));
   for (const [, , , , , actor, action, target] of steps) {
     assert.ok(lines.some((l) => l.includes(`editor ${actor}: ${action} ${target}`)), `log line for ${action}:\n${lines.join('\n')}`);
