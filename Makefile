@@ -46,7 +46,8 @@ SRCS     := $(wildcard src/*.c $(addsuffix /*.c,$(addprefix src/,$(LAYERS))))
 HDRS     := $(wildcard $(addsuffix /*.h,$(addprefix src/,$(LAYERS))))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 LUA      := $(wildcard src/store/lua/*.lua)
-WEB      := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
+# The served widget.js is build/gen/widget.js: web/widget.js with web/vendor/sha256.js spliced in.
+WEB      := $(sort $(filter-out web/widget.js,$(wildcard web/*.html web/*.js web/*.css web/*.svg)) build/gen/widget.js)
 GEN      := build/gen/lua_scripts.h build/gen/web_assets.h
 
 OBJS      := $(SRCS:src/%.c=build/obj/%.o)
@@ -79,6 +80,17 @@ endif
 build/gen/lua_scripts.h: $(LUA) scripts/embed.sh
 	@mkdir -p $(@D)
 	scripts/embed.sh $@ $(LUA)
+
+# The vendored SHA-256 of the proof-of-work solver (scripts/gen_sha256.mjs, make sha256) in place of
+# widget.js's one line "/* @include web/vendor/sha256.js */": one served file, and no node needed.
+WIDGET_INCLUDE := /* @include web/vendor/sha256.js */
+build/gen/widget.js: web/widget.js web/vendor/sha256.js
+	@mkdir -p $(@D)
+	@test "$$(grep -cxF '  $(WIDGET_INCLUDE)' web/widget.js)" = 1 || \
+	    { echo "web/widget.js: the line '  $(WIDGET_INCLUDE)' must be there once" >&2; exit 1; }
+	sed -e '\|^  /\* @include web/vendor/sha256\.js \*/$$|{' -e 'r web/vendor/sha256.js' -e 'd' -e '}' \
+	    web/widget.js >$@.tmp
+	mv $@.tmp $@
 
 build/gen/web_assets.h: $(WEB) scripts/embed_assets.sh
 	@mkdir -p $(@D)
@@ -186,7 +198,7 @@ reliability: build/thamdo node_modules/.installed
 build/widget-pow-tool: tests/browser/widget-pow-tool.c $(filter-out build/obj/main.o,$(OBJS))
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(filter-out build/obj/main.o,$(OBJS)) $(PKG_LIBS)
 
-lint: lint-c lint-api bots-check lint-bench
+lint: lint-c lint-api bots-check sha256-check lint-bench
 
 # The robot patterns of bots.c, generated from the npm package crawler-user-agents (pinned in
 # package.json) and committed, so that building needs no node.
@@ -196,6 +208,16 @@ bots: node_modules/.installed
 
 bots-check: node_modules/.installed
 	node scripts/gen_bots.mjs --check
+
+# The SHA-256 of the widget's proof-of-work solver, web/vendor/sha256.js, bundled by esbuild from
+# the npm package @noble/hashes (both pinned in package.json) and committed, so that building
+# needs no node; sha256-check: regenerating it gives the same bytes.
+.PHONY: sha256 sha256-check
+sha256: node_modules/.installed
+	node scripts/gen_sha256.mjs
+
+sha256-check: node_modules/.installed
+	node scripts/gen_sha256.mjs --check
 
 lint-api: node_modules/.installed
 	npx --no-install redocly lint --format=summary api/openapi.yaml
@@ -323,7 +345,7 @@ bench:
 # What the proof of work costs a reader (the widget's solver in Chromium) and a scripted voter
 # (tests/browser/pow-bench.mjs).
 .PHONY: bench-pow
-bench-pow: build/widget-pow-tool node_modules/.installed
+bench-pow: build/widget-pow-tool build/gen/widget.js node_modules/.installed
 	node tests/browser/pow-bench.mjs
 
 bench-instructions:

@@ -12,7 +12,9 @@ import { chromium } from 'playwright-core';
 import { REPO_ROOT } from '../blackbox/lib/harness.mjs';
 
 export const SCREENSHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
-export const WIDGET_JS = path.join(REPO_ROOT, 'web', 'widget.js');
+// The served widget.js: web/widget.js with web/vendor/sha256.js in place of its include line,
+// built by make (build/gen/widget.js).
+export const WIDGET_JS = path.join(REPO_ROOT, 'build', 'gen', 'widget.js');
 export const WAIT_MS = 10000; // the longest any single browser wait may take
 
 const LAUNCH = {
@@ -102,9 +104,17 @@ export async function addPolls(page, polls) {
   }, polls);
 }
 
-/** gzip -9 size of web/widget.js in bytes. */
+/** gzip -9 size of the served widget.js in bytes. */
 export function widgetGzipSize() {
   return zlib.gzipSync(fs.readFileSync(WIDGET_JS), { level: 9 }).length;
+}
+
+/** What the served widget.js must be, from web/ as it is now (the Makefile's splice, in JS). */
+export function widgetFromSources() {
+  const line = '  /* @include web/vendor/sha256.js */\n';
+  const src = fs.readFileSync(path.join(REPO_ROOT, 'web', 'widget.js'), 'utf8');
+  assert.equal(src.split(line).length, 2, `web/widget.js must have the line ${line.trim()} once`);
+  return src.replace(line, () => fs.readFileSync(path.join(REPO_ROOT, 'web', 'vendor', 'sha256.js'), 'utf8'));
 }
 
 /**
