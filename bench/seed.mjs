@@ -67,8 +67,10 @@ async function pipelineBallots(resp, pollId, option, n) {
     for (let c = 0; c < 5000 && done < n; c++, done++) {
       const id = crypto.randomBytes(16);
       const bucket = Buffer.concat([Buffer.from(`${base}v:`), id.subarray(0, 2)]);
-      cmds.push(['EVALSHA', sha, 7, `${base}meta`, `${base}def`, `${base}counts`, `${base}stats`, `${base}hours`,
-        bucket, `${base}voters`, id, now, 1, pollId, `${KEY_PREFIX}events`, option]);
+      // The keys and arguments of store_poll_vote() with the rate limits off (no bucket, no proof).
+      cmds.push(['EVALSHA', sha, 11, `${base}meta`, `${base}def`, `${base}counts`, `${base}stats`, `${base}hours`,
+        bucket, `${base}voters`, `${base}rl:`, `${base}integrity`, `${base}buckets`, `${base}pow:`,
+        id, now, 1, pollId, `${KEY_PREFIX}events`, '', 0, 0, 0, 0, 0, '', 0, option]);
     }
     for (const r of await resp.pipeline(cmds)) {
       if (!Array.isArray(r) || r[0] !== 'ok') throw new Error(`poll_vote.lua on ${pollId}: ${Array.isArray(r) ? r.join(' ') : r}`);

@@ -331,20 +331,27 @@ static int api_vote_ballot(struct request *r, struct ballot *b)
     return 0;
 }
 
-/* The reader's bucket is known (or the limits are off): the vote goes to the
- * store. */
+/* The vote goes to the store (which copies the options: b need not outlive
+ * this call). */
+static void api_vote_send(struct request *r, const struct ballot *b)
+{
+    long long known = api_known_version(r); /* r->body: the definition from here on */
+    struct ratelimit_args limits;
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, b->ptrs, b->n, known,
+                    ratelimit_args(r, 1, &limits), api_vote_cb, r);
+}
+
+/* The limits are on and the reader's bucket is known (ok 0: the salt could
+ * not be had). */
 static void api_vote_identified(struct request *r, int ok)
 {
     if (!ok) {
         request_reply_unavailable(r);
         return;
     }
-    struct ballot ballot; /* the store copies the options: it need not outlive this call */
+    struct ballot ballot;
     ratelimit_ballot(r, &ballot);
-    long long known = api_known_version(r); /* r->body: the definition from here on */
-    struct ratelimit_args limits;
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, known,
-                    ratelimit_args(r, 1, &limits), api_vote_cb, r);
+    api_vote_send(r, &ballot);
 }
 
 void api_poll_vote(struct request *r)
@@ -357,7 +364,8 @@ void api_poll_vote(struct request *r)
         request_reply_error(r, 500, "internal_error", "Could not create a voter id.");
         return;
     }
-    ratelimit_begin(r, &ballot, api_vote_identified);
+    if (!ratelimit_begin(r, &ballot, api_vote_identified))
+        api_vote_send(r, &ballot);
 }
 
 static void api_health(struct request *r, int ready_check)

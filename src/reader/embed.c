@@ -441,18 +441,24 @@ static int embed_vote_ballot(struct request *r, struct ballot *b)
     return 0;
 }
 
-/* The bucket is known (or the limits are off): the ballot goes to the store. */
+/* The ballot goes to the store (which copies the options). */
+static void embed_vote_send(struct request *r, const struct ballot *b)
+{
+    struct ratelimit_args limits;
+    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, b->ptrs, b->n, -1,
+                    ratelimit_args(r, 0, &limits), embed_vote_cb, r);
+}
+
+/* The limits are on and the bucket is known (ok 0: the salt could not be had). */
 static void embed_vote_identified(struct request *r, int ok)
 {
     if (!ok) {
         embed_notice(r, 503, "store_unavailable", T_UNAVAILABLE, 1);
         return;
     }
-    struct ballot ballot; /* the store copies the options: it need not outlive this call */
+    struct ballot ballot;
     ratelimit_ballot(r, &ballot);
-    struct ratelimit_args limits;
-    store_poll_vote(r->srv->store, r->poll_id, r->voter, r->now, ballot.ptrs, ballot.n, -1,
-                    ratelimit_args(r, 0, &limits), embed_vote_cb, r);
+    embed_vote_send(r, &ballot);
 }
 
 void embed_vote(struct request *r)
@@ -468,5 +474,6 @@ void embed_vote(struct request *r)
         embed_notice(r, 500, "internal_error", T_NO_VOTER, 1);
         return;
     }
-    ratelimit_begin(r, &ballot, embed_vote_identified);
+    if (!ratelimit_begin(r, &ballot, embed_vote_identified))
+        embed_vote_send(r, &ballot);
 }

@@ -19,8 +19,10 @@
 #include "pow.h"
 #include "server.h"
 
-void ratelimit_begin(struct request *r, const struct ballot *b, identity_cb *then)
+int ratelimit_begin(struct request *r, const struct ballot *b, identity_cb *then)
 {
+    if (!r->srv->cfg->rate_limits)
+        return 0;
     /* The ballot crosses the salt's store call in the request: its options as a JSON array (the
      * body was read once: http_body() is not to be called twice). */
     json_t *options = json_array();
@@ -28,10 +30,8 @@ void ratelimit_begin(struct request *r, const struct ballot *b, identity_cb *the
         json_array_append_new(options, json_string(b->options[i]));
     json_decref(r->body);
     r->body = options;
-    if (r->srv->cfg->rate_limits)
-        identity_bucket(r, then);
-    else
-        then(r, 1);
+    identity_bucket(r, then);
+    return 1;
 }
 
 void ratelimit_ballot(struct request *r, struct ballot *b)

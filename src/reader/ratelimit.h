@@ -2,9 +2,9 @@
  * service's side of the vote script (poll_vote.lua keeps the counts).
  *
  * API (api.c and embed.c):
- *   ratelimit_begin()  keeps the ballot in the request and sets the reader's
- *                      bucket (identity_bucket) when the limits are on, then
- *                      continues; off: continues at once;
+ *   ratelimit_begin()  with the limits on: keeps the ballot in the request and
+ *                      sets the reader's bucket (identity_bucket), then
+ *                      continues; off: returns 0 and the caller goes on;
  *   ratelimit_ballot() in the continuation: the ballot back;
  *   ratelimit_args()   the store's arguments of the vote, the proof checked;
  *   ratelimit_reply()  after the store's answer: the 429 of a refused vote
@@ -29,9 +29,10 @@ struct ratelimit_args {
     char proof_id[33];
 };
 
-/* Keeps ballot b in r->body, then, with the limits on, calls identity_bucket(r, then); else
- * then(r, 1) at once. then gets the ballot back with ratelimit_ballot(). */
-void ratelimit_begin(struct request *r, const struct ballot *b, identity_cb *then);
+/* With the limits on: keeps ballot b in r->body, calls identity_bucket(r, then) and returns 1;
+ * then gets the ballot back with ratelimit_ballot(). Off: returns 0 and does nothing (the
+ * caller sends b to the store itself, with no bucket to wait for). */
+int ratelimit_begin(struct request *r, const struct ballot *b, identity_cb *then);
 
 /* The ballot ratelimit_begin() kept (r->body is then free for other uses). */
 void ratelimit_ballot(struct request *r, struct ballot *b);
