@@ -1,8 +1,8 @@
 # thamdo - build, run and test.
 #
 #   make run     build, install what is missing, start on the embedded default
-#   make test    everything: lint, unit tests, black-box tests (release and
-#                sanitizer builds, and under valgrind), browser tests, reliability (Redis killed,
+#   make test    everything: lint, unit tests, black-box tests (sanitizer
+#                build, and under valgrind), browser tests, reliability (Redis killed,
 #                Sentinel failover), limits (slow and greedy clients, stop under
 #                load), test-deploy (the image and both compose files in podman)
 #   make deps    install the Debian packages the build, run and tests need
@@ -13,6 +13,8 @@
 #   make bench-instructions
 #                instructions per request (callgrind) against the same ceiling
 #   make bots    regenerate src/rules/bots_list.h (robot patterns) from node_modules
+#   make blackbox-release
+#                the black-box tests on the optimised release build, 1 and 2 workers
 #   make valgrind
 #                the black-box tests under valgrind's memcheck (part of make blackbox);
 #                VALGRIND_TESTS="tests/blackbox/api.test.mjs ..." runs only those files
@@ -137,16 +139,22 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# The release build with one worker (THAMDO_THREADS, passed on by the harness), the sanitizer
-# build with two, and the release sources with two under valgrind (make valgrind, below). The
-# valgrind run took the place of a release run with two workers: it runs the same uninstrumented
-# code with two workers, and the three runs keep make test-all within CI's 20 minutes.
-blackbox: build/thamdo build/asan/thamdo node_modules/.installed
+# The sanitizer build with one worker (THAMDO_THREADS, passed on by the harness), then the
+# release sources with two under valgrind (make valgrind, below): two runs that keep make test-all
+# within CI's 20 minutes. The optimised release binary itself runs the browser, reliability,
+# limits and deploy suites; make blackbox-release runs the black-box suite on it too (1 and 2
+# workers), for a change that may depend on the optimiser.
+blackbox: build/asan/thamdo node_modules/.installed
+	@echo "== black-box tests, sanitizer build, THAMDO_THREADS=1"
+	THAMDO_THREADS=1 THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
+	@$(MAKE) --no-print-directory valgrind
+
+.PHONY: blackbox-release
+blackbox-release: build/thamdo node_modules/.installed
 	@echo "== black-box tests, release build, THAMDO_THREADS=1"
 	THAMDO_THREADS=1 THAMDO_BIN=build/thamdo node --test --test-concurrency=2 tests/blackbox/
-	@echo "== black-box tests, sanitizer build, THAMDO_THREADS=2"
-	THAMDO_THREADS=2 THAMDO_BIN=build/asan/thamdo node --test --test-concurrency=2 tests/blackbox/
-	@$(MAKE) --no-print-directory valgrind
+	@echo "== black-box tests, release build, THAMDO_THREADS=2"
+	THAMDO_THREADS=2 THAMDO_BIN=build/thamdo node --test --test-concurrency=2 tests/blackbox/
 
 # The black-box suite under valgrind's memcheck (make valgrind): the release sources at -O1 -g
 # (build/valgrind/thamdo), each thamdo the harness starts run under $(VALGRIND) (THAMDO_WRAPPER;
