@@ -517,13 +517,18 @@ test('readyz while stopping: 503 shutting_down on a kept-alive connection', asyn
   const inflight = request(t.url, 'GET', '/api/v1/polls/co-dinh');
   await sleep(100);
   t.proc.kill('SIGTERM'); // ...so the instance keeps serving its open connections while it stops
-  await sleep(100);
+  // The workers hear of the signal a moment later (longer on a slow or instrumented build): ask
+  // until /readyz is no longer 200, within the lame duck's 2 s.
   let r;
-  try {
-    r = await request(t.url, 'GET', '/readyz', { timeout: 3000 });
-  } catch (err) {
-    r = { error: err.message };
-  }
+  const until = Date.now() + 1800;
+  do {
+    await sleep(50);
+    try {
+      r = await request(t.url, 'GET', '/readyz', { timeout: 3000 });
+    } catch (err) {
+      r = { error: err.message };
+    }
+  } while (r.status === 200 && Date.now() < until);
   r2.resume();
   const last = await inflight.catch((err) => ({ error: err.message }));
   await t.exited;
