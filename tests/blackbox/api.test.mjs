@@ -64,7 +64,8 @@ before(async () => {
 const sortStr = (a) => [...a].sort();
 
 test('GET /api/v1/polls lists the polls accepting votes, newest first, with status, times and a total', async () => {
-  const r = await request(url, 'GET', '/api/v1/polls');
+  // The polls file is imported just after the start: read until every poll is there (bounded).
+  const r = await readSettled(url, '/api/v1/polls', (x) => x.json && x.json.total === OPEN_IDS.length);
   assert.equal(r.status, 200, r.text);
   assertJsonHeaders(r, 'list');
   assert.deepEqual(Object.keys(r.json).sort(), ['limit', 'offset', 'polls', 'total']);
